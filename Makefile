@@ -1,0 +1,44 @@
+# animstudio: `make demo` runs the main job, `make test` runs the test suite. Both create .venv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+# CPU machines take the CPU build of torch that is on disk; anything else pulls a multi-GB CUDA build.
+TORCH  := torch==2.13.0
+DEMO_OUT ?= out/demo
+
+.PHONY: demo test test-all lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	-$(PIP) install -q --disable-pip-version-check --upgrade pip
+
+# what the main job needs
+$(VENV)/.installed-base: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) install -q --disable-pip-version-check -c constraints.txt -e .
+	touch $@
+
+# everything, for the tests
+$(VENV)/.installed-all: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) install -q --disable-pip-version-check $(TORCH)
+	$(PIP) install -q --disable-pip-version-check -c constraints.txt -e '.[all,dev]'
+	touch $@ $(VENV)/.installed-base
+
+demo: $(VENV)/.installed-base
+	$(BIN)/animstudio media sample $(DEMO_OUT)/sample.mp4 --seconds 12 --seed 1
+	$(BIN)/animstudio doctor
+	$(BIN)/animstudio media probe $(DEMO_OUT)/sample.mp4
+	@echo "Output: $(abspath $(DEMO_OUT))/sample.mp4 (ground truth: $(abspath $(DEMO_OUT))/sample.truth.json)"
+
+test: $(VENV)/.installed-all
+	$(BIN)/python -m pytest -q
+
+# also the slow tier (large models, long renders)
+test-all: $(VENV)/.installed-all
+	$(BIN)/python -m pytest -q -m "slow or not slow"
+
+lint: $(VENV)/.installed-all
+	$(BIN)/ruff check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

@@ -1,0 +1,57 @@
+"""Shared pieces of the CLI: JSON output, tables and progress bars on stderr."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, TaskID, TextColumn, TimeRemainingColumn
+from rich.progress import Progress as RichProgress
+from rich.table import Table
+
+from animstudio.progress import Progress, ProgressCallback
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
+    t = Table(title=title, show_lines=False, header_style="bold")
+    for c in columns:
+        t.add_column(c, overflow="fold")
+    for r in rows:
+        t.add_row(*[str(x) for x in r])
+    out.print(t)
+
+
+def _amount(event: Progress) -> str:
+    if event.unit == "B":
+        fmt = lambda n: f"{n / 2**20:.1f}"  # noqa: E731
+        return f"{fmt(event.done)}/{fmt(event.total)} MiB" if event.total else f"{fmt(event.done)} MiB"
+    done = f"{event.done:.1f}" if event.unit == "s" else f"{event.done:.0f}"
+    total = "" if not event.total else (f"/{event.total:.1f}" if event.unit == "s" else f"/{event.total:.0f}")
+    return f"{done}{total} {event.unit}".strip()
+
+
+@contextlib.contextmanager
+def progress_bar() -> Iterator[ProgressCallback]:
+    """Yield a progress callback drawing one bar per task on stderr (quiet when stderr is not a terminal)."""
+    bars = RichProgress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[amount]}"),
+                        TimeRemainingColumn(), console=err, disable=not err.is_terminal)
+    tasks: dict[str, TaskID] = {}
+
+    def on_progress(event: Progress) -> None:
+        if event.task not in tasks:
+            tasks[event.task] = bars.add_task(event.task, total=event.total, amount="")
+        bars.update(tasks[event.task], completed=event.done, total=event.total, amount=_amount(event))
+
+    with bars:
+        yield on_progress

@@ -1,0 +1,189 @@
+"""Settings: one typed tree, read from defaults, ``<home>/config.toml`` and ``ANIMSTUDIO_*`` variables.
+
+Later sources win: defaults < config.toml < environment < arguments. Nested keys use ``__`` in
+variable names (``ANIMSTUDIO_LLM__CACHE__REDIS_URL``) and tables in the file (``[llm.cache]``).
+
+    >>> from animstudio.config import load_settings
+    >>> settings = load_settings()
+    >>> settings.models            # the model warehouse
+    >>> explain_settings()         # [(key, value, source), ...] as `animstudio config show` prints
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from animstudio.errors import ConfigError
+
+ENV_PREFIX = "ANIMSTUDIO_"
+CONFIG_FILE_NAME = "config.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LLMCacheSettings(_Section):
+    redis_url: str | None = Field(None, description="Redis URL for the response cache; unset: in-process + disk")
+    ttl_s: int = Field(7 * 24 * 3600, ge=0, description="how long cached responses live, seconds")
+
+
+class LLMSettings(_Section):
+    default_model: str = Field("qwen2.5-coder-1.5b-instruct", description="catalog name or upstream alias")
+    threads: int = Field(0, ge=0, description="CPU threads for the embedded engine; 0 = all cores")
+    base_url: str | None = Field(None, description="an OpenAI-compatible upstream to use instead of the embedded engine")
+    cache: LLMCacheSettings = LLMCacheSettings()
+
+
+class KnowledgeSettings(_Section):
+    chroma_url: str | None = Field(None, description="a Chroma server; unset: embedded store in the studio home")
+
+
+class VoiceSettings(_Section):
+    gpt_sovits_url: str | None = Field(None, description="a GPT-SoVITS api_v2 server for cloned voices")
+
+
+class MediaSettings(_Section):
+    decode_threads: int = Field(0, ge=0, description="decoder threads; 0 = let the decoder choose")
+
+
+class JobsSettings(_Section):
+    max_concurrent: int = Field(1, ge=1, description="jobs that run at once")
+
+
+def default_home() -> Path:
+    """The studio home when ANIMSTUDIO_HOME is not set: under the XDG data directory."""
+    return platformdirs.user_data_path("animstudio", appauthor=False)
+
+
+class Settings(BaseSettings):
+    """The whole configuration. Field descriptions are what `animstudio config show` documents."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid")
+
+    home: Path = Field(default_factory=default_home, description="studio home: config, jobs, stores")
+    models: Path | None = Field(None, description="model warehouse; default <home>/models")
+    llm: LLMSettings = LLMSettings()
+    knowledge: KnowledgeSettings = KnowledgeSettings()
+    voice: VoiceSettings = VoiceSettings()
+    media: MediaSettings = MediaSettings()
+    jobs: JobsSettings = JobsSettings()
+
+    @property
+    def warehouse(self) -> Path:
+        return (self.models or self.home / "models").expanduser()
+
+    @property
+    def config_file(self) -> Path:
+        return self.home.expanduser() / CONFIG_FILE_NAME
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, _TomlSource(settings_cls)
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads ``config.toml`` from the home chosen by arguments or the environment."""
+
+    path: Path | None = None  # set by _load before each instantiation
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return _read_toml(type(self).path) if type(self).path else {}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}); fix the file or move it away") from exc
+    data.pop("home", None)  # the home cannot be chosen from a file inside it
+    return data
+
+
+def _home_from(overrides: dict[str, Any]) -> Path:
+    if overrides.get("home"):
+        return Path(overrides["home"]).expanduser()
+    env = os.environ.get(ENV_PREFIX + "HOME")
+    return Path(env).expanduser() if env else default_home()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the effective settings; keyword arguments win over every other source."""
+    home = _home_from(overrides)
+    _TomlSource.path = home / CONFIG_FILE_NAME
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        origin = _origin(key, overrides, _env_values(), _read_toml(_TomlSource.path))
+        raise ConfigError(f"invalid setting {key} ({origin}): {err['msg']}; "
+                          f"fix it or remove it (see `animstudio config show`)") from exc
+    except ValueError as exc:  # malformed nested JSON in an environment variable
+        raise ConfigError(f"invalid ANIMSTUDIO_* environment variable: {exc}") from exc
+
+
+def _env_values() -> dict[str, Any]:
+    try:
+        return EnvSettingsSource(Settings, env_prefix=ENV_PREFIX, env_nested_delimiter="__")()
+    except ValueError:
+        return {}
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(_flatten(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+def _origin(key: str, overrides: dict[str, Any], env: dict[str, Any], toml: dict[str, Any]) -> str:
+    for source, label in ((overrides, "argument"), (env, None), (toml, CONFIG_FILE_NAME)):
+        flat = _flatten(source)
+        if key in flat or any(key.startswith(k + ".") for k in flat):
+            return label or "env " + ENV_PREFIX + key.replace(".", "__").upper()
+    return "default"
+
+
+def explain_settings(**overrides: Any) -> list[tuple[str, Any, str]]:
+    """Each effective setting as ``(dotted key, value, where it came from)``."""
+    settings = load_settings(**overrides)
+    env = _env_values()
+    toml = _read_toml(settings.config_file)
+    values = _flatten(settings.model_dump(mode="json"))
+    rows = [(key, value, _origin(key, overrides, env, toml)) for key, value in values.items()]
+    if settings.models is None:
+        rows = [r if r[0] != "models" else ("models", str(settings.warehouse), "default (<home>/models)")
+                for r in rows]
+    return rows
+
+
+__all__ = ["Settings", "load_settings", "explain_settings", "default_home"]

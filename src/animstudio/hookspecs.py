@@ -1,0 +1,61 @@
+"""The one extension point: pluggy hooks, loaded from the entry-point group ``animstudio``.
+
+A plugin is a package with an entry point in that group and one or more ``@hookimpl`` functions::
+
+    # pyproject.toml:  [project.entry-points.animstudio]  mydetector = "mydetector"
+    from animstudio.hookspecs import hookimpl
+
+    @hookimpl
+    def register_detectors(register):
+        register(MyDetector)          # a class with a `name` and an `Options` model
+
+Built-in backends and commands register through the same hooks and the same group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pluggy
+
+PROJECT = "animstudio"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+Register = Callable[..., None]
+
+
+@hookspec
+def register_llm_engines(register: Register) -> None:
+    """Register LLM engine classes (interface: ``chat(request)``)."""
+
+
+@hookspec
+def register_tts_engines(register: Register) -> None:
+    """Register text-to-speech engine classes (interface: ``synthesize(text, voice, prosody)``)."""
+
+
+@hookspec
+def register_image_backends(register: Register) -> None:
+    """Register image generation backend classes."""
+
+
+@hookspec
+def register_vector_stores(register: Register) -> None:
+    """Register vector store classes for the knowledge base."""
+
+
+@hookspec
+def register_detectors(register: Register) -> None:
+    """Register shot/scene detector classes (interface: ``process(frame)``)."""
+
+
+@hookspec
+def register_tools(register: Register) -> None:
+    """Register agent tools (typed functions with docstrings)."""
+
+
+@hookspec
+def register_commands(app: Any) -> None:
+    """Add commands or command groups to the root Typer ``app``."""

@@ -1,0 +1,159 @@
+"""Probe a media file: container, duration, frame rates, frame count, VFR, size, SAR, rotation, audio.
+
+    >>> info = probe("big_buck_bunny_0_30.webm")
+    >>> info.frame_count, info.fps, info.vfr        # (720, 24.0, False)
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import av
+from pydantic import BaseModel
+
+from animstudio.errors import InvalidInputError, MediaUnreadableError
+from animstudio.media.open import open_media, unreadable
+
+
+class AudioStreamInfo(BaseModel):
+    index: int
+    codec: str
+    sample_rate: int
+    channels: int
+    layout: str
+    duration_s: float | None = None
+    language: str | None = None
+
+
+class MediaInfo(BaseModel):
+    path: str
+    container: str
+    size_bytes: int
+    duration_s: float
+    bit_rate: int | None = None
+    has_video: bool
+    video_codec: str | None = None
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None              # nominal rate (the stream's declared/guessed frame rate)
+    fps_fraction: str | None = None       # exact, e.g. "24000/1001"
+    avg_fps: float | None = None          # frames / duration
+    frame_count: int | None = None        # frames actually present (counted from packets)
+    vfr: bool = False                     # frame durations vary
+    sample_aspect_ratio: str = "1:1"
+    display_aspect_ratio: str | None = None
+    rotation: int = 0                     # degrees, display matrix
+    pix_fmt: str | None = None
+    audio: list[AudioStreamInfo] = []
+
+    @property
+    def display_size(self) -> tuple[int, int] | None:
+        """Width and height as shown: SAR applied, rotation applied."""
+        if not self.width or not self.height:
+            return None
+        num, den = (int(x) for x in self.sample_aspect_ratio.split(":"))
+        w, h = round(self.width * num / den), self.height
+        return (h, w) if self.rotation % 180 else (w, h)
+
+
+def _ratio(value: Fraction | None) -> str:
+    if not value or value.numerator == 0:
+        return "1:1"
+    return f"{value.numerator}:{value.denominator}"
+
+
+def _video_timing(container: "av.container.InputContainer", stream: "av.VideoStream") -> tuple[int, bool, float | None]:
+    """(frames present, vfr?, duration from timestamps) by demuxing packets without decoding."""
+    pts = [pkt.pts for pkt in container.demux(stream) if pkt.pts is not None and pkt.size > 0]
+    if not pts:
+        return 0, False, None
+    pts.sort()
+    tb = float(stream.time_base)
+    deltas = [b - a for a, b in zip(pts, pts[1:]) if b > a]
+    vfr = False
+    if len(deltas) > 2:
+        core = sorted(deltas)[len(deltas) // 20: len(deltas) - len(deltas) // 20 or None]
+        vfr = core[-1] > core[0] * 1.5 + 1  # +1 tick: rounding in coarse time bases
+    step = sorted(deltas)[len(deltas) // 2] if deltas else 0
+    return len(pts), vfr, (pts[-1] - pts[0] + step) * tb if step else None
+
+
+def probe(path: str | os.PathLike[str], count_frames: bool = True) -> MediaInfo:
+    """Describe ``path``. ``count_frames`` demuxes the video to count frames exactly and detect VFR."""
+    p, container = open_media(path)
+    with container:
+        info = MediaInfo(path=str(p), container=container.format.name, size_bytes=p.stat().st_size,
+                         duration_s=(container.duration or 0) / av.time_base, bit_rate=container.bit_rate or None,
+                         has_video=bool(container.streams.video))
+        for a in container.streams.audio:
+            cc = a.codec_context
+            info.audio.append(AudioStreamInfo(
+                index=a.index, codec=cc.name, sample_rate=cc.sample_rate or a.rate or 0,
+                channels=cc.channels, layout=cc.layout.name if cc.layout else "",
+                duration_s=float(a.duration * a.time_base) if a.duration else None, language=a.language))
+        if container.streams.video:
+            v = container.streams.video[0]
+            cc = v.codec_context
+            rate = v.guessed_rate or v.base_rate or v.average_rate
+            info.video_codec = cc.name
+            info.width, info.height = cc.width, cc.height
+            info.pix_fmt = cc.format.name if cc.format else None
+            info.fps = round(float(rate), 6) if rate else None
+            info.fps_fraction = f"{rate.numerator}/{rate.denominator}" if rate else None
+            info.sample_aspect_ratio = _ratio(v.sample_aspect_ratio or cc.sample_aspect_ratio)
+            info.display_aspect_ratio = _ratio(v.display_aspect_ratio) if v.display_aspect_ratio else None
+            info.rotation = _rotation(container, v)
+            if count_frames:
+                container.seek(0)
+                try:
+                    count, info.vfr, span = _video_timing(container, v)
+                except av.error.FFmpegError as exc:
+                    raise unreadable(p, exc) from exc
+                declared = v.frames
+                if declared and count < declared * 0.98:
+                    raise MediaUnreadableError(f"{p} is truncated: its header lists {declared} frames but only "
+                                               f"{count} are present; re-export or re-download it")
+                info.frame_count = count
+                if span and not info.duration_s:
+                    info.duration_s = span
+                if span and count > 1:
+                    info.avg_fps = round(count / span, 6)
+            elif v.frames:
+                info.frame_count = v.frames
+            elif info.fps and info.duration_s:
+                info.frame_count = round(info.duration_s * info.fps)
+            if info.avg_fps is None and info.frame_count and info.duration_s:
+                info.avg_fps = round(info.frame_count / info.duration_s, 6)
+            if info.frame_count == 0:
+                raise MediaUnreadableError(f"{p} has a video stream with no frames; re-export or re-download it")
+        elif not info.duration_s and info.audio and info.audio[0].duration_s:
+            info.duration_s = info.audio[0].duration_s
+    return info
+
+
+def _rotation(container: "av.container.InputContainer", stream: "av.VideoStream") -> int:
+    """Display rotation in degrees (0, 90, 180, 270) read from the first decoded frame."""
+    try:
+        for frame in container.decode(stream):
+            return int(round(getattr(frame, "rotation", 0) or 0)) % 360
+    except av.error.FFmpegError:
+        return 0
+    return 0
+
+
+def require_video(info: MediaInfo) -> MediaInfo:
+    if not info.has_video:
+        raise InvalidInputError(f"{info.path} has no video stream (audio only); pass a video file")
+    return info
+
+
+def require_audio(info: MediaInfo) -> MediaInfo:
+    if not info.audio:
+        raise InvalidInputError(f"{info.path} has no audio stream; pass a file with sound")
+    return info
+
+
+def media_path(info: MediaInfo) -> Path:
+    return Path(info.path)

@@ -1,0 +1,127 @@
+"""The plugin manager: loads the ``animstudio`` entry-point group and answers "which backends exist".
+
+    >>> from animstudio.plugins import get_backend, backends
+    >>> backends("detector")                 # {"adaptive": <class ...>, ...}
+    >>> get_backend("detector", "nope")      # UnknownBackendError listing the known names
+
+Set ``ANIMSTUDIO_NO_PLUGINS=1`` to load only animstudio's own entry points (tests do).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import pluggy
+
+from animstudio import hookspecs
+from animstudio.errors import UnknownBackendError
+
+# kind -> hook that registers it
+KINDS: dict[str, str] = {
+    "llm_engine": "register_llm_engines",
+    "tts_engine": "register_tts_engines",
+    "image_backend": "register_image_backends",
+    "vector_store": "register_vector_stores",
+    "detector": "register_detectors",
+    "tool": "register_tools",
+}
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    distribution: str
+    version: str
+    module: str
+    error: str | None = None
+    hooks: list[str] = field(default_factory=list)
+
+
+_pm: pluggy.PluginManager | None = None
+_info: list[PluginInfo] = []
+_registry: dict[str, dict[str, Any]] = {}
+
+
+def _load() -> pluggy.PluginManager:
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    only_own = os.environ.get("ANIMSTUDIO_NO_PLUGINS", "").lower() in ("1", "true", "yes")
+    seen: set[str] = set()
+    for ep in importlib.metadata.entry_points(group=hookspecs.PROJECT):
+        dist = ep.dist.name if ep.dist else "?"
+        version = ep.dist.version if ep.dist else "?"
+        if (only_own and dist != "animstudio") or ep.value in seen:
+            continue
+        seen.add(ep.value)
+        info = PluginInfo(name=ep.name, distribution=dist, version=version, module=ep.value)
+        try:
+            module = ep.load()
+            pm.register(module, name=ep.value)
+            info.hooks = sorted(h.name for h in pm.get_hookcallers(module) or [])
+        except Exception as exc:  # a broken plugin must not take the studio down
+            info.error = f"{type(exc).__name__}: {exc}"
+            print(f"warning: plugin {ep.name} ({dist}) failed to load: {info.error}", file=sys.stderr)
+        _info.append(info)
+    return pm
+
+
+def get_plugin_manager() -> pluggy.PluginManager:
+    global _pm
+    if _pm is None:
+        _pm = _load()
+    return _pm
+
+
+def register_module(module: Any, name: str | None = None) -> None:
+    """Register a module or object of hook implementations at run time (tests, notebooks)."""
+    pm = get_plugin_manager()
+    pm.register(module, name=name)
+    _info.append(PluginInfo(name=name or getattr(module, "__name__", repr(module)), distribution="(runtime)",
+                            version="", module=getattr(module, "__name__", repr(module)),
+                            hooks=sorted(h.name for h in pm.get_hookcallers(module) or [])))
+    _registry.clear()
+
+
+def reset() -> None:
+    """Forget loaded plugins; the next call loads the entry points again."""
+    global _pm
+    _pm = None
+    _info.clear()
+    _registry.clear()
+
+
+def plugin_info() -> list[PluginInfo]:
+    get_plugin_manager()
+    return list(_info)
+
+
+def backends(kind: str) -> dict[str, Any]:
+    """Registered backends of ``kind`` by name."""
+    if kind not in KINDS:
+        raise UnknownBackendError(f"unknown backend kind {kind!r}; kinds: {', '.join(KINDS)}")
+    if kind not in _registry:
+        found: dict[str, Any] = {}
+
+        def register(backend: Any, name: str | None = None) -> None:
+            key = name or getattr(backend, "name", None) or getattr(backend, "__name__", None)
+            if not key:
+                raise TypeError(f"{backend!r} has no name; give it a `name` attribute")
+            found.setdefault(key, backend)  # first registration wins: built-ins load first
+
+        getattr(get_plugin_manager().hook, KINDS[kind])(register=register)
+        _registry[kind] = found
+    return dict(_registry[kind])
+
+
+def get_backend(kind: str, name: str) -> Any:
+    """The backend of ``kind`` called ``name``; an error lists the names that exist."""
+    found = backends(kind)
+    if name not in found:
+        known = ", ".join(sorted(found)) or "none installed"
+        raise UnknownBackendError(f"no {kind.replace('_', ' ')} called {name!r}; known: {known} "
+                                  f"(plugins add more: `animstudio plugins list`)")
+    return found[name]
