@@ -26,8 +26,18 @@ def open_media(path: str | os.PathLike[str]) -> tuple[Path, "av.container.InputC
 def unreadable(path: Path, exc: Exception) -> MediaUnreadableError:
     reason = getattr(exc, "strerror", None) or str(exc)
     hint = "re-export or re-download it"
-    if "moov atom not found" in reason:
-        hint = "the file is truncated or still being written; re-export or re-download it"
+    if "moov atom not found" in reason or _looks_like_mp4(path):
+        hint = "it is an MP4/MOV that is truncated or still being written (no index); re-export or re-download it"
     elif "Invalid data" in reason:
         hint = "it is not a media file ffmpeg can read (wrong extension?); pass a video or audio file"
     return MediaUnreadableError(f"cannot read {path}: {reason}; {hint}")
+
+
+def _looks_like_mp4(path: Path) -> bool:
+    """ISO media files start with an ``ftyp`` box: failing to open one means it is incomplete."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+    except OSError:
+        return False
+    return head[4:8] == b"ftyp"

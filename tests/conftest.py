@@ -1,0 +1,58 @@
+"""Test isolation (a studio home per test, no third-party plugins) and shared media fixtures."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from animstudio import plugins
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def studio_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for key in list(os.environ):
+        if key.startswith("ANIMSTUDIO_"):
+            monkeypatch.delenv(key)
+    home = tmp_path / "studio-home"
+    monkeypatch.setenv("ANIMSTUDIO_HOME", str(home))
+    monkeypatch.setenv("ANIMSTUDIO_NO_PLUGINS", "1")
+    plugins.reset()
+    yield home
+    plugins.reset()
+
+
+@pytest.fixture(scope="session")
+def sample_clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """The 12 s sample clip and its ground truth, rendered once per test run."""
+    from animstudio.media.sample import make_sample, truth_path
+
+    out = tmp_path_factory.mktemp("sample") / "sample.mp4"
+    make_sample(out, seconds=12, seed=3)
+    return out, json.loads(truth_path(out).read_text())
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real test media not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run `python -m animstudio ARGS` as a user would, in this test's environment."""
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "animstudio", *args], capture_output=True, text=True,
+                          env=full_env, cwd=cwd, timeout=600)
+
+
+def ffmpeg(*args: str) -> None:
+    from animstudio.media.ffmpeg import ffmpeg_exe
+
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args], check=True)

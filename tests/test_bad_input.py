@@ -1,0 +1,123 @@
+"""Bad input: a one-line error that says what to do, exit 1, no traceback, nothing half-written."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import ffmpeg, run_cli
+
+
+def assert_clean_error(proc, *needles: str) -> None:
+    assert proc.returncode == 1, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in proc.stderr + proc.stdout
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+@pytest.fixture
+def bad_files(tmp_path: Path, sample_clip) -> dict[str, Path]:
+    clip, _ = sample_clip
+    files = {"missing": tmp_path / "nope.mp4", "folder": tmp_path / "dir"}
+    files["folder"].mkdir()
+    files["empty"] = tmp_path / "empty.mp4"
+    files["empty"].write_bytes(b"")
+    files["text"] = tmp_path / "notes.mp4"
+    files["text"].write_text("this is not a video\n" * 50)
+    # truncated MP4 with its index at the end (as cameras and ffmpeg write by default)
+    plain = tmp_path / "plain.mp4"
+    ffmpeg("-i", str(clip), "-c", "copy", str(plain))
+    files["truncated_tail_index"] = tmp_path / "cut1.mp4"
+    files["truncated_tail_index"].write_bytes(plain.read_bytes()[: plain.stat().st_size // 2])
+    # truncated MP4 with its index at the front (faststart): the header promises more frames
+    files["truncated_faststart"] = tmp_path / "cut2.mp4"
+    files["truncated_faststart"].write_bytes(clip.read_bytes()[: clip.stat().st_size // 2])
+    return files
+
+
+@pytest.mark.parametrize("kind,needle", [
+    ("missing", "does not exist"),
+    ("folder", "is a folder"),
+    ("empty", "is empty"),
+    ("text", "not a media file"),
+    ("truncated_tail_index", "truncated"),
+    ("truncated_faststart", "truncated"),
+])
+def test_probe_rejects_bad_files(bad_files, kind, needle):
+    assert_clean_error(run_cli("media", "probe", str(bad_files[kind])), needle)
+
+
+@pytest.mark.parametrize("kind", ["missing", "folder", "empty", "text", "truncated_tail_index"])
+def test_frame_rejects_bad_files_and_writes_nothing(bad_files, tmp_path, kind):
+    out = tmp_path / "out" / "frame.png"
+    assert_clean_error(run_cli("media", "frame", str(bad_files[kind]), "--at", "1", "-o", str(out)))
+    assert not out.exists()
+
+
+def test_audio_only_file_where_video_is_needed(tmp_path, sample_clip):
+    clip, _ = sample_clip
+    audio_only = tmp_path / "speech.m4a"
+    ffmpeg("-i", str(clip), "-vn", "-c:a", "copy", str(audio_only))
+    out = tmp_path / "frame.png"
+    assert_clean_error(run_cli("media", "frame", str(audio_only), "--at", "1", "-o", str(out)),
+                       "no video stream", "pass a video file")
+    assert not out.exists()
+    # the same file is fine where audio is what is needed
+    wav = tmp_path / "speech.wav"
+    proc = run_cli("media", "audio", str(audio_only), "-o", str(wav))
+    assert proc.returncode == 0, proc.stderr
+    assert wav.stat().st_size > 16000 * 2 * 11
+
+
+def unwritable_folder(tmp_path: Path) -> Path:
+    """A folder no new file can be created in, even by root."""
+    if os.geteuid() != 0:
+        folder = tmp_path / "locked"
+        folder.mkdir()
+        folder.chmod(0o555)
+        return folder
+    # root ignores permission bits; a path below a regular file can never be written
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    return blocker / "sub"
+
+
+def test_unwritable_output_folder_sample(tmp_path):
+    folder = unwritable_folder(tmp_path)
+    proc = run_cli("media", "sample", str(folder / "clip.mp4"), "--seconds", "6")
+    assert_clean_error(proc, "cannot write to folder", "choose another output location")
+    assert not list(tmp_path.rglob("*.mp4")) and not list(tmp_path.rglob("*.json"))
+
+
+def test_read_only_filesystem_output(tmp_path, sample_clip):
+    if not os.path.isdir("/proc/self") or shutil.which("true") is None:
+        pytest.skip("needs /proc")
+    clip, _ = sample_clip
+    proc = run_cli("media", "frame", str(clip), "--at", "1", "-o", "/proc/animstudio-test/frame.png")
+    assert_clean_error(proc, "cannot write to folder")
+
+
+def test_sample_failure_midway_leaves_nothing(tmp_path):
+    out = tmp_path / "clip.webm"  # unsupported container: refused before any work
+    assert_clean_error(run_cli("media", "sample", str(out)), "change the file extension")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_usage_errors_exit_2(tmp_path):
+    proc = run_cli("media", "probe")
+    assert proc.returncode == 2
+    assert "Missing argument" in proc.stderr
+    proc = run_cli("media", "sample", str(tmp_path / "a.mp4"), "--seconds", "banana")
+    assert proc.returncode == 2
+
+
+def test_debug_shows_traceback(tmp_path):
+    proc = run_cli("--debug", "media", "probe", str(tmp_path / "nope.mp4"))
+    assert proc.returncode == 1
+    assert "Traceback" in proc.stderr and "does not exist" in proc.stderr
