@@ -25,7 +25,7 @@ def test_gray_bgr_and_explicit_size(sample_clip):
     bgr = next(iter_frames(clip, height=90, fmt="bgr24")).image
     assert rgb.shape == (90, 160, 3)
     delta = np.abs(rgb[..., ::-1].astype(int) - bgr)
-    assert delta.mean() < 1 and delta.max() <= 6  # the same picture, converter rounding aside
+    assert delta.mean() < 2 and delta.max() <= 6  # the same picture, converter rounding aside
     # the title card is purple: more red and blue than green
     r, g, b = rgb[5, 5].astype(int)
     assert b > g and r > g
