@@ -100,12 +100,12 @@ def check_extras(deep: bool = False) -> list[Check]:
             checks.append(Check("extras", extra, "fail", f"cannot import {', '.join(broken)}: "
                                 f"pip install --force-reinstall 'animstudio[{extra}]'"))
         else:
-            checks.append(Check("extras", extra, "ok", ("imports " if deep else "installed: ") + ", ".join(modules)))
+            checks.append(Check("extras", extra, "ok", "imports fine" if deep else "installed"))
     return checks
 
 
 def check_platform() -> list[Check]:
-    out = [Check("platform", "animstudio", "ok", f"{animstudio.__version__} ({os.path.dirname(animstudio.__file__)})"),
+    out = [Check("platform", "animstudio", "ok", animstudio.__version__),
            Check("platform", "python", "ok" if sys.version_info >= (3, 11) else "fail",
                  f"{platform.python_version()} ({sys.executable})"),
            Check("platform", "system", "info", f"{platform.platform()}, {os.cpu_count()} CPUs, {_memory()}")]
@@ -163,11 +163,12 @@ def check_ffmpeg() -> list[Check]:
         version = ffmpeg_version()
     except (StudioError, OSError) as exc:
         return [Check("ffmpeg", "binary", "fail", f"{exc}; reinstall animstudio (it ships imageio-ffmpeg)")]
-    out = [Check("ffmpeg", "binary", "ok", f"{version} ({exe})")]
+    out = [Check("ffmpeg", "binary", "ok", f"{version} (imageio-ffmpeg: {os.path.basename(exe)})")]
     filters, encoders = ffmpeg_filters(), ffmpeg_encoders()
     lacking = [f for f in KEY_FILTERS if f not in filters] + [e for e in KEY_ENCODERS if e not in encoders]
     out.append(Check("ffmpeg", "filters", "fail" if lacking else "ok",
-                     f"missing {', '.join(lacking)}" if lacking else ", ".join(KEY_FILTERS + KEY_ENCODERS)))
+                     f"missing {', '.join(lacking)}" if lacking else
+                     f"all {len(KEY_FILTERS)} key filters and {len(KEY_ENCODERS)} encoders present"))
     return out
 
 

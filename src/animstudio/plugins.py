@@ -110,11 +110,19 @@ def backends(kind: str) -> dict[str, Any]:
             key = name or getattr(backend, "name", None) or getattr(backend, "__name__", None)
             if not key:
                 raise TypeError(f"{backend!r} has no name; give it a `name` attribute")
-            found.setdefault(key, backend)  # first registration wins: built-ins load first
+            if key in found and _is_builtin(found[key]) and not _is_builtin(backend):
+                print(f"warning: a plugin's {kind} {key!r} clashes with the built-in one and was skipped",
+                      file=sys.stderr)
+                return
+            found[key] = backend
 
         getattr(get_plugin_manager().hook, KINDS[kind])(register=register)
         _registry[kind] = found
     return dict(_registry[kind])
+
+
+def _is_builtin(backend: Any) -> bool:
+    return str(getattr(backend, "__module__", "")).startswith("animstudio.")
 
 
 def get_backend(kind: str, name: str) -> Any:

@@ -15,7 +15,9 @@ from rich.table import Table
 
 from animstudio.progress import Progress, ProgressCallback
 
-out = Console(highlight=False, soft_wrap=True)
+out = Console(highlight=False)
+if not out.is_terminal:  # pipes and logs: do not squeeze tables into 80 columns
+    out.width = max(out.width, 140)
 err = Console(stderr=True, highlight=False)
 
 

@@ -1,0 +1,123 @@
+"""The one extension point: a real plugin package adds a backend and a CLI command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import types
+from pathlib import Path
+
+import pytest
+
+from animstudio import plugins
+from animstudio.backend import Backend
+from animstudio.errors import InvalidInputError, UnknownBackendError
+from animstudio.hookspecs import hookimpl
+from conftest import run_cli
+
+PLUGIN_MODULE = '''
+import typer
+from animstudio.backend import Backend
+from animstudio.hookspecs import hookimpl
+
+
+class TinyDetector(Backend):
+    """Cuts wherever the mean brightness jumps."""
+    name = "tiny"
+
+    class Options(Backend.Options):
+        threshold: float = 0.5
+
+    def process(self, frame):
+        return None
+
+
+@hookimpl
+def register_detectors(register):
+    register(TinyDetector)
+
+
+@hookimpl
+def register_commands(app):
+    @app.command("hello")
+    def hello(name: str = typer.Option("world", help="Who to greet.")):
+        """Say hello from the tiny plugin."""
+        typer.echo(f"hello {name} from tiny")
+'''
+
+
+@pytest.fixture(scope="module")
+def installed_plugin(tmp_path_factory) -> Path:
+    """Build and pip-install a plugin package into a target folder, as a user's `pip install` would."""
+    src = tmp_path_factory.mktemp("plugin-src")
+    (src / "animstudio_tiny.py").write_text(PLUGIN_MODULE)
+    (src / "pyproject.toml").write_text(textwrap.dedent('''
+        [build-system]
+        requires = ["setuptools>=61"]
+        build-backend = "setuptools.build_meta"
+        [project]
+        name = "animstudio-tiny"
+        version = "0.1.0"
+        [project.entry-points.animstudio]
+        tiny = "animstudio_tiny"
+        [tool.setuptools]
+        py-modules = ["animstudio_tiny"]
+    '''))
+    target = tmp_path_factory.mktemp("plugin-site")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                    "--no-index", "--target", str(target), str(src)], check=True, capture_output=True)
+    return target
+
+
+def test_installed_plugin_adds_backend_and_command(installed_plugin):
+    env = {"PYTHONPATH": str(installed_plugin), "ANIMSTUDIO_NO_PLUGINS": ""}
+    listing = run_cli("plugins", "list", "--json", env=env)
+    assert listing.returncode == 0, listing.stderr
+    data = json.loads(listing.stdout)
+    assert data["backends"]["detector"]["tiny"] == "animstudio_tiny.TinyDetector"
+    tiny = next(p for p in data["plugins"] if p["name"] == "tiny")
+    assert tiny["distribution"] == "animstudio-tiny" and "register_detectors" in tiny["hooks"]
+    builtin = next(p for p in data["plugins"] if p["distribution"] == "animstudio")
+    assert builtin["module"] == "animstudio.cli.builtin"  # built-ins come through the same group
+    hello = run_cli("hello", "--name", "Bugs", env=env)
+    assert hello.returncode == 0 and hello.stdout.strip() == "hello Bugs from tiny"
+    assert "hello" in run_cli("--help", env=env).stdout
+    # without the plugin, neither exists
+    assert run_cli("hello").returncode == 2
+    assert "tiny" not in json.loads(run_cli("plugins", "list", "--json").stdout)["backends"]["detector"]
+
+
+def test_broken_plugin_does_not_break_the_cli(tmp_path, installed_plugin):
+    broken = tmp_path / "site"
+    (broken / "animstudio_broken-0.1.dist-info").mkdir(parents=True)
+    (broken / "animstudio_broken-0.1.dist-info" / "METADATA").write_text("Name: animstudio-broken\nVersion: 0.1\n")
+    (broken / "animstudio_broken-0.1.dist-info" / "entry_points.txt").write_text(
+        "[animstudio]\nbroken = animstudio_broken\n")
+    (broken / "animstudio_broken.py").write_text("raise ImportError('needs a missing library')\n")
+    proc = run_cli("media", "--help", env={"PYTHONPATH": str(broken), "ANIMSTUDIO_NO_PLUGINS": ""})
+    assert proc.returncode == 0
+    assert "plugin broken (animstudio-broken) failed to load" in proc.stderr
+
+
+def test_get_backend_in_process():
+    class Flash(Backend):
+        name = "flash"
+
+        class Options(Backend.Options):
+            min_gap: int = 3
+
+        def process(self, frame):
+            return None
+
+    module = types.SimpleNamespace(register_detectors=hookimpl(lambda register: register(Flash)))
+    plugins.register_module(module, name="test-flash")
+    assert plugins.get_backend("detector", "flash") is Flash
+    assert Flash(min_gap=5).options.min_gap == 5
+    with pytest.raises(InvalidInputError, match="known options: min_gap"):
+        Flash(bogus=1)
+    with pytest.raises(UnknownBackendError, match="known: flash"):
+        plugins.get_backend("detector", "nope")
+    with pytest.raises(UnknownBackendError, match="kinds: llm_engine"):
+        plugins.backends("spaceship")
