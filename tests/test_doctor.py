@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import socket
 
+import pytest
+
 from conftest import run_cli
 
 
@@ -50,3 +52,30 @@ def test_doctor_table():
     proc = run_cli("doctor")
     assert proc.returncode == 0
     assert "all essential checks passed" in proc.stdout and "ffmpeg" in proc.stdout
+
+
+@pytest.mark.gpu
+def test_gpu_is_reported_when_present():
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA GPU on this machine")
+    checks = checks_of(run_cli("doctor", "--json"))
+    assert checks[("gpu", "torch")]["status"] == "ok" and "CUDA" in checks[("gpu", "torch")]["detail"]
+    name = torch.cuda.get_device_name(0)
+    assert checks[("gpu", "gpu0")]["status"] == "ok" and name in checks[("gpu", "gpu0")]["detail"]
+
+
+def test_missing_extra_names_the_install_command(tmp_path):
+    # a requirement of the `editing` extra hidden from this interpreter shows up as missing, with the fix
+    fake = tmp_path / "site"
+    fake.mkdir()
+    (fake / "sitecustomize.py").write_text(
+        "import importlib.metadata as m\n"
+        "_real = m.version\n"
+        "def version(name):\n"
+        "    if name.lower() == 'opentimelineio':\n"
+        "        raise m.PackageNotFoundError(name)\n"
+        "    return _real(name)\n"
+        "m.version = version\n")
+    proc = run_cli("doctor", env={"PYTHONPATH": str(fake)})
+    assert "missing opentimelineio: pip install 'animstudio[editing]'" in proc.stdout

@@ -162,7 +162,7 @@ def check_ffmpeg() -> list[Check]:
         exe = ffmpeg_exe()
         version = ffmpeg_version()
     except (StudioError, OSError) as exc:
-        return [Check("ffmpeg", "binary", "fail", f"{exc}; reinstall animstudio (it ships imageio-ffmpeg)")]
+        return [Check("ffmpeg", "binary", "fail", str(exc))]
     out = [Check("ffmpeg", "binary", "ok", f"{version} (imageio-ffmpeg: {os.path.basename(exe)})")]
     filters, encoders = ffmpeg_filters(), ffmpeg_encoders()
     lacking = [f for f in KEY_FILTERS if f not in filters] + [e for e in KEY_ENCODERS if e not in encoders]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 
 from animstudio.cli import ui
 from animstudio.doctor import run_checks
@@ -26,8 +27,8 @@ def doctor(
         for col in ("group", "check", "status", "detail"):
             t.add_column(col, overflow="fold")
         for c in checks:
-            t.add_row(c.group, c.name, MARK[c.status], c.detail)
+            t.add_row(c.group, c.name, MARK[c.status], escape(c.detail))
         ui.out.print(t)
-        ui.out.print(f"{len(failed)} problem(s) need fixing" if failed else "all essential checks passed")
+        ui.say(f"{len(failed)} problem(s) need fixing" if failed else "all essential checks passed")
     if failed:
         raise typer.Exit(1)

@@ -71,7 +71,7 @@ def sample(
     if as_json:
         ui.print_json(truth.model_dump())
         return
-    ui.out.print(f"wrote {out} ({truth.frame_count} frames, {truth.duration_s:.2f} s, cuts at {truth.cuts}, "
+    ui.say(f"wrote {out} ({truth.frame_count} frames, {truth.duration_s:.2f} s, cuts at {truth.cuts}, "
                  f"dissolve {truth.transitions[0].start}-{truth.transitions[0].end}) and {truth_path(out)}")
 
 
@@ -91,7 +91,7 @@ def frame(
     with atomic_output(out) as tmp:
         Image.fromarray(f.image).save(tmp, format={".jpg": "JPEG", ".jpeg": "JPEG"}.get(out.suffix.lower(),
                                                                                           out.suffix[1:].upper()))
-    ui.out.print(f"wrote frame {f.index} ({f.time_s:.3f} s) to {out}")
+    ui.say(f"wrote frame {f.index} ({f.time_s:.3f} s) to {out}")
 
 
 @app.command("audio")
@@ -116,4 +116,4 @@ def audio(
         wf.setsampwidth(2)
         wf.setframerate(sr)
         wf.writeframes(pcm.tobytes())
-    ui.out.print(f"wrote {len(pcm) / sr:.2f} s of audio to {out}")
+    ui.say(f"wrote {len(pcm) / sr:.2f} s of audio to {out}")

@@ -65,7 +65,7 @@ def install(
         return
     for r in results:
         what = f"assembled {', '.join(r.assembled)}" if r.assembled else "already installed and verified"
-        ui.out.print(f"{r.name}: {what} in {r.seconds:.1f} s -> {r.path}")
+        ui.say(f"{r.name}: {what} in {r.seconds:.1f} s -> {r.path}")
 
 
 @app.command("verify")
@@ -87,7 +87,7 @@ def verify(
     if as_json:
         ui.print_json(rows)
     elif not rows:
-        ui.out.print("no models installed; `animstudio models install NAME` installs one")
+        ui.say("no models installed; `animstudio models install NAME` installs one")
     else:
         ui.table("sha256 check", ["model", "file", "result", "sha256"],
                  [[r["model"], r["file"], r["result"], r["sha256"][:16] + "..."] for r in rows])
@@ -112,7 +112,7 @@ def add(path: Path = typer.Argument(..., help="A model file, or a folder of them
     with ui.progress_bar() as on_progress:
         found = Warehouse().add(path, on_progress=on_progress)
     for model, file in found:
-        ui.out.print(f"{model}: {file} recognised at {path}")
+        ui.say(f"{model}: {file} recognised at {path}")
 
 
 @app.command("remove")
@@ -120,9 +120,9 @@ def remove(name: str = typer.Argument(..., help="Catalog name.")) -> None:
     """Delete a model from the warehouse (files you added in place are only forgotten)."""
     entry = get_entry(name)
     if Warehouse().remove(entry):
-        ui.out.print(f"removed {name}")
+        ui.say(f"removed {name}")
     else:
-        ui.out.print(f"{name} was not installed")
+        ui.say(f"{name} was not installed")
 
 
 __all__ = ["app", "ModelHashMismatchError"]

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, TaskID, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
 from rich.table import Table
@@ -21,6 +22,11 @@ if not out.is_terminal:  # pipes and logs: do not squeeze tables into 80 columns
 err = Console(stderr=True, highlight=False)
 
 
+def say(text: str) -> None:
+    """Print a message as plain text (paths may hold brackets, which are not markup)."""
+    out.print(escape(text))
+
+
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
@@ -30,14 +36,15 @@ def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
     for c in columns:
         t.add_column(c, overflow="fold")
     for r in rows:
-        t.add_row(*[str(x) for x in r])
+        t.add_row(*[escape(str(x)) for x in r])  # values are text, never markup
     out.print(t)
 
 
 def _amount(event: Progress) -> str:
     if event.unit == "B":
-        fmt = lambda n: f"{n / 2**20:.1f}"  # noqa: E731
-        return f"{fmt(event.done)}/{fmt(event.total)} MiB" if event.total else f"{fmt(event.done)} MiB"
+        scale, unit = (2**20, "MiB") if (event.total or event.done) >= 2**20 else (2**10, "KiB")
+        done = f"{event.done / scale:.1f}"
+        return f"{done}/{event.total / scale:.1f} {unit}" if event.total else f"{done} {unit}"
     done = f"{event.done:.1f}" if event.unit == "s" else f"{event.done:.0f}"
     total = "" if not event.total else (f"/{event.total:.1f}" if event.unit == "s" else f"/{event.total:.0f}")
     return f"{done}{total} {event.unit}".strip()

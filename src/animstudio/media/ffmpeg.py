@@ -21,8 +21,9 @@ from animstudio.progress import Progress, ProgressCallback, ignore
 def ffmpeg_exe() -> str:
     try:
         import imageio_ffmpeg
-    except ImportError as exc:  # pragma: no cover - a base dependency
-        raise MissingDependencyError.for_extra("imageio-ffmpeg", "editing", "rendering") from exc
+    except ImportError as exc:  # a base dependency: only a broken install lacks it
+        raise MissingDependencyError("ffmpeg comes from the Python package 'imageio-ffmpeg', which is not "
+                                     "installed: pip install imageio-ffmpeg") from exc
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
