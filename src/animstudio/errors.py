@@ -43,7 +43,7 @@ class MissingDependencyError(StudioError):
     http_status = 501
 
     @classmethod
-    def for_extra(cls, module: str, extra: str, what: str) -> "MissingDependencyError":
+    def for_extra(cls, module: str, extra: str, what: str) -> MissingDependencyError:
         return cls(f"{what} needs the Python package '{module}', which is not installed: "
                    f"pip install 'animstudio[{extra}]'")
 

@@ -12,7 +12,8 @@ from PIL import Image
 from animstudio.cli import ui
 from animstudio.errors import InvalidInputError
 from animstudio.files import atomic_output, check_output_path
-from animstudio.media import decode_audio, probe as probe_media, read_frame
+from animstudio.media import decode_audio, read_frame
+from animstudio.media import probe as probe_media
 from animstudio.media.probe import require_audio, require_video
 from animstudio.media.sample import make_sample, truth_path
 

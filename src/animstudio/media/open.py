@@ -11,7 +11,7 @@ from animstudio.errors import MediaUnreadableError
 from animstudio.files import check_input_file
 
 
-def open_media(path: str | os.PathLike[str]) -> tuple[Path, "av.container.InputContainer"]:
+def open_media(path: str | os.PathLike[str]) -> tuple[Path, av.container.InputContainer]:
     p = check_input_file(path, "media file")
     try:
         container = av.open(str(p), mode="r", metadata_errors="ignore")

@@ -64,14 +64,14 @@ def _ratio(value: Fraction | None) -> str:
     return f"{value.numerator}:{value.denominator}"
 
 
-def _video_timing(container: "av.container.InputContainer", stream: "av.VideoStream") -> tuple[int, bool, float | None]:
+def _video_timing(container: av.container.InputContainer, stream: av.VideoStream) -> tuple[int, bool, float | None]:
     """(frames present, vfr?, duration from timestamps) by demuxing packets without decoding."""
     pts = [pkt.pts for pkt in container.demux(stream) if pkt.pts is not None and pkt.size > 0]
     if not pts:
         return 0, False, None
     pts.sort()
     tb = float(stream.time_base)
-    deltas = [b - a for a, b in zip(pts, pts[1:]) if b > a]
+    deltas = [b - a for a, b in zip(pts, pts[1:], strict=False) if b > a]
     vfr = False
     if len(deltas) > 2:
         core = sorted(deltas)[len(deltas) // 20: len(deltas) - len(deltas) // 20 or None]
@@ -133,7 +133,7 @@ def probe(path: str | os.PathLike[str], count_frames: bool = True) -> MediaInfo:
     return info
 
 
-def _rotation(container: "av.container.InputContainer", stream: "av.VideoStream") -> int:
+def _rotation(container: av.container.InputContainer, stream: av.VideoStream) -> int:
     """Display rotation in degrees (0, 90, 180, 270) read from the first decoded frame."""
     try:
         for frame in container.decode(stream):

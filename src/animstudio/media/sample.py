@@ -109,7 +109,7 @@ def _landscape(w: int, h: int, sky: tuple, hill: tuple, ground: tuple, rng: np.r
     d = ImageDraw.Draw(img)
     xs = np.arange(0, w + 40, 40)
     ys = h * 0.55 + h * 0.08 * np.sin(xs / (w / 7 + 1) + rng.uniform(0, 6))
-    d.polygon([(0, h)] + list(zip(xs.tolist(), ys.tolist())) + [(w, h)], fill=hill, outline=OUTLINE)
+    d.polygon([(0, h)] + list(zip(xs.tolist(), ys.tolist(), strict=False)) + [(w, h)], fill=hill, outline=OUTLINE)
     d.rectangle([0, int(h * 0.75), w, h], fill=ground, outline=OUTLINE, width=2)
     for i in range(props):  # trees and houses: strong features for motion estimation
         x = (i + 0.5) * w / props + rng.uniform(-20, 20)
@@ -266,7 +266,7 @@ class _Board:
         kinds = ["title", "talk", "pan", "zoom", "two-shot", "close-up"]
         d0 = self.starts[3] - self.dissolve // 2
         shots = []
-        for i, (s, n) in enumerate(zip(self.starts, self.lengths)):
+        for i, (s, n) in enumerate(zip(self.starts, self.lengths, strict=False)):
             shot = Shot(index=i, start=s, end=s + n, kind=kinds[i], camera="static")
             if i == 2:
                 shot.camera, shot.content_dx_px_per_frame = "pan_right", -float(self.pan_v)

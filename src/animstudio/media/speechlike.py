@@ -37,7 +37,7 @@ def phrase(rng: np.random.Generator, seconds: float, f0: float, rate: int) -> tu
     formants = np.zeros((n, 3))
     amp = np.zeros(n)
     noise_gate = np.zeros(n)
-    for a, b in zip(bounds, bounds[1:]):
+    for a, b in zip(bounds, bounds[1:], strict=False):
         vowel = VOWELS[rng.integers(len(VOWELS))] * rng.uniform(0.95, 1.05)
         formants[a:b] = vowel
         amp[a:b] = _envelope(b - a, rate) * rng.uniform(0.6, 1.0)

@@ -77,7 +77,8 @@ class Warehouse:
     def canonical(self, entry: CatalogEntry, file: ModelFile) -> Path:
         return self.folder(entry) / file.name
 
-    def locate(self, entry: CatalogEntry, file: ModelFile, data: dict[str, Any] | None = None) -> tuple[Path | None, bool]:
+    def locate(self, entry: CatalogEntry, file: ModelFile,
+               data: dict[str, Any] | None = None) -> tuple[Path | None, bool]:
         """(path, in_place) of the file, or (None, False) when it is nowhere."""
         path = self.canonical(entry, file)
         if path.is_file():
