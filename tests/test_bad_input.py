@@ -112,9 +112,32 @@ def test_sample_failure_midway_leaves_nothing(tmp_path):
 def test_usage_errors_exit_2(tmp_path):
     proc = run_cli("media", "probe")
     assert proc.returncode == 2
-    assert "Missing argument" in proc.stderr
+    assert proc.stderr.strip() == "error: Missing argument 'FILE'. (see `animstudio media probe --help`)"
     proc = run_cli("media", "sample", str(tmp_path / "a.mp4"), "--seconds", "banana")
-    assert proc.returncode == 2
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert run_cli("no-such-command").stderr.startswith("error: No such command")
+    bare = run_cli()
+    assert bare.returncode == 0 and "Commands" in bare.stdout
+
+
+def test_sigterm_leaves_no_temp_files(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "long.mp4"
+    proc = subprocess.Popen([sys.executable, "-m", "animstudio", "media", "sample", str(out), "--seconds", "120"],
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not any(p.name.startswith(".long.") for p in tmp_path.iterdir()):
+        time.sleep(0.1)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "interrupted" in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_debug_shows_traceback(tmp_path):

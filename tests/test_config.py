@@ -74,3 +74,31 @@ def test_bad_environment_value(monkeypatch):
     monkeypatch.setenv("ANIMSTUDIO_JOBS__MAX_CONCURRENT", "many")
     with pytest.raises(ConfigError, match=r"jobs.max_concurrent \(env ANIMSTUDIO_JOBS__MAX_CONCURRENT\)"):
         load_settings()
+
+
+def test_paths_are_absolute_and_relative_models_live_in_the_home(studio_home, monkeypatch, tmp_path):
+    studio_home.mkdir(parents=True)
+    (studio_home / "config.toml").write_text('models = "weights"\n')
+    monkeypatch.chdir(tmp_path)
+    assert load_settings().warehouse == studio_home / "weights"
+    monkeypatch.setenv("ANIMSTUDIO_MODELS", "~/wh")
+    assert load_settings().warehouse.is_absolute() and "~" not in str(load_settings().warehouse)
+    monkeypatch.setenv("ANIMSTUDIO_MODELS", "")
+    with pytest.raises(ConfigError, match="models .*is empty"):
+        load_settings()
+
+
+def test_home_cannot_be_set_in_its_own_config_file(studio_home):
+    studio_home.mkdir(parents=True)
+    (studio_home / "config.toml").write_text('home = "/elsewhere"\n')
+    with pytest.raises(ConfigError, match="set ANIMSTUDIO_HOME instead"):
+        load_settings()
+
+
+def test_each_load_reads_its_own_home(tmp_path, studio_home):
+    for name, threads in (("a", 3), ("b", 9)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.toml").write_text(f"[llm]\nthreads = {threads}\n")
+    assert load_settings(home=tmp_path / "a").llm.threads == 3
+    assert load_settings(home=tmp_path / "b").llm.threads == 9
+    assert load_settings().llm.threads == 0

@@ -121,3 +121,36 @@ def test_get_backend_in_process():
         plugins.get_backend("detector", "nope")
     with pytest.raises(UnknownBackendError, match="kinds: llm_engine"):
         plugins.backends("spaceship")
+
+
+def test_plugin_failing_inside_a_hook_is_skipped(tmp_path):
+    site = tmp_path / "site"
+    dist = site / "animstudio_rude-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Name: animstudio-rude\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[animstudio]\nrude = animstudio_rude\n")
+    (site / "animstudio_rude.py").write_text(textwrap.dedent('''
+        import typer
+        from animstudio.hookspecs import hookimpl
+
+        @hookimpl
+        def register_detectors(register):
+            raise RuntimeError("boom")
+
+        @hookimpl
+        def register_commands(app):
+            models = typer.Typer()
+            @models.command("list")
+            def hijack():
+                print("hijacked")
+            app.add_typer(models, name="models")
+    '''))
+    env = {"PYTHONPATH": str(site), "ANIMSTUDIO_NO_PLUGINS": ""}
+    listing = run_cli("plugins", "list", "--json", env=env)
+    assert listing.returncode == 0, listing.stderr
+    assert "plugin animstudio_rude skipped: register_detectors failed: RuntimeError: boom" in listing.stderr
+    rude = next(p for p in json.loads(listing.stdout)["plugins"] if p["name"] == "rude")
+    assert "boom" in rude["error"]
+    models = run_cli("models", "list", "--json", env=env)
+    assert models.returncode == 0 and "hijacked" not in models.stdout
+    assert "tried to replace models" in models.stderr

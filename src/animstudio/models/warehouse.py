@@ -1,7 +1,9 @@
 """The model warehouse: where catalog files live, which are verified, and files users bring.
 
 Layout: ``<warehouse>/<model>/<file>``, plus ``index.json`` with verification stamps (sha256 at a
-given size and mtime) and files recognised in place (a user's own copy, found by its hash).
+given size and mtime). A user's own copy of a catalog file, found by its hash, is used in place:
+the warehouse holds a link to it under the catalog's file name, so every model's folder looks the
+same to the runtimes whatever the user called their files.
 
     >>> wh = Warehouse()
     >>> wh.add("~/Downloads/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")   # recognised by hash, not copied
@@ -10,9 +12,11 @@ given size and mtime) and files recognised in place (a user's own copy, found by
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -20,10 +24,11 @@ from typing import Any, Literal
 from animstudio.config import load_settings
 from animstudio.errors import (
     InvalidInputError,
+    ModelError,
     ModelHashMismatchError,
     ModelNotInstalledError,
 )
-from animstudio.files import check_input_file, sha256_file, write_text_atomic
+from animstudio.files import check_input_file, file_lock, sha256_file, write_text_atomic
 from animstudio.models.catalog import CatalogEntry, ModelFile, by_hash, get_entry
 from animstudio.progress import Progress, ProgressCallback, ignore
 
@@ -35,58 +40,72 @@ class FileStatus:
     file: ModelFile
     path: Path | None
     state: State
-    in_place: bool = False  # a user's file outside the warehouse, recognised by its hash
+    in_place: bool = False  # a user's file outside the warehouse, linked in by its hash
+
+
+@contextlib.contextmanager
+def warehouse_errors(root: Path) -> Iterator[None]:
+    """Turn file-system failures in the warehouse into one actionable error."""
+    try:
+        yield
+    except OSError as exc:
+        raise ModelError(f"cannot write to the model warehouse {root} ({exc.strerror or exc}); "
+                         f"set ANIMSTUDIO_MODELS to a writable folder") from exc
 
 
 class Warehouse:
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
-        self.root = Path(root).expanduser() if root else load_settings().warehouse
+        self.root = Path(root).expanduser().absolute() if root else load_settings().warehouse
         self.index_path = self.root / "index.json"
 
-    # -- index ---------------------------------------------------------------------------------
+    # -- index: verification stamps --------------------------------------------------------------
     def _index(self) -> dict[str, Any]:
         try:
             data = json.loads(self.index_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             data = {}
         data.setdefault("stamps", {})
-        data.setdefault("in_place", {})
         return data
 
-    def _save(self, data: dict[str, Any]) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(self.index_path, json.dumps(data, indent=2, sort_keys=True))
+    @contextlib.contextmanager
+    def _updating(self) -> Iterator[dict[str, Any]]:
+        """Read, change and write the index under a lock, so concurrent processes lose nothing."""
+        with warehouse_errors(self.root), file_lock(self.root / ".index.lock"):
+            data = self._index()
+            before = json.dumps(data, sort_keys=True)
+            yield data
+            if json.dumps(data, sort_keys=True) != before:
+                write_text_atomic(self.index_path, json.dumps(data, indent=2, sort_keys=True))
 
     def stamp(self, path: Path, sha256: str) -> None:
-        data = self._index()
         st = path.stat()
-        data["stamps"][str(path.resolve())] = {"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-        self._save(data)
+        with self._updating() as data:
+            data["stamps"][str(path.resolve())] = {"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
-    def _stamped(self, path: Path, data: dict[str, Any]) -> str | None:
+    @staticmethod
+    def _stamped(path: Path, data: dict[str, Any]) -> str | None:
         rec = data["stamps"].get(str(path.resolve()))
         if not rec:
             return None
         st = path.stat()
         return rec["sha256"] if (rec["size"], rec["mtime_ns"]) == (st.st_size, st.st_mtime_ns) else None
 
-    # -- where files are -----------------------------------------------------------------------
+    # -- where files are -------------------------------------------------------------------------
     def folder(self, entry: CatalogEntry) -> Path:
         return self.root / entry.name
 
     def canonical(self, entry: CatalogEntry, file: ModelFile) -> Path:
         return self.folder(entry) / file.name
 
-    def locate(self, entry: CatalogEntry, file: ModelFile,
-               data: dict[str, Any] | None = None) -> tuple[Path | None, bool]:
-        """(path, in_place) of the file, or (None, False) when it is nowhere."""
+    def lock(self, entry: CatalogEntry) -> contextlib.AbstractContextManager[None]:
+        """Held while a model is installed or removed, so two installs never write one file."""
+        return file_lock(self.root / f".{entry.name}.lock")
+
+    def locate(self, entry: CatalogEntry, file: ModelFile) -> tuple[Path | None, bool]:
+        """(path, in_place) of the file, or (None, False) when it is nowhere (or a link is dangling)."""
         path = self.canonical(entry, file)
         if path.is_file():
-            return path, False
-        data = data if data is not None else self._index()
-        other = data["in_place"].get(f"{entry.name}/{file.name}")
-        if other and Path(other).is_file():
-            return Path(other), True
+            return path, path.is_symlink()
         return None, False
 
     def status(self, entry: CatalogEntry, rehash: bool = False,
@@ -97,7 +116,7 @@ class Warehouse:
         data = self._index()
         out = []
         for file in entry.files:
-            path, in_place = self.locate(entry, file, data)
+            path, in_place = self.locate(entry, file)
             if path is None:
                 out.append(FileStatus(file, None, "missing"))
                 continue
@@ -112,19 +131,21 @@ class Warehouse:
         path, in_place = self.locate(entry, file)
         if path is None:
             return FileStatus(file, None, "missing")
-        digest = self._hash(path, file, on_progress)
+        digest = self._hash(path, file.name, on_progress)
         if digest != file.sha256:
             return FileStatus(file, path, "bad", in_place)
         self.stamp(path, digest)
         return FileStatus(file, path, "verified", in_place)
 
-    def _hash(self, path: Path, file: ModelFile, on_progress: ProgressCallback) -> str:
+    @staticmethod
+    def _hash(path: Path, label: str, on_progress: ProgressCallback) -> str:
+        total = path.stat().st_size
         done = 0
 
         def tick(n: int) -> None:
             nonlocal done
             done += n
-            on_progress(Progress(f"verify {file.name}", done, path.stat().st_size, "B"))
+            on_progress(Progress(f"verify {label}", done, total, "B"))
 
         return sha256_file(path, tick)
 
@@ -134,62 +155,52 @@ class Warehouse:
     def path(self, entry: CatalogEntry) -> Path:
         """The main file, or for multi-file models the folder that holds them all."""
         if entry.main:
-            main = next(f for f in entry.files if f.name == entry.main)
-            found, _ = self.locate(entry, main)
-            return found or self.canonical(entry, main)
-        data = self._index()
-        roots = set()
-        for f in entry.files:
-            found, _ = self.locate(entry, f, data)
-            if found is None:
-                return self.folder(entry)
-            roots.add(found.parents[len(Path(f.name).parts) - 1])
-        if len(roots) == 1:
-            return roots.pop()
+            return self.folder(entry) / entry.main
         return self.folder(entry)
 
-    # -- user files ----------------------------------------------------------------------------
+    # -- user files --------------------------------------------------------------------------------
     def add(self, path: str | os.PathLike[str], on_progress: ProgressCallback = ignore) -> list[tuple[str, str]]:
-        """Recognise a user's file (or every file under a folder) by hash, in place, without copying."""
-        src = Path(path).expanduser()
+        """Recognise a user's file (or every file under a folder) by hash and link it in, without copying."""
+        src = Path(path).expanduser().absolute()
         if src.is_dir():
             files = sorted(p for p in src.rglob("*") if p.is_file())
         else:
             files = [check_input_file(src, "model file")]
-        sizes = {f.size for _, f in by_hash().values()}
         known = by_hash()
+        sizes = {f.size for _, f in known.values()}
         found: list[tuple[str, str]] = []
-        data = self._index()
         for f in files:
             if f.stat().st_size not in sizes:
                 continue
-            digest = sha256_file(f, lambda n, f=f: on_progress(Progress(f"hash {f.name}", n, None, "B")))
-            if digest in known:
-                entry, mf = known[digest]
-                data["in_place"][f"{entry.name}/{mf.name}"] = str(f.resolve())
-                st = f.stat()
-                data["stamps"][str(f.resolve())] = {"sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-                found.append((entry.name, mf.name))
+            digest = self._hash(f, f.name, on_progress)
+            if digest not in known:
+                continue
+            entry, mf = known[digest]
+            link = self.canonical(entry, mf)
+            with warehouse_errors(self.root), self.lock(entry):
+                link.parent.mkdir(parents=True, exist_ok=True)
+                if link.is_symlink() or link.exists():
+                    link.unlink()
+                link.symlink_to(f.resolve())
+            self.stamp(link, digest)
+            found.append((entry.name, mf.name))
         if not found:
             raise InvalidInputError(f"{src} holds no file of the model catalog (no sha256 matched); "
                                     f"`animstudio models list` shows what is known")
-        self._save(data)
         return found
 
     def remove(self, entry: CatalogEntry) -> bool:
-        """Delete the warehouse copy and forget in-place files (a user's own files are left alone)."""
-        data = self._index()
-        removed = False
-        for file in entry.files:
-            removed |= data["in_place"].pop(f"{entry.name}/{file.name}", None) is not None
+        """Delete the warehouse copy; files added in place are only unlinked, never deleted."""
         folder = self.folder(entry)
-        if folder.exists():
-            for p in folder.rglob("*"):
-                data["stamps"].pop(str(p.resolve()), None)
-            shutil.rmtree(folder)
-            removed = True
-        self._save(data)
-        return removed
+        if not folder.exists() and not folder.is_symlink():
+            return False
+        with warehouse_errors(self.root), self.lock(entry):
+            stale = [str(p.resolve()) for p in folder.rglob("*")]
+            shutil.rmtree(folder)  # removes links, not what they point to
+        with self._updating() as data:
+            for key in stale:
+                data["stamps"].pop(key, None)
+        return True
 
 
 def resolve(name: str, warehouse: Warehouse | None = None) -> Path:
