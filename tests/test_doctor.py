@@ -79,3 +79,17 @@ def test_missing_extra_names_the_install_command(tmp_path):
         "m.version = version\n")
     proc = run_cli("doctor", env={"PYTHONPATH": str(fake)})
     assert "missing opentimelineio: pip install 'animstudio[editing]'" in proc.stdout
+
+
+def test_malformed_urls_and_a_file_as_home(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    proc = run_cli("doctor", "--json", env={"ANIMSTUDIO_LLM__CACHE__REDIS_URL": "http://localhost:99999",
+                                            "ANIMSTUDIO_KNOWLEDGE__CHROMA_URL": "localhost:8000",
+                                            "ANIMSTUDIO_HOME": str(afile)})
+    assert proc.returncode == 1, proc.stderr
+    checks = checks_of(proc)
+    assert "malformed URL" in checks[("services", "llm.cache.redis_url")]["detail"]
+    assert "write it like http://host:port" in checks[("services", "knowledge.chroma_url")]["detail"]
+    home = checks[("platform", "home")]
+    assert home["status"] == "fail" and "is not a folder" in home["detail"]

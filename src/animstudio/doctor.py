@@ -210,10 +210,13 @@ def _service_urls() -> dict[str, str]:
 
 def reachable(url: str, timeout: float = 1.5) -> str | None:
     """None when a TCP connection to the URL's host and port succeeds; otherwise the reason."""
-    parsed = urlparse(url)
-    port = parsed.port or {"https": 443, "http": 80, "redis": 6379, "rediss": 6380}.get(parsed.scheme, 80)
-    if not parsed.hostname:
-        return "not a URL"
+    try:
+        parsed = urlparse(url)
+        port = parsed.port or {"https": 443, "http": 80, "redis": 6379, "rediss": 6380}.get(parsed.scheme, 80)
+    except ValueError as exc:
+        return f"malformed URL ({exc}); write it like http://host:port"
+    if not parsed.hostname or not parsed.scheme:
+        return "not a URL; write it like http://host:port"
     try:
         with socket.create_connection((parsed.hostname, port), timeout=timeout):
             return None
@@ -228,19 +231,25 @@ def check_services() -> list[Check]:
     out = []
     for key, url in urls.items():
         problem = reachable(url)
+        fix = "" if problem is None or "URL" in problem else "; start it or unset " + key
         out.append(Check("services", key, "ok" if problem is None else "fail",
-                         f"{url} reachable" if problem is None else f"{url}: {problem}; start it or unset {key}"))
+                         f"{url} reachable" if problem is None else f"{url}: {problem}{fix}"))
     return out
 
 
 def check_home() -> list[Check]:
     settings = load_settings()
     out = []
-    for name, path in (("home", settings.home), ("warehouse", settings.warehouse)):
+    for name, path, var in (("home", settings.home, "ANIMSTUDIO_HOME"),
+                            ("warehouse", settings.warehouse, "ANIMSTUDIO_MODELS")):
         target = path if path.exists() else next((p for p in path.parents if p.exists()), path)
-        ok = os.access(target, os.W_OK)
-        out.append(Check("platform", name, "ok" if ok else "fail",
-                         f"{path}" + ("" if ok else " is not writable: set ANIMSTUDIO_HOME / ANIMSTUDIO_MODELS")))
+        problem = None
+        if not target.is_dir():
+            problem = f"{target} is not a folder"
+        elif not os.access(target, os.W_OK):
+            problem = f"{target} is not writable"
+        out.append(Check("platform", name, "fail" if problem else "ok",
+                         f"{path}: {problem}; set {var} to a writable folder" if problem else str(path)))
     return out
 
 

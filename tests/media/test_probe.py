@@ -76,3 +76,38 @@ def test_audio_only(tmp_path, sample_clip):
 def test_fast_probe_estimates(sample_clip):
     clip, truth = sample_clip
     assert probe(clip, count_frames=False).frame_count == truth["frame_count"]
+
+
+def test_edit_list_frames_are_not_counted(tmp_path, sample_clip):
+    from animstudio.media import iter_frames
+
+    clip, _ = sample_clip
+    cut = tmp_path / "cut.mp4"
+    ffmpeg("-ss", "0.7", "-i", str(clip), "-c", "copy", str(cut))  # stream copy from a non-keyframe
+    assert probe(cut).frame_count == sum(1 for _ in iter_frames(cut, width=32, fmt="gray"))
+
+
+def test_truncated_matroska_is_reported(tmp_path, sample_clip):
+    from animstudio.errors import MediaUnreadableError
+
+    clip, _ = sample_clip
+    mkv = tmp_path / "whole.mkv"
+    ffmpeg("-i", str(clip), "-c", "copy", str(mkv))
+    assert probe(mkv).frame_count == 288
+    half = tmp_path / "half.mkv"
+    half.write_bytes(mkv.read_bytes()[: mkv.stat().st_size // 2])
+    with pytest.raises(MediaUnreadableError, match="truncated"):
+        probe(half)
+
+
+def test_cover_art_is_not_video(tmp_path, sample_clip):
+    clip, _ = sample_clip
+    cover = tmp_path / "cover.png"
+    ffmpeg("-ss", "3", "-i", str(clip), "-frames:v", "1", str(cover))
+    song = tmp_path / "song.mp3"
+    ffmpeg("-i", str(clip), "-i", str(cover), "-map", "0:a", "-map", "1:v", "-c:a", "libmp3lame", "-c:v", "png",
+           "-disposition:v", "attached_pic", str(song))
+    info = probe(song)
+    assert not info.has_video and info.audio[0].codec.startswith("mp3")
+    proc = run_cli("media", "frame", str(song), "--at", "2", "-o", str(tmp_path / "f.png"))
+    assert proc.returncode == 1 and "no video stream" in proc.stderr

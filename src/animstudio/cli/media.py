@@ -59,7 +59,7 @@ def _size(text: str) -> tuple[int, int]:
 def sample(
     out: Path = typer.Argument(..., metavar="OUT", help="Where to write the clip (.mp4, .mov or .mkv)."),
     seconds: float = typer.Option(12.0, "--seconds", "-s", help="Length in seconds (6-600)."),
-    seed: int = typer.Option(0, "--seed", help="Colours, speech and placement vary with the seed."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Colours, speech and placement vary with the seed."),
     fps: int = typer.Option(24, "--fps", help="Frame rate."),
     size: str = typer.Option("640x360", "--size", help="WIDTHxHEIGHT, even numbers."),
     as_json: bool = typer.Option(False, "--json", help="Print the ground truth as JSON."),
@@ -79,9 +79,9 @@ def sample(
 @app.command("frame")
 def frame(
     file: Path = typer.Argument(..., metavar="FILE", help="A video file."),
-    at: float = typer.Option(0.0, "--at", help="Time in seconds."),
+    at: float = typer.Option(0.0, "--at", min=0.0, help="Time in seconds."),
     out: Path = typer.Option(..., "--output", "-o", help="Image to write (.png or .jpg)."),
-    width: int | None = typer.Option(None, "--width", help="Scale to this width, keeping aspect."),
+    width: int | None = typer.Option(None, "--width", min=2, max=16384, help="Scale to this width, keeping aspect."),
 ) -> None:
     """Save the frame shown at a given time as an image."""
     if out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from animstudio.cli import ui
-from animstudio.errors import ModelHashMismatchError
+from animstudio.errors import ModelHashMismatchError, ModelNotInstalledError
 from animstudio.models.catalog import catalog, get_entry
 from animstudio.models.install import install as install_model
 from animstudio.models.warehouse import Warehouse
@@ -77,6 +77,8 @@ def verify(
     wh = Warehouse()
     entries = [get_entry(name)] if name else [e for e in catalog()
                                               if any(s.state != "missing" for s in wh.status(e))]
+    if name and all(s.state == "missing" for s in wh.status(entries[0])):
+        raise ModelNotInstalledError(f"model {name} is not installed; run `animstudio models install {name}`")
     rows = []
     with ui.progress_bar() as on_progress:
         for e in entries:
@@ -107,7 +109,9 @@ def path(name: str = typer.Argument(..., metavar="NAME", help="Catalog name.")) 
 
 
 @app.command("add")
-def add(path: Path = typer.Argument(..., metavar="PATH", help="A model file, or a folder of them, that you already have.")) -> None:
+def add(
+    path: Path = typer.Argument(..., metavar="PATH", help="A model file, or a folder of them, that you already have."),
+) -> None:
     """Recognise your own copy of a catalog file by its sha256 and use it in place (no copy)."""
     with ui.progress_bar() as on_progress:
         found = Warehouse().add(path, on_progress=on_progress)

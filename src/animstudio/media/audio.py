@@ -28,20 +28,25 @@ def decode_audio(path: str | os.PathLike[str], sample_rate: int = 16000, mono: b
         resampler = av.AudioResampler(format="fltp", layout=layout, rate=sample_rate)
         chunks: list[np.ndarray] = []
         first_time: float | None = None
-        if start_s > 0:
-            container.seek(int(start_s / stream.time_base), stream=stream, backward=True)
+        origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
         try:
+            if start_s > 0:
+                container.seek(int((start_s + origin) / stream.time_base), stream=stream, backward=True)
             for frame in container.decode(stream):
                 if first_time is None:
-                    first_time = frame.time or 0.0
+                    first_time = (frame.time or 0.0) - origin
                 chunks.extend(out.to_ndarray() for out in resampler.resample(frame))
             chunks.extend(out.to_ndarray() for out in resampler.resample(None))
         except av.error.FFmpegError as exc:
             raise unreadable(p, exc) from exc
     channels = 1 if mono else len(av.AudioLayout(layout).channels)
     data = np.concatenate(chunks, axis=1) if chunks else np.zeros((channels, 0), np.float32)
-    if start_s > 0 and first_time is not None:  # the seek lands on a packet at or before start_s
-        data = data[:, max(0, int(round((start_s - first_time) * sample_rate))):]
+    if first_time is not None:  # the seek lands at or before start_s; a stream may also start late
+        skip = int(round((start_s - first_time) * sample_rate))
+        if skip > 0:
+            data = data[:, skip:]
+        elif skip < 0 and start_s == 0:  # audio starting after 0: pad so sample n is at n / rate
+            data = np.concatenate([np.zeros((data.shape[0], -skip), np.float32), data], axis=1)
     if end_s is not None:
         data = data[:, : max(0, int(round((end_s - start_s) * sample_rate)))]
     data = np.ascontiguousarray(data, dtype=np.float32)

@@ -1,12 +1,16 @@
 """Decode video frames once, at the size and colour you ask for, with their timestamps.
 
+Frames come upright (a rotation in the file's display matrix is applied, as players do) and are
+numbered from 0 in presentation order, also after a seek and on variable-frame-rate video.
+
     >>> for f in iter_frames("clip.mp4", width=320, fmt="gray"):
     ...     f.index, f.time_s, f.image.shape        # 0, 0.0, (180, 320)
-    >>> read_frame("clip.mp4", 2.5).image           # one RGB frame near 2.5 s
+    >>> read_frame("clip.mp4", 2.5).image           # the RGB frame shown at 2.5 s
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,14 +20,14 @@ import av
 import numpy as np
 
 from animstudio.errors import InvalidInputError
-from animstudio.media.open import open_media, unreadable
+from animstudio.media.open import open_media, unreadable, video_stream
 
 PixelFormat = Literal["rgb24", "bgr24", "gray"]
 
 
 @dataclass
 class Frame:
-    index: int          # 0-based decoded frame number
+    index: int          # 0-based frame number in presentation order
     time_s: float       # presentation time from the start of the stream
     image: np.ndarray   # (H, W, 3) uint8, or (H, W) for gray
 
@@ -38,54 +42,91 @@ def _target_size(src_w: int, src_h: int, width: int | None, height: int | None) 
     return src_w, src_h
 
 
+def _constant_rate(stream: av.VideoStream) -> float | None:
+    """The frame rate when the stream declares a constant one, else None (count frames instead)."""
+    nominal, average = stream.guessed_rate or stream.base_rate, stream.average_rate
+    if nominal and average and abs(float(nominal) - float(average)) <= 1e-3 * float(nominal):
+        return float(nominal)
+    return None
+
+
+def _frames_before(path: str, stream_index: int, pts: int) -> int:
+    """How many shown frames precede ``pts``: an exact frame number after a seek, whatever the frame rate."""
+    with av.open(path) as container:
+        stream = container.streams[stream_index]
+        return sum(1 for pkt in container.demux(stream)
+                   if pkt.pts is not None and pkt.size and not pkt.is_discard and pkt.pts < pts)
+
+
+def _check_args(width: int | None, height: int | None, step: int, start_s: float) -> None:
+    if step < 1:
+        raise InvalidInputError(f"step must be 1 or more, got {step}")
+    for name, value in (("width", width), ("height", height)):
+        if value is not None and not 2 <= value <= 16384:
+            raise InvalidInputError(f"{name} must be between 2 and 16384 pixels, got {value}")
+    if not math.isfinite(start_s) or start_s < 0:
+        raise InvalidInputError(f"start time must be 0 or more seconds, got {start_s}")
+
+
 def iter_frames(path: str | os.PathLike[str], width: int | None = None, height: int | None = None,
                 fmt: PixelFormat = "rgb24", start_s: float = 0.0, end_s: float | None = None,
                 step: int = 1, threads: int = 0) -> Iterator[Frame]:
     """Yield frames from ``start_s`` to ``end_s``; every ``step``-th one. Size keeps aspect if one side given."""
-    if step < 1:
-        raise InvalidInputError(f"step must be 1 or more, got {step}")
+    _check_args(width, height, step, start_s)
     p, container = open_media(path)
     with container:
-        if not container.streams.video:
+        stream = video_stream(container)
+        if stream is None:
             raise InvalidInputError(f"{p} has no video stream (audio only); pass a video file")
-        stream = container.streams.video[0]
         stream.thread_type = "AUTO"          # frame + slice threads
         if threads:
             stream.codec_context.thread_count = threads
-        rate = float(stream.guessed_rate or stream.average_rate or 0) or None
         origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
-        size = _target_size(stream.codec_context.width, stream.codec_context.height, width, height)
-        index = 0
-        if start_s > 0 and rate:
-            container.seek(int((start_s + origin) / stream.time_base), stream=stream, backward=True)
-            index = -1  # recomputed from the first frame's time
+        index: int | None = 0
         try:
+            if start_s > 0:
+                container.seek(int((start_s + origin) / stream.time_base), stream=stream, backward=True)
+                index = None  # worked out from the first frame decoded
             for frame in container.decode(stream):
                 t = (frame.time if frame.time is not None else 0.0) - origin
-                if index < 0:
-                    index = round(t * rate) if rate else 0
+                if index is None:
+                    rate = _constant_rate(stream)
+                    index = round(t * rate) if rate else _frames_before(str(p), stream.index, frame.pts or 0)
                 if t < start_s - 1e-6:
                     index += 1
                     continue
                 if end_s is not None and t >= end_s:
                     break
                 if index % step == 0:
-                    av_fmt = "gray" if fmt == "gray" else fmt
-                    img = frame.reformat(width=size[0], height=size[1], format=av_fmt).to_ndarray()
-                    yield Frame(index=index, time_s=round(t, 6), image=img)
+                    yield Frame(index=index, time_s=round(t, 6), image=_image(frame, width, height, fmt))
                 index += 1
         except av.error.FFmpegError as exc:
             raise unreadable(p, exc) from exc
 
 
+def _image(frame: av.VideoFrame, width: int | None, height: int | None, fmt: PixelFormat) -> np.ndarray:
+    turns = round((getattr(frame, "rotation", 0) or 0) / 90) % 4
+    src_w, src_h = (frame.height, frame.width) if turns % 2 else (frame.width, frame.height)
+    w, h = _target_size(src_w, src_h, width, height)
+    if turns % 2:
+        w, h = h, w  # scale before turning
+    img = frame.reformat(width=w, height=h, format=fmt).to_ndarray()
+    return np.ascontiguousarray(np.rot90(img, turns)) if turns else img
+
+
 def read_frame(path: str | os.PathLike[str], time_s: float, width: int | None = None,
                fmt: PixelFormat = "rgb24") -> Frame:
-    """The frame shown at ``time_s`` (the last one if the time is past the end)."""
+    """The frame shown at ``time_s``; past the end of the video, an error that gives its length."""
+    if not math.isfinite(time_s) or time_s < 0:
+        raise InvalidInputError(f"time must be 0 or more seconds, got {time_s}")
     last = None
     for frame in iter_frames(path, width=width, fmt=fmt, start_s=max(0.0, time_s - 0.5)):
         if frame.time_s > time_s + 1e-6 and last is not None:
             return last
         last = frame
-    if last is None:
-        raise InvalidInputError(f"{path} has no frame at {time_s:.3f} s; pass a time inside the video")
+    if last is None or time_s > last.time_s + 1.0:
+        from animstudio.media.probe import probe
+
+        length = probe(path, count_frames=False).duration_s
+        raise InvalidInputError(f"{path} is {length:.2f} s long; pass a time from 0 to {length:.2f}")
     return last

@@ -14,7 +14,7 @@ import av
 from pydantic import BaseModel
 
 from animstudio.errors import InvalidInputError, MediaUnreadableError
-from animstudio.media.open import open_media, unreadable
+from animstudio.media.open import open_media, unreadable, video_stream
 
 
 class AudioStreamInfo(BaseModel):
@@ -64,11 +64,27 @@ def _ratio(value: Fraction | None) -> str:
     return f"{value.numerator}:{value.denominator}"
 
 
-def _video_timing(container: av.container.InputContainer, stream: av.VideoStream) -> tuple[int, bool, float | None]:
-    """(frames present, vfr?, duration from timestamps) by demuxing packets without decoding."""
-    pts = [pkt.pts for pkt in container.demux(stream) if pkt.pts is not None and pkt.size > 0]
+def _timing(container: av.container.InputContainer,
+            stream: av.VideoStream) -> tuple[int, int, bool, float | None, float]:
+    """Demux every packet without decoding: (frames shown, video packets, vfr?, video span, end of data).
+
+    Packets an edit list discards are not frames anyone sees, so they are not counted.
+    """
+    pts: list[int] = []
+    packets = 0
+    end = 0.0
+    for pkt in container.demux():
+        if pkt.pts is None or pkt.size == 0:
+            continue
+        if pkt.stream is stream:
+            packets += 1
+            if pkt.is_discard:
+                continue
+            pts.append(pkt.pts)
+        if pkt.time_base:
+            end = max(end, float((pkt.pts + (pkt.duration or 0)) * pkt.time_base))
     if not pts:
-        return 0, False, None
+        return 0, packets, False, None, end
     pts.sort()
     tb = float(stream.time_base)
     deltas = [b - a for a, b in zip(pts, pts[1:], strict=False) if b > a]
@@ -77,7 +93,7 @@ def _video_timing(container: av.container.InputContainer, stream: av.VideoStream
         core = sorted(deltas)[len(deltas) // 20: len(deltas) - len(deltas) // 20 or None]
         vfr = core[-1] > core[0] * 1.5 + 1  # +1 tick: rounding in coarse time bases
     step = sorted(deltas)[len(deltas) // 2] if deltas else 0
-    return len(pts), vfr, (pts[-1] - pts[0] + step) * tb if step else None
+    return len(pts), packets, vfr, ((pts[-1] - pts[0] + step) * tb if step else None), end
 
 
 def probe(path: str | os.PathLike[str], count_frames: bool = True) -> MediaInfo:
@@ -93,8 +109,9 @@ def probe(path: str | os.PathLike[str], count_frames: bool = True) -> MediaInfo:
                 index=a.index, codec=cc.name, sample_rate=cc.sample_rate or a.rate or 0,
                 channels=cc.channels, layout=cc.layout.name if cc.layout else "",
                 duration_s=float(a.duration * a.time_base) if a.duration else None, language=a.language))
-        if container.streams.video:
-            v = container.streams.video[0]
+        v = video_stream(container)
+        info.has_video = v is not None
+        if v is not None:
             cc = v.codec_context
             rate = v.guessed_rate or v.base_rate or v.average_rate
             info.video_codec = cc.name
@@ -106,15 +123,18 @@ def probe(path: str | os.PathLike[str], count_frames: bool = True) -> MediaInfo:
             info.display_aspect_ratio = _ratio(v.display_aspect_ratio) if v.display_aspect_ratio else None
             info.rotation = _rotation(container, v)
             if count_frames:
-                container.seek(0)
                 try:
-                    count, info.vfr, span = _video_timing(container, v)
+                    container.seek(0)
+                    count, packets, info.vfr, span, end = _timing(container, v)
                 except av.error.FFmpegError as exc:
                     raise unreadable(p, exc) from exc
                 declared = v.frames
-                if declared and count < declared * 0.98:
+                if declared and packets < declared * 0.98:
                     raise MediaUnreadableError(f"{p} is truncated: its header lists {declared} frames but only "
-                                               f"{count} are present; re-export or re-download it")
+                                               f"{packets} are present; re-export or re-download it")
+                if "matroska" in info.container and info.duration_s > 2 and end < 0.9 * info.duration_s:
+                    raise MediaUnreadableError(f"{p} is truncated: its header says {info.duration_s:.2f} s but the "
+                                               f"data ends at {end:.2f} s; re-export or re-download it")
                 info.frame_count = count
                 if span and not info.duration_s:
                     info.duration_s = span

@@ -12,6 +12,7 @@ characters' mouths follow. The ground truth is written beside the video as ``<st
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 import wave
@@ -138,7 +139,9 @@ class _Board:
         self.starts = np.cumsum([0] + lengths[:-1]).tolist()
         self.lengths = lengths
         self.dissolve = max(6, round(0.5 * fps))
-        self.pan_v = max(1, round(6 * width / 640))
+        pan_len = lengths[2] + self.dissolve
+        # about 6 px a frame at 640 wide; long pans slow down so the background stays within 4 widths
+        self.pan_v = max(1, min(round(6 * width / 640), (3 * width) // pan_len))
         self.zoom_end = 1.5
         self.flash = self.starts[1] + lengths[1] // 2
         palette = lambda lo, hi: tuple(int(v) for v in self.rng.integers(lo, hi, 3))  # noqa: E731
@@ -283,9 +286,11 @@ class _Board:
             flashes=[self.flash], shots=shots, speech=self.segments)
 
 
-def _check(seconds: float, fps: int, width: int, height: int) -> None:
-    if not 6 <= seconds <= 600:
+def _check(seconds: float, fps: int, width: int, height: int, seed: int) -> None:
+    if not math.isfinite(seconds) or not 6 <= seconds <= 600:
         raise InvalidInputError(f"--seconds must be between 6 and 600 (got {seconds}); the clip needs six shots")
+    if seed < 0:
+        raise InvalidInputError(f"--seed must be 0 or more (got {seed})")
     if not 8 <= fps <= 60:
         raise InvalidInputError(f"--fps must be between 8 and 60 (got {fps})")
     if width % 2 or height % 2 or not (160 <= width <= 3840 and 90 <= height <= 2160):
@@ -296,7 +301,7 @@ def make_sample(out: str | os.PathLike[str], seconds: float = 12.0, seed: int = 
                 width: int = 640, height: int = 360, sample_rate: int = 48000,
                 on_progress: ProgressCallback = ignore) -> SampleTruth:
     """Render the sample clip to ``out`` (.mp4/.mov/.mkv) and its ground truth beside it."""
-    _check(seconds, fps, width, height)
+    _check(seconds, fps, width, height, seed)
     out = check_output_path(out, "sample clip")
     if out.suffix.lower() not in SUPPORTED:
         raise InvalidInputError(f"{out.name}: the sample clip is written as {', '.join(SUPPORTED)}; "
