@@ -13,6 +13,7 @@ and UI form. Each kind's base class (in its capability package) adds the one req
 
 from __future__ import annotations
 
+from abc import ABC
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -20,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from animstudio.errors import InvalidInputError
 
 
-class Backend:
+class Backend(ABC):
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
 

@@ -1,0 +1,1 @@
+"""Video analysis: shots, composition, camera motion, temporal coherence and audio."""
