@@ -18,7 +18,7 @@ import numpy as np
 from animstudio.media import MediaInfo, iter_frames, probe, require_video
 from animstudio.progress import Progress, ProgressCallback, ignore
 
-WIDTH, HEIGHT = 160, 90          # analysis resolution (16:9; other shapes are letterboxed by scaling)
+WIDTH = 160                      # analysis width; the height keeps the picture's shape
 GRID = (9, 16)                   # block grid for block-change measures
 THUMB = (18, 32)                 # gray thumbnail for transition fitting
 HIST_BINS = 4                    # per channel: 64-bin colour histogram
@@ -34,7 +34,7 @@ class Features:
     thumbs: np.ndarray                   # (N, 18, 32) float32 gray thumbnails
     luma: np.ndarray                     # (N,) mean luma
     spread: np.ndarray                   # (N,) luma standard deviation (0: a uniform frame)
-    keep: dict[int, np.ndarray] = field(default_factory=dict)   # frame index -> (90, 160, 3) uint8, sampled
+    keep: dict[int, np.ndarray] = field(default_factory=dict)   # frame index -> (H, 160, 3) uint8, sampled
 
     @property
     def n(self) -> int:
@@ -59,6 +59,11 @@ def _frame_features(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return blocks, hist, thumb, float(gray.mean()), float(gray.std())
 
 
+def _height(info: MediaInfo) -> int:
+    w, h = info.display_size or (16, 9)
+    return max(2, round(WIDTH * h / w / 2) * 2)
+
+
 def extract_features(path: str | os.PathLike[str], on_progress: ProgressCallback = ignore,
                      info: MediaInfo | None = None) -> Features:
     """Decode ``path`` once and compute the per-frame features."""
@@ -67,7 +72,7 @@ def extract_features(path: str | os.PathLike[str], on_progress: ProgressCallback
     step = max(1, round((info.fps or 24.0) / MOTION_FPS))
     times, blocks, hists, thumbs, luma, spread = [], [], [], [], [], []
     keep: dict[int, np.ndarray] = {}
-    for frame in iter_frames(path, width=WIDTH, height=HEIGHT, fmt="rgb24"):
+    for frame in iter_frames(path, width=WIDTH, height=max(THUMB[0], _height(info)), fmt="rgb24"):
         b, h, t, m, s = _frame_features(frame.image)
         times.append(frame.time_s)
         blocks.append(b)
