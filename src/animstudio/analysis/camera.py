@@ -19,6 +19,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from animstudio.analysis.detector import Transition
 from animstudio.analysis.features import Features
 from animstudio.analysis.scenes import Shot
 from animstudio.errors import MissingDependencyError
@@ -89,9 +90,11 @@ def _label(rates: np.ndarray, shake: float) -> Label:
     return "roll_clockwise" if roll > 0 else "roll_anticlockwise"
 
 
-def camera_motion(features: Features, shots: list[Shot]) -> list[CameraMotion]:
+def camera_motion(features: Features, shots: list[Shot], transitions: list[Transition] | None = None) -> list[CameraMotion]:
+    """Camera motion of each shot; frames inside fades and dissolves (and near-uniform frames) are skipped."""
     cv2 = _cv2()
-    kept = sorted(features.keep)
+    blended = {i for t in transitions or [] for i in range(t.start_frame - 1, t.end_frame + 1)}
+    kept = [i for i in sorted(features.keep) if i not in blended and features.spread[i] >= 15]
     out = []
     for shot in shots:
         frames = [i for i in kept if shot.start_frame <= i < shot.end_frame]
