@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from animstudio.errors import InvalidInputError
 
 
-class Backend(ABC):
+class Backend(ABC):  # noqa: B024 - each kind adds its one abstract method
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
 

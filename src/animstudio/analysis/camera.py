@@ -90,7 +90,8 @@ def _label(rates: np.ndarray, shake: float) -> Label:
     return "roll_clockwise" if roll > 0 else "roll_anticlockwise"
 
 
-def camera_motion(features: Features, shots: list[Shot], transitions: list[Transition] | None = None) -> list[CameraMotion]:
+def camera_motion(features: Features, shots: list[Shot],
+                  transitions: list[Transition] | None = None) -> list[CameraMotion]:
     """Camera motion of each shot; frames inside fades and dissolves (and near-uniform frames) are skipped."""
     cv2 = _cv2()
     blended = {i for t in transitions or [] for i in range(t.start_frame - 1, t.end_frame + 1)}

@@ -120,9 +120,10 @@ def html_report(result: VideoAnalysis, thumbs: list[Image.Image], sheet: Image.I
                                          thumbs, strict=True):
         swatches = "".join(f'<span class="sw" style="background:{s.hex}" title="{s.hex} {s.share:.0%}"></span>'
                            for s in comp.palette)
-        rows.append(f"<tr><td>{shot.index}</td><td><img src='{_png(img.resize((160, round(160 * img.height / img.width))))}'"
-                    f" alt='shot {shot.index}'></td><td>{shot.start_frame}-{shot.end_frame - 1}</td>"
-                    f"<td>{shot.start_s:.2f}-{shot.end_s:.2f}</td><td>{e(cam.label)}<br><small>pan {cam.pan_per_s:+.3f} "
+        small = _png(img.resize((160, round(160 * img.height / img.width))))
+        rows.append(f"<tr><td>{shot.index}</td><td><img src='{small}' alt='shot {shot.index}'></td>"
+                    f"<td>{shot.start_frame}-{shot.end_frame - 1}</td><td>{shot.start_s:.2f}-{shot.end_s:.2f}</td>"
+                    f"<td>{e(cam.label)}<br><small>pan {cam.pan_per_s:+.3f} "
                     f"tilt {cam.tilt_per_s:+.3f} zoom {cam.zoom_per_s:+.3f} roll {cam.roll_deg_per_s:+.1f}&deg;</small>"
                     f"</td><td>{e(comp.shot_size)}<br><small>thirds {comp.thirds_score:.2f}</small></td>"
                     f"<td>{swatches}</td><td>{coh.score:.2f}</td></tr>")

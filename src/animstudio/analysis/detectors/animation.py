@@ -39,7 +39,6 @@ class AnimationDetector(SceneDetector):
         uniform_spread: float = Field(12.0, ge=0.0, le=60.0, description="luma spread of a solid black/white frame")
 
     def process(self, features: Features) -> Detection:
-        o = self.options
         f = features
         if f.n < 2:
             return Detection()
