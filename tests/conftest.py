@@ -56,3 +56,12 @@ def ffmpeg(*args: str) -> None:
     from animstudio.media.ffmpeg import ffmpeg_exe
 
     subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
+
+
+@pytest.fixture(scope="session")
+def sample_features(sample_clip):
+    """Analysis features of the sample clip, extracted once per run."""
+    from animstudio.analysis.features import extract_features
+
+    clip, truth = sample_clip
+    return extract_features(clip), truth

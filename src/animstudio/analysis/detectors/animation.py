@@ -97,9 +97,15 @@ class AnimationDetector(SceneDetector):
             a, b = int(run[0]) - w, int(run[-1]) + w
             if any(a < c <= b for c in hard):
                 continue  # a hard cut (or a flash) makes this window change, not a blend
-            t = self._fit(f, a, b, fps)
-            if t and not (found and t.start_frame < found[-1].end_frame):
-                found.append(t)
+            solid = np.flatnonzero(f.spread[a:b + 1] < o.uniform_spread) + a
+            if solid.size:  # through a black or white frame: a fade out, then a fade in
+                pieces = [(a, int(solid[0])), (int(solid[-1]), b)]
+            else:
+                pieces = [(a, b)]
+            for lo, hi in pieces:
+                t = self._fit(f, lo, hi, fps) if hi - lo >= 2 else None
+                if t and not (found and t.start_frame < found[-1].end_frame):
+                    found.append(t)
         return found
 
     @staticmethod
