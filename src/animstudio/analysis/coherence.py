@@ -1,7 +1,7 @@
 """Temporal coherence per shot and overall (0-1, 1 = perfectly coherent), the QA measures used on
 AI-generated animation:
 
-- warp error: each sampled frame is predicted from the previous one by dense optical flow
+- warp error: a frame is predicted from the one before it by dense optical flow
   (Farneback); the mean absolute error of that prediction is what motion cannot explain
   (boiling lines, popping details);
 - flicker: the change of mean luminance between a frame and its motion-compensated predecessor,
@@ -41,9 +41,15 @@ class Coherence(BaseModel):
     shots: list[ShotCoherence]
 
 
+def _gray(cv2, img: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The same gray as the features' stored neighbours, so no brightness offset creeps in."""
+    if img.ndim == 3:
+        img = (img @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)
+    return img.astype(np.float32)
+
+
 def _pair(cv2, a: np.ndarray, b: np.ndarray) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    ga = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    gb = cv2.cvtColor(b, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    ga, gb = _gray(cv2, a), _gray(cv2, b)
     if np.array_equal(ga, gb):
         return 0.0, 0.0
     flow = cv2.calcOpticalFlowFarneback(gb.astype(np.uint8), ga.astype(np.uint8), None, 0.5, 3, 15, 3, 5, 1.2, 0)
@@ -61,8 +67,12 @@ def coherence(features: Features, shots: list[Shot]) -> Coherence:
     kept = sorted(features.keep)
     per_shot = []
     for shot in shots:
-        frames = [i for i in kept if shot.start_frame <= i < shot.end_frame]
-        pairs = [_pair(cv2, features.keep[a], features.keep[b]) for a, b in zip(frames, frames[1:], strict=False)]
+        # neighbouring frames (i, i + 1) sampled through the shot; without them, sampled frames in a row
+        frames = [i for i in kept if shot.start_frame <= i < shot.end_frame - 1]
+        if any(i in features.after for i in frames):
+            pairs = [_pair(cv2, features.keep[i], features.after[i]) for i in frames if i in features.after]
+        else:
+            pairs = [_pair(cv2, features.keep[a], features.keep[b]) for a, b in zip(frames, frames[1:], strict=False)]
         warp = float(np.mean([p[0] for p in pairs])) if pairs else 0.0
         flick = float(np.mean([p[1] for p in pairs])) if pairs else 0.0
         score = 0.5 * (np.exp(-warp / WARP_SCALE) + np.exp(-flick / FLICKER_SCALE))

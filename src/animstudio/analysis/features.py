@@ -35,6 +35,7 @@ class Features:
     luma: np.ndarray                     # (N,) mean luma
     spread: np.ndarray                   # (N,) luma standard deviation (0: a uniform frame)
     keep: dict[int, np.ndarray] = field(default_factory=dict)   # frame index -> (H, 160, 3) uint8, sampled
+    after: dict[int, np.ndarray] = field(default_factory=dict)  # sampled index i -> gray frame i + 1 (H, 160)
 
     @property
     def n(self) -> int:
@@ -72,6 +73,7 @@ def extract_features(path: str | os.PathLike[str], on_progress: ProgressCallback
     step = max(1, round((info.fps or 24.0) / MOTION_FPS))
     times, blocks, hists, thumbs, luma, spread = [], [], [], [], [], []
     keep: dict[int, np.ndarray] = {}
+    after: dict[int, np.ndarray] = {}
     for frame in iter_frames(path, width=WIDTH, height=max(THUMB[0], _height(info)), fmt="rgb24"):
         b, h, t, m, s = _frame_features(frame.image)
         times.append(frame.time_s)
@@ -82,10 +84,13 @@ def extract_features(path: str | os.PathLike[str], on_progress: ProgressCallback
         spread.append(s)
         if frame.index % step == 0:
             keep[frame.index] = frame.image
+        elif (frame.index - 1) in keep:  # its successor: coherence compares neighbouring frames
+            after[frame.index - 1] = (frame.image @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)
         if frame.index % 24 == 0:
             on_progress(Progress("decode", frame.index + 1, total, "frames"))
     on_progress(Progress("decode", len(times), total or len(times), "frames"))
     n = len(times)
     return Features(info=info, times=np.array(times), blocks=np.array(blocks, np.float32).reshape(n, *GRID, 3),
                     hist=np.array(hists, np.float32).reshape(n, 64), thumbs=np.array(thumbs, np.float32),
-                    luma=np.array(luma, np.float32), spread=np.array(spread, np.float32), keep=keep)
+                    luma=np.array(luma, np.float32), spread=np.array(spread, np.float32), keep=keep,
+                    after=after)
