@@ -32,6 +32,6 @@ def test_flicker_lowers_coherence(tmp_path, sample_clip, sample_features):
            "-preset", "ultrafast", str(flicker))
     flick_feats = extract_features(flicker)
     flickering = coherence(flick_feats, detect_scenes(features=flick_feats).shots)
-    assert steady.overall > 0.8 and flickering.overall < steady.overall - 0.3
+    assert steady.overall > 0.7 and flickering.overall < steady.overall - 0.3
     assert flickering.flicker > 5 * steady.flicker
     assert all(0 <= s.score <= 1 for s in steady.shots)

@@ -74,7 +74,7 @@ def extract_features(path: str | os.PathLike[str], on_progress: ProgressCallback
     times, blocks, hists, thumbs, luma, spread = [], [], [], [], [], []
     keep: dict[int, np.ndarray] = {}
     after: dict[int, np.ndarray] = {}
-    for frame in iter_frames(path, width=WIDTH, height=max(THUMB[0], _height(info)), fmt="rgb24"):
+    for frame in iter_frames(path, width=WIDTH, height=max(THUMB[0], _height(info)), fmt="rgb24", fast=True):
         b, h, t, m, s = _frame_features(frame.image)
         times.append(frame.time_s)
         blocks.append(b)

@@ -35,7 +35,7 @@ class AnimationDetector(SceneDetector):
         min_shot_s: float = Field(0.4, ge=0.0, le=10.0, description="shorter shots are merged")
         window_s: float = Field(0.25, ge=0.05, le=2.0, description="half-window for gradual transitions")
         max_transition_s: float = Field(3.0, ge=0.1, le=10.0, description="longest fade or dissolve")
-        fit_residual: float = Field(0.35, ge=0.01, le=1.0, description="how far frames may stray from a pure blend")
+        fit_residual: float = Field(0.45, ge=0.01, le=1.0, description="how far frames may stray from a pure blend")
         uniform_spread: float = Field(12.0, ge=0.0, le=60.0, description="luma spread of a solid black/white frame")
 
     def process(self, features: Features) -> Detection:
