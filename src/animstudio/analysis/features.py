@@ -66,8 +66,12 @@ def _height(info: MediaInfo) -> int:
 
 
 def extract_features(path: str | os.PathLike[str], on_progress: ProgressCallback = ignore,
-                     info: MediaInfo | None = None) -> Features:
-    """Decode ``path`` once and compute the per-frame features."""
+                     info: MediaInfo | None = None, keep_frames: bool = True) -> Features:
+    """Decode ``path`` once and compute the per-frame features.
+
+    ``keep_frames=False`` skips the sampled frames that motion, coherence and composition need
+    (shot detection alone does not).
+    """
     info = require_video(info or probe(path))
     total = info.frame_count or None
     step = max(1, round((info.fps or 24.0) / MOTION_FPS))
@@ -82,7 +86,9 @@ def extract_features(path: str | os.PathLike[str], on_progress: ProgressCallback
         thumbs.append(t)
         luma.append(m)
         spread.append(s)
-        if frame.index % step == 0:
+        if not keep_frames:
+            pass
+        elif frame.index % step == 0:
             keep[frame.index] = frame.image
         elif (frame.index - 1) in keep:  # its successor: coherence compares neighbouring frames
             after[frame.index - 1] = (frame.image @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)

@@ -99,7 +99,7 @@ def detect_scenes(path: str | os.PathLike[str] | None = None, detector: str = DE
     if features is None:
         if path is None:
             raise InvalidInputError("detect_scenes needs a path or features")
-        features = extract_features(path, on_progress=on_progress)
+        features = extract_features(path, on_progress=on_progress, keep_frames=False)
     found = det.process(features)
     return SceneResult(video=features.info, detector=detector, cuts=found.cuts, transitions=found.transitions,
                        flashes=found.flashes, shots=shots_from(features, found.cuts, found.transitions),
