@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from animstudio.analysis.camera import camera_motion
 from animstudio.analysis.features import extract_features
 from animstudio.analysis.scenes import detect_scenes
@@ -29,7 +31,6 @@ def test_sample_clip_motions(sample_features):
     expected = truth["shots"][2]["content_dx_px_per_frame"] * truth["fps"] / truth["width"]
     assert abs(pan.pan_per_s - expected) < 0.02
     zoom = truth["shots"][3]
-    import math
-
-    expected_zoom = math.log(zoom["scale_end"] / zoom["scale_start"]) / ((zoom["end"] - 1 - zoom["start"]) / truth["fps"])
+    seconds = (zoom["end"] - 1 - zoom["start"]) / truth["fps"]
+    expected_zoom = math.log(zoom["scale_end"] / zoom["scale_start"]) / seconds
     assert abs(moves[3].zoom_per_s - expected_zoom) < 0.25 * expected_zoom
