@@ -77,6 +77,7 @@ def test_installed_plugin_adds_backend_and_command(installed_plugin):
     assert listing.returncode == 0, listing.stderr
     data = json.loads(listing.stdout)
     assert data["backends"]["detector"]["tiny"] == "animstudio_tiny.TinyDetector"
+    assert data["backends"]["detector"]["animation"].startswith("animstudio.analysis.detectors")
     tiny = next(p for p in data["plugins"] if p["name"] == "tiny")
     assert tiny["distribution"] == "animstudio-tiny" and "register_detectors" in tiny["hooks"]
     builtin = next(p for p in data["plugins"] if p["distribution"] == "animstudio")
@@ -117,7 +118,7 @@ def test_get_backend_in_process():
     assert Flash(min_gap=5).options.min_gap == 5
     with pytest.raises(InvalidInputError, match="known options: min_gap"):
         Flash(bogus=1)
-    with pytest.raises(UnknownBackendError, match="known: flash"):
+    with pytest.raises(UnknownBackendError, match="known: adaptive, animation, content, flash"):
         plugins.get_backend("detector", "nope")
     with pytest.raises(UnknownBackendError, match="kinds: llm_engine"):
         plugins.backends("spaceship")
