@@ -20,7 +20,8 @@ from animstudio.progress import Progress, ProgressCallback, ignore
 
 WIDTH = 160                      # analysis width; the height keeps the picture's shape
 GRID = (9, 16)                   # block grid for block-change measures
-THUMB = (18, 32)                 # gray thumbnail for transition fitting
+THUMB = (15, 20)                 # gray thumbnail for transition fitting
+SMALL = 80                       # width of the per-frame feature picture (the kept frames are WIDTH)
 HIST_BINS = 4                    # per channel: 64-bin colour histogram
 MOTION_FPS = 12.0                # frames kept at analysis size for motion and coherence
 
@@ -60,6 +61,13 @@ def _frame_features(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return blocks, hist, thumb, float(gray.mean()), float(gray.std())
 
 
+def _large(frame, info: MediaInfo) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The kept copy of a frame, about WIDTH wide, from the same decoded frame."""
+    from animstudio.media.frames import sample_planes
+
+    return frame.image if frame.source is None else sample_planes(frame.source, WIDTH)
+
+
 def _height(info: MediaInfo) -> int:
     w, h = info.display_size or (16, 9)
     return max(2, round(WIDTH * h / w / 2) * 2)
@@ -78,7 +86,8 @@ def extract_features(path: str | os.PathLike[str], on_progress: ProgressCallback
     times, blocks, hists, thumbs, luma, spread = [], [], [], [], [], []
     keep: dict[int, np.ndarray] = {}
     after: dict[int, np.ndarray] = {}
-    for frame in iter_frames(path, width=WIDTH, height=max(THUMB[0], _height(info)), fmt="rgb24", fast=True):
+    small_h = max(2 * THUMB[0], round(_height(info) * SMALL / WIDTH / 2) * 2)
+    for frame in iter_frames(path, width=SMALL, height=small_h, fmt="rgb24", fast=True, keep_source=keep_frames):
         b, h, t, m, s = _frame_features(frame.image)
         times.append(frame.time_s)
         blocks.append(b)
@@ -89,9 +98,10 @@ def extract_features(path: str | os.PathLike[str], on_progress: ProgressCallback
         if not keep_frames:
             pass
         elif frame.index % step == 0:
-            keep[frame.index] = frame.image
+            keep[frame.index] = _large(frame, info)
         elif (frame.index - 1) in keep:  # its successor: coherence compares neighbouring frames
-            after[frame.index - 1] = (frame.image @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)
+            rgb = _large(frame, info)
+            after[frame.index - 1] = (rgb @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)
         if frame.index % 24 == 0:
             on_progress(Progress("decode", frame.index + 1, total, "frames"))
     on_progress(Progress("decode", len(times), total or len(times), "frames"))

@@ -30,6 +30,7 @@ class Frame:
     index: int          # 0-based frame number in presentation order
     time_s: float       # presentation time from the start of the stream
     image: np.ndarray   # (H, W, 3) uint8, or (H, W) for gray
+    source: av.VideoFrame | None = None  # the decoded frame, when asked for (keep_source=True)
 
 
 def _target_size(src_w: int, src_h: int, width: int | None, height: int | None) -> tuple[int, int]:
@@ -70,7 +71,8 @@ def _check_args(width: int | None, height: int | None, step: int, start_s: float
 
 def iter_frames(path: str | os.PathLike[str], width: int | None = None, height: int | None = None,
                 fmt: PixelFormat = "rgb24", start_s: float = 0.0, end_s: float | None = None,
-                step: int = 1, threads: int = 0, fast: bool = False) -> Iterator[Frame]:
+                step: int = 1, threads: int = 0, fast: bool = False,
+                keep_source: bool = False) -> Iterator[Frame]:
     """Yield frames from ``start_s`` to ``end_s``; every ``step``-th one. Size keeps aspect if one side given.
 
     ``fast``: for analysis at a fraction of the source size, sample the decoded YUV planes every n-th
@@ -106,10 +108,17 @@ def iter_frames(path: str | os.PathLike[str], width: int | None = None, height: 
                     image = _sampled(frame, width) if fast and fmt == "rgb24" and width else None
                     if image is None:
                         image = _image(frame, width, height, fmt)
-                    yield Frame(index=index, time_s=round(t, 6), image=image)
+                    yield Frame(index=index, time_s=round(t, 6), image=image,
+                                source=frame if keep_source else None)
                 index += 1
         except av.error.FFmpegError as exc:
             raise unreadable(p, exc) from exc
+
+
+def sample_planes(frame: av.VideoFrame, width: int) -> np.ndarray:
+    """An RGB picture about ``width`` wide: point-sampled planes where possible, else the scaler."""
+    image = _sampled(frame, width)
+    return image if image is not None else _image(frame, width, None, "rgb24")
 
 
 def _sampled(frame: av.VideoFrame, width: int) -> np.ndarray | None:
@@ -132,8 +141,11 @@ def _sampled(frame: av.VideoFrame, width: int) -> np.ndarray | None:
         u, v = (u - 128.0) * (255.0 / 224.0), (v - 128.0) * (255.0 / 224.0)
     else:
         u, v = u - 128.0, v - 128.0
-    rgb = np.stack([y + 1.402 * v, y - 0.344136 * u - 0.714136 * v, y + 1.772 * u], axis=-1)
-    img = np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
+    img = np.empty((h, w, 3), np.float32)
+    np.add(y, 1.402 * v, out=img[..., 0])
+    np.subtract(y, 0.344136 * u + 0.714136 * v, out=img[..., 1])
+    np.add(y, 1.772 * u, out=img[..., 2])
+    img = np.clip(img, 0, 255, out=img).astype(np.uint8)
     return np.ascontiguousarray(np.rot90(img, turns)) if turns else img
 
 
