@@ -51,13 +51,15 @@ def _frame_features(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     img = rgb.astype(np.float32)
     h, w, _ = img.shape
     gh, gw = GRID
-    blocks = img[: h - h % gh, : w - w % gw].reshape(gh, h // gh, gw, w // gw, 3).mean(axis=(1, 3))
-    gray = img @ np.array([0.299, 0.587, 0.114], np.float32)
+    bh, bw = h // gh, w // gw
+    blocks = img[: bh * gh, : bw * gw].reshape(gh, bh, gw, bw, 3).sum(axis=(1, 3)) * (1.0 / (bh * bw))
+    gray = img[..., 0] * 0.299 + img[..., 1] * 0.587 + img[..., 2] * 0.114
     th, tw = THUMB
-    thumb = gray[: h - h % th, : w - w % tw].reshape(th, h // th, tw, w // tw).mean(axis=(1, 3))
-    q = (rgb >> 6).astype(np.int32)  # 4 levels per channel
-    codes = (q[..., 0] * 16 + q[..., 1] * 4 + q[..., 2]).ravel()
-    hist = np.bincount(codes, minlength=64).astype(np.float32) / codes.size
+    ph, pw = h // th, w // tw
+    thumb = gray[: ph * th, : pw * tw].reshape(th, ph, tw, pw).sum(axis=(1, 3)) * (1.0 / (ph * pw))
+    q = rgb >> 6  # 4 levels per channel
+    codes = (q[..., 0] << 4) | (q[..., 1] << 2) | q[..., 2]
+    hist = np.bincount(codes.ravel(), minlength=64).astype(np.float32) * (1.0 / codes.size)
     return blocks, hist, thumb, float(gray.mean()), float(gray.std())
 
 
