@@ -11,6 +11,8 @@ coherence read these arrays instead of decoding again.
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -70,6 +72,17 @@ def _large(frame, info: MediaInfo) -> np.ndarray:  # type: ignore[no-untyped-def
     return frame.image if frame.source is None else sample_planes(frame.source, WIDTH)
 
 
+def _timing_of(times: np.ndarray, n: int, info: MediaInfo) -> dict[str, object]:
+    """Frame count, average rate and VFR as measured by the decode itself."""
+    deltas = np.diff(times)
+    deltas = deltas[deltas > 0]
+    step = float(np.median(deltas)) if deltas.size else 0.0
+    span = float(times[-1] - times[0]) + step
+    core = np.sort(deltas)[len(deltas) // 20: len(deltas) - len(deltas) // 20 or None] if deltas.size > 2 else deltas
+    return {"frame_count": n, "avg_fps": round(n / span, 6) if span > 0 else info.avg_fps,
+            "vfr": bool(core.size and core[-1] > core[0] * 1.5 + 1e-3)}
+
+
 def _height(info: MediaInfo) -> int:
     w, h = info.display_size or (16, 9)
     return max(2, round(WIDTH * h / w / 2) * 2)
@@ -82,32 +95,59 @@ def extract_features(path: str | os.PathLike[str], on_progress: ProgressCallback
     ``keep_frames=False`` skips the sampled frames that motion, coherence and composition need
     (shot detection alone does not).
     """
-    info = require_video(info or probe(path))
+    counted = info is not None
+    info = require_video(info or probe(path, count_frames=False))  # the decode below counts the frames
     total = info.frame_count or None
     step = max(1, round((info.fps or 24.0) / MOTION_FPS))
     times, blocks, hists, thumbs, luma, spread = [], [], [], [], [], []
     keep: dict[int, np.ndarray] = {}
     after: dict[int, np.ndarray] = {}
     small_h = max(2 * THUMB[0], round(_height(info) * SMALL / WIDTH / 2) * 2)
-    for frame in iter_frames(path, width=SMALL, height=small_h, fmt="rgb24", fast=True, keep_source=keep_frames):
-        b, h, t, m, s = _frame_features(frame.image)
-        times.append(frame.time_s)
-        blocks.append(b)
-        hists.append(h)
-        thumbs.append(t)
-        luma.append(m)
-        spread.append(s)
-        if not keep_frames:
-            pass
-        elif frame.index % step == 0:
-            keep[frame.index] = _large(frame, info)
-        elif (frame.index - 1) in keep:  # its successor: coherence compares neighbouring frames
-            rgb = _large(frame, info)
-            after[frame.index - 1] = (rgb @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)
-        if frame.index % 24 == 0:
-            on_progress(Progress("decode", frame.index + 1, total, "frames"))
+    # the decoder's own threads leave CPU time over: features are computed in a second thread meanwhile
+    pending: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=256)
+
+    failed: list[BaseException] = []
+
+    def work() -> None:
+        while (image := pending.get()) is not None:
+            if failed:
+                continue  # keep draining so the decoder never blocks
+            try:
+                b, h, t, m, s = _frame_features(image)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                failed.append(exc)
+                continue
+            blocks.append(b)
+            hists.append(h)
+            thumbs.append(t)
+            luma.append(m)
+            spread.append(s)
+
+    worker = threading.Thread(target=work, name="features", daemon=True)
+    worker.start()
+    try:
+        for frame in iter_frames(path, width=SMALL, height=small_h, fmt="rgb24", fast=True,
+                                 keep_source=keep_frames):
+            pending.put(frame.image)
+            times.append(frame.time_s)
+            if not keep_frames:
+                pass
+            elif frame.index % step == 0:
+                keep[frame.index] = _large(frame, info)
+            elif (frame.index - 1) in keep:  # its successor: coherence compares neighbouring frames
+                rgb = _large(frame, info)
+                after[frame.index - 1] = (rgb @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)
+            if frame.index % 24 == 0:
+                on_progress(Progress("decode", frame.index + 1, total, "frames"))
+    finally:
+        pending.put(None)
+        worker.join()
+    if failed:
+        raise failed[0]
     on_progress(Progress("decode", len(times), total or len(times), "frames"))
     n = len(times)
+    if not counted and n:
+        info = info.model_copy(update=_timing_of(np.array(times), n, info))
     return Features(info=info, times=np.array(times), blocks=np.array(blocks, np.float32).reshape(n, *GRID, 3),
                     hist=np.array(hists, np.float32).reshape(n, 64), thumbs=np.array(thumbs, np.float32),
                     luma=np.array(luma, np.float32), spread=np.array(spread, np.float32), keep=keep,
