@@ -65,11 +65,17 @@ def _frame_features(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return blocks, hist, thumb, float(gray.mean()), float(gray.std())
 
 
-def _large(frame, info: MediaInfo) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """The kept copy of a frame, about WIDTH wide, from the same decoded frame."""
+def _small(source, height: int) -> np.ndarray:  # type: ignore[no-untyped-def]
     from animstudio.media.frames import sample_planes
 
-    return frame.image if frame.source is None else sample_planes(frame.source, WIDTH)
+    return sample_planes(source, SMALL, height)
+
+
+def _large(source) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The kept copy of a frame, about WIDTH wide."""
+    from animstudio.media.frames import sample_planes
+
+    return sample_planes(source, WIDTH)
 
 
 def _timing_of(times: np.ndarray, n: int, info: MediaInfo) -> dict[str, object]:
@@ -103,17 +109,23 @@ def extract_features(path: str | os.PathLike[str], on_progress: ProgressCallback
     keep: dict[int, np.ndarray] = {}
     after: dict[int, np.ndarray] = {}
     small_h = max(2 * THUMB[0], round(_height(info) * SMALL / WIDTH / 2) * 2)
-    # the decoder's own threads leave CPU time over: features are computed in a second thread meanwhile
-    pending: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=256)
-
+    # The decoder's own threads leave CPU time over: a second thread turns each decoded frame into
+    # pictures and features meanwhile. Only that thread touches a frame once it is queued.
+    pending: queue.Queue[tuple[int, object] | None] = queue.Queue(maxsize=16)
     failed: list[BaseException] = []
+    weights = np.array([0.299, 0.587, 0.114], np.float32)
 
     def work() -> None:
-        while (image := pending.get()) is not None:
+        while (item := pending.get()) is not None:
             if failed:
                 continue  # keep draining so the decoder never blocks
+            index, source = item
             try:
-                b, h, t, m, s = _frame_features(image)
+                b, h, t, m, s = _frame_features(_small(source, small_h))
+                if keep_frames and index % step == 0:
+                    keep[index] = _large(source)
+                elif keep_frames and (index - 1) in keep:  # its successor: coherence compares neighbours
+                    after[index - 1] = (_large(source) @ weights).astype(np.uint8)
             except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
                 failed.append(exc)
                 continue
@@ -126,17 +138,10 @@ def extract_features(path: str | os.PathLike[str], on_progress: ProgressCallback
     worker = threading.Thread(target=work, name="features", daemon=True)
     worker.start()
     try:
-        for frame in iter_frames(path, width=SMALL, height=small_h, fmt="rgb24", fast=True,
-                                 keep_source=keep_frames):
-            pending.put(frame.image)
+        for frame in iter_frames(path, width=SMALL, height=small_h, fmt="rgb24", fast=True, keep_source=True,
+                                 images=False):
+            pending.put((frame.index, frame.source))
             times.append(frame.time_s)
-            if not keep_frames:
-                pass
-            elif frame.index % step == 0:
-                keep[frame.index] = _large(frame, info)
-            elif (frame.index - 1) in keep:  # its successor: coherence compares neighbouring frames
-                rgb = _large(frame, info)
-                after[frame.index - 1] = (rgb @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)
             if frame.index % 24 == 0:
                 on_progress(Progress("decode", frame.index + 1, total, "frames"))
     finally:

@@ -72,12 +72,13 @@ def _check_args(width: int | None, height: int | None, step: int, start_s: float
 def iter_frames(path: str | os.PathLike[str], width: int | None = None, height: int | None = None,
                 fmt: PixelFormat = "rgb24", start_s: float = 0.0, end_s: float | None = None,
                 step: int = 1, threads: int = 0, fast: bool = False,
-                keep_source: bool = False) -> Iterator[Frame]:
+                keep_source: bool = False, images: bool = True) -> Iterator[Frame]:
     """Yield frames from ``start_s`` to ``end_s``; every ``step``-th one. Size keeps aspect if one side given.
 
     ``fast``: for analysis at a fraction of the source size, sample the decoded YUV planes every n-th
     pixel (no filtering, no scaler): the result is about ``width`` wide and costs almost nothing
-    beyond decoding. Other sources fall back to the scaler.
+    beyond decoding. Other sources fall back to the scaler. ``images=False`` with ``keep_source``
+    skips the conversion: the caller gets the decoded frame only.
     """
     _check_args(width, height, step, start_s)
     p, container = open_media(path)
@@ -105,9 +106,12 @@ def iter_frames(path: str | os.PathLike[str], width: int | None = None, height: 
                 if end_s is not None and t >= end_s:
                     break
                 if index % step == 0:
-                    image = _sampled(frame, width) if fast and fmt == "rgb24" and width else None
-                    if image is None:
-                        image = _image(frame, width, height, fmt)
+                    if not images:  # the caller converts the kept source frame itself (e.g. in a thread)
+                        image = np.empty((0, 0, 3), np.uint8)
+                    else:
+                        image = _sampled(frame, width) if fast and fmt == "rgb24" and width else None
+                        if image is None:
+                            image = _image(frame, width, height, fmt)
                     yield Frame(index=index, time_s=round(t, 6), image=image,
                                 source=frame if keep_source else None)
                 index += 1
@@ -115,10 +119,11 @@ def iter_frames(path: str | os.PathLike[str], width: int | None = None, height: 
             raise unreadable(p, exc) from exc
 
 
-def sample_planes(frame: av.VideoFrame, width: int) -> np.ndarray:
-    """An RGB picture about ``width`` wide: point-sampled planes where possible, else the scaler."""
+def sample_planes(frame: av.VideoFrame, width: int, height: int | None = None) -> np.ndarray:
+    """An RGB picture about ``width`` wide: point-sampled planes where possible, else the scaler
+    (to ``width`` x ``height``, or keeping the shape)."""
     image = _sampled(frame, width)
-    return image if image is not None else _image(frame, width, None, "rgb24")
+    return image if image is not None else _image(frame, width, height, "rgb24")
 
 
 def _sampled(frame: av.VideoFrame, width: int) -> np.ndarray | None:
