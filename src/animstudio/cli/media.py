@@ -5,17 +5,15 @@ from __future__ import annotations
 import wave
 from pathlib import Path
 
-import numpy as np
 import typer
-from PIL import Image
 
 from animstudio.cli import ui
 from animstudio.errors import InvalidInputError
 from animstudio.files import atomic_output, check_output_path
-from animstudio.media import decode_audio, read_frame
 from animstudio.media import probe as probe_media
 from animstudio.media.probe import require_audio, require_video
-from animstudio.media.sample import make_sample, truth_path
+
+# numpy, Pillow and the sample renderer load inside the commands that use them: quicker start-up
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -65,6 +63,8 @@ def sample(
     as_json: bool = typer.Option(False, "--json", help="Print the ground truth as JSON."),
 ) -> None:
     """Render a cartoon-like clip with known cuts, transitions and camera moves, and its ground truth."""
+    from animstudio.media.sample import make_sample, truth_path
+
     width, height = _size(size)
     with ui.progress_bar() as on_progress:
         truth = make_sample(out, seconds=seconds, seed=seed, fps=fps, width=width, height=height,
@@ -84,6 +84,10 @@ def frame(
     width: int | None = typer.Option(None, "--width", min=2, max=16384, help="Scale to this width, keeping aspect."),
 ) -> None:
     """Save the frame shown at a given time as an image."""
+    from PIL import Image
+
+    from animstudio.media import read_frame
+
     if out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
         raise InvalidInputError(f"{out.name}: write the frame as .png, .jpg or .webp")
     require_video(probe_media(file, count_frames=False))
@@ -103,6 +107,10 @@ def audio(
     stereo: bool = typer.Option(False, "--stereo", help="Keep two channels instead of mixing to mono."),
 ) -> None:
     """Extract the audio track to a 16-bit WAV at the rate you choose."""
+    import numpy as np
+
+    from animstudio.media import decode_audio
+
     if out.suffix.lower() != ".wav":
         raise InvalidInputError(f"{out.name}: audio is written as .wav")
     if not 8000 <= rate <= 192000:
