@@ -106,3 +106,12 @@ def test_unknown_detector_and_bad_option(sample_clip):
     assert proc.returncode == 1 and "known: adaptive, animation" in proc.stderr
     proc = run_cli("analyze", "scenes", str(clip), "-O", "cut_blocks=7")
     assert proc.returncode == 1 and "cut_blocks" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_fast_decode_finds_the_same_cuts(shared_data, sample_clip):
+    clip, truth = sample_clip
+    for path, cuts in ((shared_data / "video" / "big_buck_bunny_0_30.webm", [283, 376, 551]),
+                       (clip, truth["cuts"])):
+        proc = run_cli("analyze", "scenes", str(path), "--fast", "--json")
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["cuts"] == cuts

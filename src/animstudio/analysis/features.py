@@ -95,11 +95,12 @@ def _height(info: MediaInfo) -> int:
 
 
 def extract_features(path: str | os.PathLike[str], on_progress: ProgressCallback = ignore,
-                     info: MediaInfo | None = None, keep_frames: bool = True) -> Features:
+                     info: MediaInfo | None = None, keep_frames: bool = True, fast_decode: bool = False) -> Features:
     """Decode ``path`` once and compute the per-frame features.
 
     ``keep_frames=False`` skips the sampled frames that motion, coherence and composition need
-    (shot detection alone does not).
+    (shot detection alone does not). ``fast_decode`` skips the codec's deblocking filter: about 40 %
+    faster on VP8/H.264, every frame still decoded, but gradual-transition spans may move by a frame.
     """
     counted = info is not None
     info = require_video(info or probe(path, count_frames=False))  # the decode below counts the frames
@@ -139,7 +140,7 @@ def extract_features(path: str | os.PathLike[str], on_progress: ProgressCallback
     worker.start()
     try:
         for frame in iter_frames(path, width=SMALL, height=small_h, fmt="rgb24", fast=True, keep_source=True,
-                                 images=False):
+                                 images=False, skip_loop_filter=fast_decode):
             pending.put((frame.index, frame.source))
             times.append(frame.time_s)
             if frame.index % 24 == 0:

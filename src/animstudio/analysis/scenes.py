@@ -93,13 +93,13 @@ def shots_from(features: Features, cuts: list[int], transitions: list[Transition
 
 def detect_scenes(path: str | os.PathLike[str] | None = None, detector: str = DEFAULT_DETECTOR,
                   options: dict[str, Any] | None = None, features: Features | None = None,
-                  on_progress: ProgressCallback = ignore) -> SceneResult:
+                  on_progress: ProgressCallback = ignore, fast_decode: bool = False) -> SceneResult:
     """Shots of a video (from ``path``, or from ``features`` already extracted)."""
     det = make_detector(detector, options)
     if features is None:
         if path is None:
             raise InvalidInputError("detect_scenes needs a path or features")
-        features = extract_features(path, on_progress=on_progress, keep_frames=False)
+        features = extract_features(path, on_progress=on_progress, keep_frames=False, fast_decode=fast_decode)
     found = det.process(features)
     return SceneResult(video=features.info, detector=detector, cuts=found.cuts, transitions=found.transitions,
                        flashes=found.flashes, shots=shots_from(features, found.cuts, found.transitions),

@@ -48,6 +48,8 @@ def scenes(
     file: Path = typer.Argument(..., metavar="FILE", help="A video file."),
     detector: str = typer.Option("animation", "--detector", "-d", help=DETECTOR_HELP),
     option: list[str] = typer.Option([], "--option", "-O", help=OPTION_HELP),
+    fast: bool = typer.Option(False, "--fast", help="Decode without the deblocking filter: much faster; "
+                                                    "fade and dissolve spans may move by a frame."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Find shots: hard cuts, flashes (not cuts), fades and dissolves with their frame spans."""
@@ -55,7 +57,8 @@ def scenes(
 
     make_detector(detector, _options(option))  # bad names and options fail before decoding
     with ui.progress_bar() as on_progress:
-        result = detect_scenes(file, detector=detector, options=_options(option), on_progress=on_progress)
+        result = detect_scenes(file, detector=detector, options=_options(option), on_progress=on_progress,
+                               fast_decode=fast)
     if as_json:
         ui.print_json(result.model_dump(mode="json"))
         return
