@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from animstudio.analysis.camera import _cv2
-from animstudio.analysis.features import Features
+from animstudio.analysis.features import Features, gray_u8
 from animstudio.analysis.scenes import Shot
 
 WARP_SCALE = 0.04     # a mean warp error of 4 % of full scale scores exp(-1) = 0.37
@@ -43,9 +43,7 @@ class Coherence(BaseModel):
 
 def _gray(cv2, img: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
     """The same gray as the features' stored neighbours, so no brightness offset creeps in."""
-    if img.ndim == 3:
-        img = (img @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)
-    return img.astype(np.float32)
+    return (gray_u8(img) if img.ndim == 3 else img).astype(np.float32)
 
 
 def _pair(cv2, a: np.ndarray, b: np.ndarray) -> tuple[float, float]:  # type: ignore[no-untyped-def]

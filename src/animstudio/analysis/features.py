@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from animstudio.media import MediaInfo, iter_frames, probe, require_video
+from animstudio.media.probe import frame_steps
 from animstudio.progress import Progress, ProgressCallback, ignore
 
 WIDTH = 160                      # analysis width; the height keeps the picture's shape
 GRID = (9, 16)                   # block grid for block-change measures
 THUMB = (15, 20)                 # gray thumbnail for transition fitting
 SMALL = 80                       # width of the per-frame feature picture (the kept frames are WIDTH)
-HIST_BINS = 4                    # per channel: 64-bin colour histogram
 MOTION_FPS = 12.0                # frames kept at analysis size for motion and coherence
 
 
@@ -34,7 +34,7 @@ class Features:
     times: np.ndarray                    # (N,) presentation times, seconds
     blocks: np.ndarray                   # (N, 9, 16, 3) float32 block mean colours, 0-255
     hist: np.ndarray                     # (N, 64) float32 colour histogram, sums to 1
-    thumbs: np.ndarray                   # (N, 18, 32) float32 gray thumbnails
+    thumbs: np.ndarray                   # (N, 15, 20) float32 gray thumbnails
     luma: np.ndarray                     # (N,) mean luma
     spread: np.ndarray                   # (N,) luma standard deviation (0: a uniform frame)
     keep: dict[int, np.ndarray] = field(default_factory=dict)   # frame index -> (H, 160, 3) uint8, sampled
@@ -65,6 +65,14 @@ def _frame_features(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return blocks, hist, thumb, float(gray.mean()), float(gray.std())
 
 
+GRAY = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def gray_u8(rgb: np.ndarray) -> np.ndarray:
+    """8-bit luma of an RGB picture: how neighbouring frames are stored for coherence."""
+    return (rgb @ GRAY).astype(np.uint8)
+
+
 def _small(source, height: int) -> np.ndarray:  # type: ignore[no-untyped-def]
     from animstudio.media.frames import sample_planes
 
@@ -78,15 +86,12 @@ def _large(source) -> np.ndarray:  # type: ignore[no-untyped-def]
     return sample_planes(source, WIDTH)
 
 
-def _timing_of(times: np.ndarray, n: int, info: MediaInfo) -> dict[str, object]:
-    """Frame count, average rate and VFR as measured by the decode itself."""
-    deltas = np.diff(times)
-    deltas = deltas[deltas > 0]
-    step = float(np.median(deltas)) if deltas.size else 0.0
-    span = float(times[-1] - times[0]) + step
-    core = np.sort(deltas)[len(deltas) // 20: len(deltas) - len(deltas) // 20 or None] if deltas.size > 2 else deltas
-    return {"frame_count": n, "avg_fps": round(n / span, 6) if span > 0 else info.avg_fps,
-            "vfr": bool(core.size and core[-1] > core[0] * 1.5 + 1e-3)}
+def _timing_of(times: list[float], info: MediaInfo) -> dict[str, object]:
+    """Frame count, average rate and VFR as measured by the decode itself (as probe measures them)."""
+    vfr, step = frame_steps(sorted(times), tolerance=1e-3)
+    span = times[-1] - times[0] + step
+    return {"frame_count": len(times), "avg_fps": round(len(times) / span, 6) if span > 0 else info.avg_fps,
+            "vfr": vfr}
 
 
 def _height(info: MediaInfo) -> int:
@@ -114,7 +119,6 @@ def extract_features(path: str | os.PathLike[str], on_progress: ProgressCallback
     # pictures and features meanwhile. Only that thread touches a frame once it is queued.
     pending: queue.Queue[tuple[int, object] | None] = queue.Queue(maxsize=16)
     failed: list[BaseException] = []
-    weights = np.array([0.299, 0.587, 0.114], np.float32)
 
     def work() -> None:
         while (item := pending.get()) is not None:
@@ -126,7 +130,7 @@ def extract_features(path: str | os.PathLike[str], on_progress: ProgressCallback
                 if keep_frames and index % step == 0:
                     keep[index] = _large(source)
                 elif keep_frames and (index - 1) in keep:  # its successor: coherence compares neighbours
-                    after[index - 1] = (_large(source) @ weights).astype(np.uint8)
+                    after[index - 1] = gray_u8(_large(source))
             except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
                 failed.append(exc)
                 continue
@@ -153,7 +157,7 @@ def extract_features(path: str | os.PathLike[str], on_progress: ProgressCallback
     on_progress(Progress("decode", len(times), total or len(times), "frames"))
     n = len(times)
     if not counted and n:
-        info = info.model_copy(update=_timing_of(np.array(times), n, info))
+        info = info.model_copy(update=_timing_of(times, info))
     return Features(info=info, times=np.array(times), blocks=np.array(blocks, np.float32).reshape(n, *GRID, 3),
                     hist=np.array(hists, np.float32).reshape(n, 64), thumbs=np.array(thumbs, np.float32),
                     luma=np.array(luma, np.float32), spread=np.array(spread, np.float32), keep=keep,

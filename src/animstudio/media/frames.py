@@ -112,10 +112,10 @@ def iter_frames(path: str | os.PathLike[str], width: int | None = None, height: 
                 if index % step == 0:
                     if not images:  # the caller converts the kept source frame itself (e.g. in a thread)
                         image = np.empty((0, 0, 3), np.uint8)
+                    elif fast and fmt == "rgb24" and width:
+                        image = sample_planes(frame, width, height)
                     else:
-                        image = _sampled(frame, width) if fast and fmt == "rgb24" and width else None
-                        if image is None:
-                            image = _image(frame, width, height, fmt)
+                        image = _image(frame, width, height, fmt)
                     yield Frame(index=index, time_s=round(t, 6), image=image,
                                 source=frame if keep_source else None)
                 index += 1

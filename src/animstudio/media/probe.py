@@ -7,8 +7,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from fractions import Fraction
-from pathlib import Path
 
 import av
 from pydantic import BaseModel
@@ -64,6 +64,22 @@ def _ratio(value: Fraction | None) -> str:
     return f"{value.numerator}:{value.denominator}"
 
 
+def frame_steps(stamps: Sequence[float], tolerance: float) -> tuple[bool, float]:
+    """(variable frame rate?, typical frame duration) from sorted presentation times, in any unit.
+
+    VFR: frame durations, 5 % trimmed at each end, differ by more than half (beyond ``tolerance``,
+    the rounding of the time base).
+    """
+    deltas = sorted(b - a for a, b in zip(stamps, stamps[1:], strict=False) if b > a)
+    if not deltas:
+        return False, 0
+    step = deltas[len(deltas) // 2]
+    if len(deltas) <= 2:
+        return False, step
+    core = deltas[len(deltas) // 20: len(deltas) - len(deltas) // 20 or None]
+    return core[-1] > core[0] * 1.5 + tolerance, step
+
+
 def _timing(container: av.container.InputContainer,
             stream: av.VideoStream) -> tuple[int, int, bool, float | None, float]:
     """Demux every packet without decoding: (frames shown, video packets, vfr?, video span, end of data).
@@ -87,12 +103,7 @@ def _timing(container: av.container.InputContainer,
         return 0, packets, False, None, end
     pts.sort()
     tb = float(stream.time_base)
-    deltas = [b - a for a, b in zip(pts, pts[1:], strict=False) if b > a]
-    vfr = False
-    if len(deltas) > 2:
-        core = sorted(deltas)[len(deltas) // 20: len(deltas) - len(deltas) // 20 or None]
-        vfr = core[-1] > core[0] * 1.5 + 1  # +1 tick: rounding in coarse time bases
-    step = sorted(deltas)[len(deltas) // 2] if deltas else 0
+    vfr, step = frame_steps(pts, tolerance=1)  # one tick: rounding in coarse time bases
     return len(pts), packets, vfr, ((pts[-1] - pts[0] + step) * tb if step else None), end
 
 
@@ -174,6 +185,3 @@ def require_audio(info: MediaInfo) -> MediaInfo:
         raise InvalidInputError(f"{info.path} has no audio stream; pass a file with sound")
     return info
 
-
-def media_path(info: MediaInfo) -> Path:
-    return Path(info.path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import tomllib
+from collections.abc import Iterable
 from importlib import resources
 from typing import Literal
 
@@ -55,11 +56,16 @@ class CatalogEntry(_Strict):
     @property
     def packages(self) -> list[tuple[str, str]]:
         """Source packages and versions, in order, once each."""
-        seen: dict[str, str] = {}
-        for f in self.files:
-            for p in f.parts:
-                seen.setdefault(p.package, p.version)
-        return list(seen.items())
+        return packages_of(self.files)
+
+
+def packages_of(files: Iterable[ModelFile]) -> list[tuple[str, str]]:
+    """The packages that ``files``' parts come from, with versions, in order, once each."""
+    seen: dict[str, str] = {}
+    for f in files:
+        for p in f.parts:
+            seen.setdefault(p.package, p.version)
+    return list(seen.items())
 
 
 @functools.cache

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from animstudio.errors import ModelError, ModelHashMismatchError, ServiceUnavailableError
-from animstudio.models.catalog import CatalogEntry, ModelFile, Part, get_entry
+from animstudio.models.catalog import ModelFile, Part, get_entry, packages_of
 from animstudio.models.warehouse import Warehouse, warehouse_errors
 from animstudio.progress import Progress, ProgressCallback, ignore
 
@@ -137,7 +137,7 @@ def install(name: str, warehouse: Warehouse | None = None, on_progress: Progress
                 st.path.unlink()  # a corrupt copy (or a link to a changed user file): rebuild it
             todo.append(st.file)
         if todo:
-            needed = _packages_for(todo)
+            needed = packages_of(todo)
             missing = [f"{p}=={v}" for p, v in needed if _installed_version(p) != v]
             if missing:
                 on_progress(Progress("pip install", 0, len(missing), "", " ".join(missing)))
@@ -162,14 +162,6 @@ def install(name: str, warehouse: Warehouse | None = None, on_progress: Progress
     return result
 
 
-def _packages_for(files: list[ModelFile]) -> list[tuple[str, str]]:
-    seen: dict[str, str] = {}
-    for f in files:
-        for p in f.parts:
-            seen.setdefault(p.package, p.version)
-    return list(seen.items())
-
-
 def _uninstall(packages: list[str]) -> None:
     """Remove source packages this install brought in (never ones the user had before)."""
     proc = subprocess.run([sys.executable, "-m", "pip", "uninstall", "-y", "-q", *packages], capture_output=True,
@@ -180,6 +172,3 @@ def _uninstall(packages: list[str]) -> None:
                                       f"({proc.stderr.strip().splitlines()[-1:] or proc.returncode}); "
                                       f"remove them by hand: pip uninstall {' '.join(packages)}")
 
-
-def entry_packages(entry: CatalogEntry) -> list[str]:
-    return [f"{p}=={v}" for p, v in entry.packages]

@@ -77,9 +77,8 @@ class AnimationDetector(SceneDetector):
                 if score[c - 1] > score[kept[-1] - 1]:
                     kept[-1] = c
                 continue
-            if c < min_gap or f.n - c < 1:
-                if c < min_gap and score[c - 1] < 0.9:
-                    continue
+            if c < min_gap and score[c - 1] < 0.9:
+                continue  # a weak change right at the start is not a shot of its own
             kept.append(c)
         return kept, flashes
 
