@@ -55,6 +55,18 @@ def test_other_sample_clips_exactly(tmp_path, seed, seconds):
     assert [(t.start_frame, t.end_frame) for t in result.transitions] == [(t.start, t.end) for t in truth.transitions]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(10, 18))
+@pytest.mark.parametrize("seconds", [8, 12, 30])
+def test_many_sample_clips_exactly(tmp_path, seed, seconds):
+    from animstudio.media.sample import make_sample
+
+    truth = make_sample(tmp_path / "s.mp4", seconds=seconds, seed=seed)
+    result = detect_scenes(tmp_path / "s.mp4")
+    assert result.cuts == truth.cuts and result.flashes == truth.flashes
+    assert [(t.start_frame, t.end_frame) for t in result.transitions] == [(t.start, t.end) for t in truth.transitions]
+
+
 def test_drawings_on_twos(tmp_path, sample_clip):
     clip, truth = sample_clip
     twos = tmp_path / "twos.mp4"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from animstudio.media import MediaInfo, iter_frames, probe, require_video
+from animstudio.media.frames import sample_planes, sampled_yuv, yuv_to_rgb
 from animstudio.media.probe import frame_steps
 from animstudio.progress import Progress, ProgressCallback, ignore
 
@@ -26,6 +27,7 @@ GRID = (9, 16)                   # block grid for block-change measures
 THUMB = (15, 20)                 # gray thumbnail for transition fitting
 SMALL = 80                       # width of the per-frame feature picture (the kept frames are WIDTH)
 MOTION_FPS = 12.0                # frames kept at analysis size for motion and coherence
+BATCH = 32                       # frames whose features are computed together
 
 
 @dataclass
@@ -49,20 +51,49 @@ class Features:
         return float(self.info.fps or self.info.avg_fps or 24.0)
 
 
-def _frame_features(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+def _pooling(n: int, parts: int) -> np.ndarray:
+    """(parts, n) matrix averaging ``n`` samples in ``parts`` equal runs (a remainder is left out)."""
+    run = n // parts
+    pool = np.zeros((parts, n), np.float32)
+    for i in range(parts):
+        pool[i, i * run:(i + 1) * run] = 1.0 / run
+    return pool
+
+
+def _batch_features(rgb: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Features of a stack of same-size planar RGB pictures (B, 3, H, W) uint8, all at once: block
+    and thumbnail means as matrix products, the histogram as one bincount."""
+    n, _, h, w = rgb.shape
     img = rgb.astype(np.float32)
-    h, w, _ = img.shape
-    gh, gw = GRID
-    bh, bw = h // gh, w // gw
-    blocks = img[: bh * gh, : bw * gw].reshape(gh, bh, gw, bw, 3).sum(axis=(1, 3)) * (1.0 / (bh * bw))
-    gray = img[..., 0] * 0.299 + img[..., 1] * 0.587 + img[..., 2] * 0.114
-    th, tw = THUMB
-    ph, pw = h // th, w // tw
-    thumb = gray[: ph * th, : pw * tw].reshape(th, ph, tw, pw).sum(axis=(1, 3)) * (1.0 / (ph * pw))
+    blocks = np.ascontiguousarray(np.moveaxis(_pooling(h, GRID[0]) @ img @ _pooling(w, GRID[1]).T, 1, -1))
+    gray = img[:, 0] * 0.299 + img[:, 1] * 0.587 + img[:, 2] * 0.114
+    thumbs = _pooling(h, THUMB[0]) @ gray @ _pooling(w, THUMB[1]).T
     q = rgb >> 6  # 4 levels per channel
-    codes = (q[..., 0] << 4) | (q[..., 1] << 2) | q[..., 2]
-    hist = np.bincount(codes.ravel(), minlength=64).astype(np.float32) * (1.0 / codes.size)
-    return blocks, hist, thumb, float(gray.mean()), float(gray.std())
+    codes = ((q[:, 0] << 4) | (q[:, 1] << 2) | q[:, 2]).reshape(n, -1).astype(np.intp)
+    codes += np.arange(n)[:, None] * 64   # one run of 64 bins per picture
+    hist = np.bincount(codes.ravel(), minlength=64 * n).reshape(n, 64).astype(np.float32) * (1.0 / (h * w))
+    flat = gray.reshape(n, -1)
+    return blocks, hist, thumbs, flat.mean(axis=1), flat.std(axis=1)
+
+
+def _features_of(rows: list[tuple[np.ndarray, bool | None]]) -> list[tuple[np.ndarray, ...]]:
+    """Features of consecutive frames, each either sampled YUV planes with its range flag or an RGB
+    picture (flag None); runs of the same kind and size are computed together."""
+    out = []
+    start = 0
+    while start < len(rows):
+        end = start + 1
+        kind, shape = rows[start][1] is None, rows[start][0].shape
+        while end < len(rows) and (rows[end][1] is None) == kind and rows[end][0].shape == shape:
+            end += 1
+        run = np.stack([r[0] for r in rows[start:end]])
+        if kind:  # RGB pictures from the scaler
+            rgb = np.moveaxis(run, -1, 1)
+        else:
+            rgb = yuv_to_rgb(run, np.array([r[1] for r in rows[start:end]]), planar=True)
+        out.append(_batch_features(rgb))
+        start = end
+    return out
 
 
 GRAY = np.array([0.299, 0.587, 0.114], np.float32)
@@ -74,16 +105,27 @@ def gray_u8(rgb: np.ndarray) -> np.ndarray:
 
 
 def _small(source, height: int) -> np.ndarray:  # type: ignore[no-untyped-def]
-    from animstudio.media.frames import sample_planes
-
     return sample_planes(source, SMALL, height)
 
 
 def _large(source) -> np.ndarray:  # type: ignore[no-untyped-def]
     """The kept copy of a frame, about WIDTH wide."""
-    from animstudio.media.frames import sample_planes
-
     return sample_planes(source, WIDTH)
+
+
+@dataclass
+class Batch:
+    """Consecutive frames on their way to the features thread."""
+    rows: list[tuple[np.ndarray, bool | None]] = field(default_factory=list)   # samples (see _features_of)
+    sources: list[tuple[int, object]] = field(default_factory=list)           # decoded frames to keep
+
+
+def _cpu_count() -> int:
+    """Decoder threads: one per usable core (more only adds switching between them)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _timing_of(times: list[float], info: MediaInfo) -> dict[str, object]:
@@ -111,44 +153,49 @@ def extract_features(path: str | os.PathLike[str], on_progress: ProgressCallback
     info = require_video(info or probe(path, count_frames=False))  # the decode below counts the frames
     total = info.frame_count or None
     step = max(1, round((info.fps or 24.0) / MOTION_FPS))
-    times, blocks, hists, thumbs, luma, spread = [], [], [], [], [], []
+    times: list[float] = []
+    parts: list[tuple[np.ndarray, ...]] = []
     keep: dict[int, np.ndarray] = {}
     after: dict[int, np.ndarray] = {}
     small_h = max(2 * THUMB[0], round(_height(info) * SMALL / WIDTH / 2) * 2)
-    # The decoder's own threads leave CPU time over: a second thread turns each decoded frame into
-    # pictures and features meanwhile. Only that thread touches a frame once it is queued.
-    pending: queue.Queue[tuple[int, object] | None] = queue.Queue(maxsize=16)
+    # The decoding thread only samples each frame (a few thousand pixels); a second thread turns a
+    # batch of samples at a time into features, and makes the kept pictures, while decoding goes on.
+    pending: queue.Queue[Batch | None] = queue.Queue(maxsize=4)
     failed: list[BaseException] = []
 
     def work() -> None:
-        while (item := pending.get()) is not None:
+        while (batch := pending.get()) is not None:
             if failed:
                 continue  # keep draining so the decoder never blocks
-            index, source = item
             try:
-                b, h, t, m, s = _frame_features(_small(source, small_h))
-                if keep_frames and index % step == 0:
-                    keep[index] = _large(source)
-                elif keep_frames and (index - 1) in keep:  # its successor: coherence compares neighbours
-                    after[index - 1] = gray_u8(_large(source))
+                parts.extend(_features_of(batch.rows))
+                for index, source in batch.sources:
+                    if index % step == 0:
+                        keep[index] = _large(source)
+                    elif (index - 1) in keep:  # its successor: coherence compares neighbours
+                        after[index - 1] = gray_u8(_large(source))
             except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
                 failed.append(exc)
-                continue
-            blocks.append(b)
-            hists.append(h)
-            thumbs.append(t)
-            luma.append(m)
-            spread.append(s)
 
     worker = threading.Thread(target=work, name="features", daemon=True)
     worker.start()
+    batch = Batch()
     try:
-        for frame in iter_frames(path, width=SMALL, height=small_h, fmt="rgb24", fast=True, keep_source=True,
-                                 images=False, skip_loop_filter=fast_decode):
-            pending.put((frame.index, frame.source))
+        for frame in iter_frames(path, fast=True, keep_source=True, images=False, skip_loop_filter=fast_decode,
+                                 threads=_cpu_count()):
+            source = frame.source
+            sampled = sampled_yuv(source, SMALL)  # type: ignore[arg-type]
+            batch.rows.append(sampled if sampled is not None else (_small(source, small_h), None))
+            if keep_frames and (frame.index % step == 0 or frame.index % step == 1):
+                batch.sources.append((frame.index, source))
             times.append(frame.time_s)
+            if len(batch.rows) == BATCH:
+                pending.put(batch)
+                batch = Batch()
             if frame.index % 24 == 0:
                 on_progress(Progress("decode", frame.index + 1, total, "frames"))
+        if batch.rows:
+            pending.put(batch)
     finally:
         pending.put(None)
         worker.join()
@@ -158,7 +205,10 @@ def extract_features(path: str | os.PathLike[str], on_progress: ProgressCallback
     n = len(times)
     if not counted and n:
         info = info.model_copy(update=_timing_of(times, info))
-    return Features(info=info, times=np.array(times), blocks=np.array(blocks, np.float32).reshape(n, *GRID, 3),
-                    hist=np.array(hists, np.float32).reshape(n, 64), thumbs=np.array(thumbs, np.float32),
-                    luma=np.array(luma, np.float32), spread=np.array(spread, np.float32), keep=keep,
-                    after=after)
+    def joined(i: int, *shape: int) -> np.ndarray:
+        if not parts:
+            return np.zeros((0, *shape), np.float32)
+        return np.concatenate([p[i] for p in parts]).astype(np.float32, copy=False)
+
+    return Features(info=info, times=np.array(times), blocks=joined(0, *GRID, 3), hist=joined(1, 64),
+                    thumbs=joined(2, *THUMB), luma=joined(3), spread=joined(4), keep=keep, after=after)

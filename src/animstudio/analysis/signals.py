@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 BLOCK_CHANGE = 25.0   # a block "changed" when a channel's mean moved by more than this (0-255)
+CHUNK = 1024          # frames compared at a time
 
 
 def hist_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -17,7 +18,11 @@ def hist_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def block_change(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Fraction of blocks whose colour changed, for stacks of (9, 16, 3) block means."""
-    return (np.abs(a - b).max(axis=-1) > BLOCK_CHANGE).mean(axis=(-2, -1))
+    if a.ndim == 4 and len(a) > CHUNK:  # long videos: small temporaries
+        return np.concatenate([block_change(a[i:i + CHUNK], b[i:i + CHUNK]) for i in range(0, len(a), CHUNK)])
+    d = np.abs(a - b)
+    worst = np.maximum(np.maximum(d[..., 0], d[..., 1]), d[..., 2])  # much faster than max(axis=-1)
+    return (worst > BLOCK_CHANGE).mean(axis=(-2, -1))
 
 
 def shift_residual(a: np.ndarray, b: np.ndarray, max_shift: int = 4) -> float:

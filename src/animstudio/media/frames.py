@@ -130,12 +130,18 @@ def sample_planes(frame: av.VideoFrame, width: int, height: int | None = None) -
     return image if image is not None else _image(frame, width, height, "rgb24")
 
 
-def _sampled(frame: av.VideoFrame, width: int) -> np.ndarray | None:
-    """RGB by point-sampling the Y, U and V planes of 4:2:0 video (BT.601), or None if not applicable."""
+def sampled_yuv(frame: av.VideoFrame, width: int) -> tuple[np.ndarray, bool] | None:
+    """Point-sampled Y, U and V planes (3, H, W) uint8 of 4:2:0 video, about ``width`` wide, and
+    whether the range is full (JPEG) rather than limited; None where sampling does not apply (other
+    formats, small sources, rotated frames). The planes are copied out of the frame."""
+    if round((getattr(frame, "rotation", 0) or 0) / 90) % 4:
+        return None
+    return _plane_samples(frame, (frame.width // width) // 2 * 2)
+
+
+def _plane_samples(frame: av.VideoFrame, n: int) -> tuple[np.ndarray, bool] | None:
+    """Every ``n``-th luma sample and the chroma samples on the same grid (``n`` even)."""
     name = frame.format.name
-    turns = round((getattr(frame, "rotation", 0) or 0) / 90) % 4
-    src_w = frame.height if turns % 2 else frame.width
-    n = (src_w // width) // 2 * 2  # an even step keeps luma and chroma samples aligned
     if name not in ("yuv420p", "yuvj420p") or n < 2:
         return None
     planes = []
@@ -144,17 +150,41 @@ def _sampled(frame: av.VideoFrame, width: int) -> np.ndarray | None:
         planes.append(np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[::s, : p.width: s])
     h = min(x.shape[0] for x in planes)
     w = min(x.shape[1] for x in planes)
-    y, u, v = (x[:h, :w].astype(np.float32) for x in planes)
-    if name == "yuv420p":  # limited range
-        y = (y - 16.0) * (255.0 / 219.0)
-        u, v = (u - 128.0) * (255.0 / 224.0), (v - 128.0) * (255.0 / 224.0)
-    else:
-        u, v = u - 128.0, v - 128.0
-    img = np.empty((h, w, 3), np.float32)
-    np.add(y, 1.402 * v, out=img[..., 0])
-    np.subtract(y, 0.344136 * u + 0.714136 * v, out=img[..., 1])
-    np.add(y, 1.772 * u, out=img[..., 2])
-    img = np.clip(img, 0, 255, out=img).astype(np.uint8)
+    return np.stack([x[:h, :w] for x in planes]), name == "yuvj420p"
+
+
+def yuv_to_rgb(yuv: np.ndarray, full_range: bool | np.ndarray, planar: bool = False) -> np.ndarray:
+    """BT.601 RGB uint8 from Y, U, V planes (..., 3, H, W) uint8, vectorised over any leading axes;
+    ``full_range`` is one flag, or one per leading index. The result is (..., H, W, 3), or with
+    ``planar`` (..., 3, H, W)."""
+    full = np.asarray(full_range, bool).reshape(np.shape(full_range) + (1, 1))
+    y_off = np.where(full, np.float32(0.0), np.float32(16.0))      # limited range: Y 16-235, UV 16-240
+    y_gain = np.where(full, np.float32(1.0), np.float32(255.0 / 219.0))
+    uv_gain = np.where(full, np.float32(1.0), np.float32(255.0 / 224.0))
+    y, u, v = (yuv[..., i, :, :].astype(np.float32) for i in range(3))
+    y = (y - y_off) * y_gain
+    u = (u - np.float32(128.0)) * uv_gain
+    v = (v - np.float32(128.0)) * uv_gain
+    axis = -3 if planar else -1
+    img = np.empty(y.shape[:-2] + (3, *y.shape[-2:]) if planar else y.shape + (3,), np.float32)
+    np.add(y, 1.402 * v, out=_channel(img, 0, axis))
+    np.subtract(y, 0.344136 * u + 0.714136 * v, out=_channel(img, 1, axis))
+    np.add(y, 1.772 * u, out=_channel(img, 2, axis))
+    return np.clip(img, 0, 255, out=img).astype(np.uint8)
+
+
+def _channel(img: np.ndarray, i: int, axis: int) -> np.ndarray:
+    return img[..., i, :, :] if axis == -3 else img[..., i]
+
+
+def _sampled(frame: av.VideoFrame, width: int) -> np.ndarray | None:
+    """Upright RGB by point-sampling the planes of 4:2:0 video, or None if not applicable."""
+    turns = round((getattr(frame, "rotation", 0) or 0) / 90) % 4
+    shown_w = frame.height if turns % 2 else frame.width
+    sampled = _plane_samples(frame, (shown_w // width) // 2 * 2)
+    if sampled is None:
+        return None
+    img = yuv_to_rgb(*sampled)
     return np.ascontiguousarray(np.rot90(img, turns)) if turns else img
 
 

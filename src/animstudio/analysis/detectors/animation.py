@@ -89,7 +89,7 @@ class AnimationDetector(SceneDetector):
         if f.n <= 2 * w:
             return []
         centre = np.arange(w, f.n - w)
-        wide = block_change(f.blocks[centre - w], f.blocks[centre + w]) >= o.cut_blocks
+        wide = block_change(f.blocks[: f.n - 2 * w], f.blocks[2 * w:]) >= o.cut_blocks   # frame c-w against c+w
         found: list[Transition] = []
         runs = np.split(centre[wide], np.flatnonzero(np.diff(centre[wide]) > 1) + 1) if wide.any() else []
         for run in runs:
@@ -126,7 +126,17 @@ class AnimationDetector(SceneDetector):
         # the longest run of big steps that overlaps the estimate
         runs = np.split(big, np.flatnonzero(np.diff(big) > 1) + 1)
         best = max(runs, key=len)
-        return lo + int(best[0]), lo + int(best[-1])
+        s, e = lo + int(best[0]), lo + int(best[-1])
+        # An end step can be motion undoing itself (a dip and a return next to the blend): the first
+        # blended frame must stand clear of the frames before the run, the last one's predecessor
+        # clear of the frames after it.
+        level = np.concatenate([[0.0], np.cumsum(steps)])   # level[k]: frame lo-1+k along the blend
+        before, after = float(np.median(level[: s - lo + 1])), float(np.median(level[e - lo + 1:]))
+        while e - s > 2 and level[s - lo + 1] <= before + typical / 2:
+            s += 1
+        while e - s > 2 and level[e - lo] >= after - typical / 2:
+            e -= 1
+        return s, e
 
     def _fit(self, f: Features, a: int, b: int, fps: float) -> Transition | None:
         o = self.options
