@@ -1,8 +1,10 @@
 """One decode pass: compact per-frame features that every analysis reads.
 
-The video is decoded once at low resolution (the media frame iterator, threaded); each frame is
-turned into a handful of small arrays with vectorised numpy. Detectors, camera motion and
-coherence read these arrays instead of decoding again.
+The video is decoded once (the media frame iterator, one decoder thread per core). The decoding
+thread only point-samples each frame's planes; a second thread turns batches of samples into a
+handful of small arrays per frame with vectorised numpy (block and thumbnail means as matrix
+products, histograms as one bincount). Detectors, camera motion and coherence read these arrays
+instead of decoding again.
 
     >>> feats = extract_features("clip.mp4")
     >>> feats.n, feats.times[:3], feats.blocks.shape        # (N, 9, 16, 3) block mean colours
