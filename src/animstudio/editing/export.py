@@ -1,0 +1,60 @@
+"""Write a timeline for other editors: OTIO itself, CMX 3600 EDL and Final Cut Pro 7 XML.
+
+EDL and FCP 7 XML come from the OTIO adapter plugins on PyPI (``otio-cmx3600-adapter``,
+``otio-fcp-adapter``). An EDL holds one video track, so it gets the main cut; FCP 7 XML keeps
+every track.
+
+    >>> export_timeline(edit.timeline, "cut.edl", "edl")
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+
+import opentimelineio as otio
+
+from animstudio.errors import InvalidInputError, MissingDependencyError
+from animstudio.files import atomic_output
+
+FORMATS = {"otio": ("otio_json", ".otio"), "edl": ("cmx_3600", ".edl"), "fcp7xml": ("fcp_xml", ".xml")}
+
+
+def format_of(path: str | os.PathLike[str], fmt: str | None = None) -> str:
+    if fmt is None:
+        suffix = Path(path).suffix.lower()
+        fmt = next((k for k, (_, ext) in FORMATS.items() if ext == suffix), None)
+        if fmt is None:
+            raise InvalidInputError(f"cannot tell the format of {Path(path).name}; name it .otio, .edl or .xml, or "
+                                    f"pass --format otio|edl|fcp7xml")
+    if fmt not in FORMATS:
+        raise InvalidInputError(f"unknown export format {fmt!r}; use otio, edl or fcp7xml")
+    return fmt
+
+
+def _for_edl(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
+    """The main cut alone: an EDL has one video track and no generators."""
+    from animstudio.editing.timeline import MAIN
+
+    tl = copy.deepcopy(timeline)
+    keep = [t for t in tl.video_tracks() if t.name == MAIN][:1] or tl.video_tracks()[:1]
+    for track in list(tl.tracks):
+        if track not in keep:
+            tl.tracks.remove(track)
+    return tl
+
+
+def export_timeline(timeline: otio.schema.Timeline, path: str | os.PathLike[str], fmt: str | None = None) -> Path:
+    """Write ``timeline`` to ``path`` atomically in ``fmt`` (from the suffix when None)."""
+    fmt = format_of(path, fmt)
+    adapter, _ = FORMATS[fmt]
+    tl = _for_edl(timeline) if fmt == "edl" else timeline
+    with atomic_output(path, "timeline") as tmp:
+        try:
+            otio.adapters.write_to_file(tl, str(tmp), adapter_name=adapter)
+        except otio.exceptions.NoKnownAdapterForExtensionError as exc:  # pragma: no cover - plugin missing
+            raise MissingDependencyError.for_extra("otio adapters", "editing", f"{fmt} export") from exc
+        except otio.exceptions.AdapterDoesntSupportFunctionError as exc:
+            raise MissingDependencyError.for_extra(adapter, "editing", f"{fmt} export") from exc
+    return Path(path)
