@@ -42,6 +42,13 @@ def _for_edl(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
     for track in list(tl.tracks):
         if track not in keep:
             tl.tracks.remove(track)
+    for track in keep:  # an EDL dissolve starts before the incoming clip: it needs media there
+        for i, item in enumerate(list(track)):
+            if isinstance(item, otio.schema.Transition) and i + 1 < len(track):
+                nxt = track[i + 1]
+                room = nxt.source_range.start_time if nxt.source_range else item.in_offset
+                if room < item.in_offset:
+                    item.in_offset = room
     return tl
 
 

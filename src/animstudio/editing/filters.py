@@ -1,7 +1,7 @@
 """Writing ffmpeg filter graphs: quoting values and small numeric helpers.
 
 A value inside a filter graph is read twice, first by the graph parser and then by the filter's
-option parser; ``value`` quotes it for both, so paths with colons, spaces, commas or quotes work.
+option parser; ``value`` escapes it for both, so paths with colons, spaces, commas or quotes work.
 
     >>> f"drawtext=fontfile={value('/fonts/a b:c.ttf')}"
 """
@@ -9,14 +9,18 @@ option parser; ``value`` quotes it for both, so paths with colons, spaces, comma
 from __future__ import annotations
 
 import os
-import re
 from fractions import Fraction
 
 
+def _escape(text: str, special: str) -> str:
+    return "".join("\\" + ch if ch in special or ch.isspace() else ch for ch in text)
+
+
 def value(text: str | os.PathLike[str]) -> str:
-    """``text`` quoted for a filter option inside a filter graph."""
-    option_level = re.sub(r"([\\':])", r"\\\1", str(text))
-    return "'" + option_level.replace("'", "'\\''") + "'"
+    """``text`` as one filter option value inside a filter graph: escaped for the option parser
+    (``\\ ' :``), then for the graph parser (``\\ ' [ ] , ;``); whitespace at both levels, so
+    leading or trailing spaces survive."""
+    return _escape(_escape(str(text), "\\':"), "\\'[],;")
 
 
 def expr(text: str) -> str:

@@ -37,7 +37,7 @@ def _zoom(z: Zoom) -> str:
 
 def _ken_burns(kb: KenBurns, frames: int) -> str:
     """A sub-pixel move between two framings: perspective resamples per frame (no integer steps)."""
-    p = f"min(in/{max(1, frames - 1)},1)"
+    p = f"min(max(in-1,0)/{max(1, frames - 1)},1)"   # ``in`` counts input frames from 1
     if kb.ease:
         p = f"(0.5-0.5*cos(PI*{p}))"
 
@@ -97,8 +97,9 @@ def _piece_chain(piece: Piece, index: int | None, out: Output) -> str:
                 f"trim=end_frame={total},setpts=PTS-STARTPTS")
     fx = piece.effects
     chain = [f"[{index}:v]setpts=PTS-STARTPTS"]
-    if fx.reverse and not piece.still:
-        chain.append("reverse")
+    if fx.reverse and not piece.still:  # exactly the source range, last frame first
+        assert piece.info is not None
+        chain += [f"trim=end_frame={max(1, round(piece.src_s * (piece.info.fps or fps)))}", "reverse"]
     if fx.speed != 1.0 and not fx.freeze:
         chain.append(f"setpts=PTS/{num(fx.speed)}")
     chain.append(f"fps={rate(fps)}")

@@ -38,8 +38,8 @@ def _piece_audio(piece: Piece, index: int | None, sr: int, fps: float) -> str:
     if index is None:
         return f"anullsrc=r={sr}:cl=stereo,atrim=end_sample={samples}"
     chain = [f"[{index}:a]asetpts=PTS-STARTPTS", f"aresample={sr}", FORMAT]
-    if piece.effects.reverse:
-        chain.append("areverse")
+    if piece.effects.reverse:  # exactly the source range, backwards
+        chain += [f"atrim=end_sample={max(1, round(piece.src_s * sr))}", "areverse"]
     if piece.effects.speed != 1.0:
         chain.append(_tempo(piece.effects.speed))
     if piece.effects.volume_db:

@@ -78,10 +78,25 @@ def _grade(plan: Plan) -> list[str]:
     return style_filters(out.styles, out.width, out.height, cache, lut=out.lut)
 
 
-def _cues(plan: Plan) -> list:  # type: ignore[type-arg]
+def _cues(plan: Plan, burn: bool = False) -> list:  # type: ignore[type-arg]
+    """The captions as cues on frame boundaries; for burning in, each time is also floored to the
+    centisecond (ASS's unit), which keeps the first and last frames of every cue exact."""
+    import math
+
     from animstudio.editing.subtitles import Cue
 
-    return [Cue(a, b, c.text, list(c.words)) for a, b, c in sorted(plan.captions, key=lambda x: x[0])]
+    fps = plan.output.fps
+
+    def t(x: float) -> float:
+        snapped = round(x * fps) / fps
+        return math.floor(snapped * 100 + 1e-6) / 100 if burn else round(snapped, 3)
+
+    cues = []
+    for a, b, c in sorted(plan.captions, key=lambda x: x[0]):
+        words = [w.model_copy(update={"start_s": t(w.start_s), "end_s": max(t(w.end_s), t(w.start_s))})
+                 for w in c.words]
+        cues.append(Cue(t(a), t(b), c.text, words))
+    return cues
 
 
 def render(timeline: str | os.PathLike[str] | otio.schema.Timeline, output: str | os.PathLike[str],
@@ -102,7 +117,7 @@ def render(timeline: str | os.PathLike[str] | otio.schema.Timeline, output: str 
         if cues and captions in ("both", "burn"):
             from animstudio.editing.subtitles import write_ass
 
-            ass = write_ass(cues, work / "captions.ass", plan.output.width, plan.output.height,
+            ass = write_ass(_cues(plan, burn=True), work / "captions.ass", plan.output.width, plan.output.height,
                             karaoke=any(c.words for c in cues))
         burn = None
         segments = plan.segments(max_frames=round(segment_s * fps))

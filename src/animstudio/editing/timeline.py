@@ -36,6 +36,7 @@ from animstudio.errors import InvalidInputError
 from animstudio.files import check_input_file
 
 MAIN, OVERLAY, CAPTIONS = "main", "overlay", "captions"
+FCP_TEXT = {"effecttype": "generator", "mediatype": "video", "effectcategory": "Text"}  # FCP 7 XML: a text generator
 RT = otio.opentime.RationalTime
 TR = otio.opentime.TimeRange
 
@@ -145,7 +146,8 @@ class Edit:
         if not (0 <= start_s < end) or end == float("inf"):
             raise InvalidInputError(f"clip range {start_s}-{end_s} s of {path.name} is empty or open; pass a start "
                                     f"before the end (the file is {length:.2f} s long)")
-        available = None if length == float("inf") else TR(RT(0, rate), RT.from_seconds(length, rate).round())
+        # stills have no end: their "media" is as long as the clip (FCP XML needs a range)
+        available = TR(RT(0, rate), RT.from_seconds(end if length == float("inf") else length, rate).round())
         clip = otio.schema.Clip(
             name=name or f"{path.stem} {start_s:.2f}-{end:.2f}",
             media_reference=otio.schema.ExternalReference(target_url=media_url(path), available_range=available),
@@ -266,9 +268,10 @@ class Edit:
                    name: str) -> otio.schema.Clip:
         if not 0 <= start_s < end_s:
             raise InvalidInputError(f"{kind} from {start_s} to {end_s} s is empty; pass a start before the end")
-        ref = otio.schema.GeneratorReference(name=kind, generator_kind=kind, parameters=params)
-        return otio.schema.Clip(name=name, media_reference=ref,
-                                source_range=TR(RT(0, self.fps), RT.from_seconds(end_s - start_s, self.fps).round()))
+        rng = TR(RT(0, self.fps), RT.from_seconds(end_s - start_s, self.fps).round())
+        ref = otio.schema.GeneratorReference(name=kind, generator_kind=kind, parameters=params, available_range=rng,
+                                             metadata={"fcp_xml": FCP_TEXT})
+        return otio.schema.Clip(name=name, media_reference=ref, source_range=rng)
 
     def add_text(self, text: str, start_s: float, end_s: float, **style: Any) -> otio.schema.Clip:
         """Text on top of the picture from ``start_s`` to ``end_s`` (see ``TextStyle`` for the look)."""
@@ -283,9 +286,10 @@ class Edit:
         p = check_input_file(path, "overlay image")
         if not 0 <= start_s < end_s:
             raise InvalidInputError(f"overlay from {start_s} to {end_s} s is empty; pass a start before the end")
-        clip = otio.schema.Clip(name=p.stem, media_reference=otio.schema.ExternalReference(target_url=media_url(p)),
-                                source_range=TR(RT(0, self.fps), RT.from_seconds(end_s - start_s, self.fps).round()),
-                                metadata={META: ImageOverlay(**placement).model_dump()})
+        rng = TR(RT(0, self.fps), RT.from_seconds(end_s - start_s, self.fps).round())
+        clip = otio.schema.Clip(name=p.stem, source_range=rng, metadata={META: ImageOverlay(**placement).model_dump()},
+                                media_reference=otio.schema.ExternalReference(target_url=media_url(p),
+                                                                              available_range=rng))
         self._place(OVERLAY, clip, start_s)
         return clip
 
