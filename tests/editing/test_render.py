@@ -216,3 +216,45 @@ def test_style_presets_apply_to_the_picture(sample_clip, tmp_path):
     frame = next(iter_frames(out)).image.astype(int)
     assert (frame.max(axis=-1) - frame.min(axis=-1)).mean() < 4      # black and white
     assert frame[:10].max() < 20 and frame[-10:].max() < 20          # 2.39:1 bars
+
+
+def test_reframe_to_9_16_crops_around_the_clips_centre(tmp_path):
+    halves = tmp_path / "halves.png"   # left half red, right half blue
+    ffmpeg("-f", "lavfi", "-i", "color=c=red:s=320x360", "-f", "lavfi", "-i", "color=c=blue:s=320x360",
+           "-filter_complex", "[0][1]hstack", "-frames:v", "1", str(halves))
+    e = Edit(Output(width=640, height=360, fps=24, loudness=None))
+    e.cut(halves, 0, 0.5, effects=ClipEffects(center=(0.25, 0.5)))
+    e.cut(halves, 0, 0.5, effects=ClipEffects(center=(0.75, 0.5)))
+    e.cut(halves, 0, 0.5)
+    e.reframe("9:16", height=320)
+    out = tmp_path / "tall.mp4"
+    render(e.timeline, out, preset="draft")
+    frames = [f.image.astype(int) for f in iter_frames(out)]
+    assert frames[0].shape == (320, 180, 3)
+    red, blue = frames[6].mean(axis=(0, 1)), frames[18].mean(axis=(0, 1))
+    assert red[0] > 200 and red[2] < 40 and blue[2] > 200 and blue[0] < 40
+    middle = frames[30]
+    assert middle[:, :60, 0].mean() > 200 and middle[:, -60:, 2].mean() > 200   # centred: both halves
+
+
+def test_karaoke_captions_light_each_word_in_its_time_and_webm_output(sample_clip, tmp_path):
+    from animstudio.editing.schema import Word
+
+    clip, _ = sample_clip
+    e = Edit(Output(width=640, height=360, fps=24, loudness=None))
+    e.cut(clip, 190 / 24, 238 / 24)
+    e.add_caption("BIG WORDS", 0.0, 2.0, words=[Word(start_s=0.25, end_s=0.75, text="BIG"),
+                                               Word(start_s=1.0, end_s=1.5, text="WORDS")])
+    out = tmp_path / "karaoke.webm"
+    render(e.timeline, out, preset="draft", captions="burn")
+    info = probe(out)
+    assert info.container.startswith("matroska") and info.video_codec == "vp9" and info.frame_count == 48
+    frames = [f.image.astype(int) for f in iter_frames(out)]
+
+    def yellow(k, cols):
+        region = frames[k][300:350, cols]
+        return int(((region[..., 0] > 180) & (region[..., 1] > 180) & (region[..., 2] < 90)).sum())
+
+    left, right = slice(200, 317), slice(323, 460)   # "BIG" and "WORDS", centred at 320
+    assert yellow(3, left) < 5 and yellow(20, left) > 20 and yellow(20, right) < 5   # BIG lit by 0.83 s
+    assert yellow(40, right) > 20                                                    # WORDS lit by 1.67 s

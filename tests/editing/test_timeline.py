@@ -114,3 +114,32 @@ def test_bad_input(sample_clip, tmp_path):
                                                       otio.opentime.RationalTime(-5, 24))
     with pytest.raises(InvalidInputError, match="negative duration"):
         make_plan(e.timeline)
+
+
+@pytest.fixture(scope="module")
+def sample_analysis(sample_clip):
+    from animstudio.analysis.analyze import analyze
+
+    return analyze(sample_clip[0])
+
+
+def test_from_analysis_cuts_one_clip_per_shot(sample_analysis, sample_clip, tmp_path):
+    _, truth = sample_clip
+    path = tmp_path / "analysis.json"
+    path.write_text(sample_analysis.model_dump_json())
+    edit = Edit.from_analysis(path)
+    assert [c.source_range.start_time.to_frames() for c in edit.clips] == [s["start"] for s in truth["shots"]]
+    assert edit.duration_s == pytest.approx(12.0)
+    assert {m.name for m in edit.main.markers} >= {"pan_right", "zoom_in"}
+
+
+def test_reframe_follows_the_subject(sample_analysis, sample_clip):
+    clip, _ = sample_clip
+    edit = Edit(Output(width=640, height=360, fps=24))
+    edit.cut(clip, 190 / 24, 230 / 24)   # the two-shot
+    edit.reframe("9:16", follow=sample_analysis, height=640)
+    assert (edit.output.width, edit.output.height, edit.output.fit) == (360, 640, "crop")
+    comp = next(c for c in sample_analysis.composition if c.shot == 4)
+    assert ClipEffects.model_validate(edit.clips[0].metadata["animstudio"]).center == tuple(comp.subject_centre)
+    with pytest.raises(InvalidInputError, match="width:height"):
+        edit.reframe("tall")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from animstudio.media import MediaInfo, iter_frames, probe, require_video
+from animstudio.media.ffmpeg import usable_cores
 from animstudio.media.frames import sample_planes, sampled_yuv, yuv_to_rgb
 from animstudio.media.probe import frame_steps
 from animstudio.progress import Progress, ProgressCallback, ignore
@@ -122,14 +123,6 @@ class Batch:
     sources: list[tuple[int, object]] = field(default_factory=list)           # decoded frames to keep
 
 
-def _cpu_count() -> int:
-    """Decoder threads: one per usable core (more only adds switching between them)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def _timing_of(times: list[float], info: MediaInfo) -> dict[str, object]:
     """Frame count, average rate and VFR as measured by the decode itself (as probe measures them)."""
     vfr, step = frame_steps(sorted(times), tolerance=1e-3)
@@ -184,7 +177,7 @@ def extract_features(path: str | os.PathLike[str], on_progress: ProgressCallback
     batch = Batch()
     try:
         for frame in iter_frames(path, fast=True, keep_source=True, images=False, skip_loop_filter=fast_decode,
-                                 threads=_cpu_count()):
+                                 threads=usable_cores()):
             source = frame.source
             sampled = sampled_yuv(source, SMALL)  # type: ignore[arg-type]
             batch.rows.append(sampled if sampled is not None else (_small(source, small_h), None))

@@ -49,6 +49,8 @@ def render_cmd(
     style: list[str] = typer.Option([], "--style", "-s", help="A style preset on top of the timeline's (repeat; "
                                                                "see `animstudio edit styles`)."),
     captions: str = typer.Option("both", "--captions", help="Captions: both (burn in + .srt), burn, sidecar, none."),
+    aspect: str = typer.Option(None, "--aspect", help="Reframe by cropping: 9:16, 1:1, 4:5, 16:9."),
+    follow: Path = typer.Option(None, "--follow", help="An analysis.json: the crop keeps each shot's subject."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Render a timeline through one ffmpeg filter graph per segment (progress bar; Ctrl-C leaves no file)."""
@@ -60,6 +62,10 @@ def render_cmd(
     edit = Edit.load(timeline)
     if style:
         edit.set_output(styles=[*edit.output.styles, *style])
+    if follow is not None and aspect is None:
+        raise InvalidInputError("--follow needs --aspect (e.g. --aspect 9:16)")
+    if aspect:
+        edit.reframe(aspect, follow=follow)
     _render(edit.timeline, output, preset, captions, as_json)
 
 

@@ -55,6 +55,10 @@ def _ken_burns(kb: KenBurns, frames: int) -> str:
 def _fit(piece: Piece, out: Output) -> list[str]:
     w, h = out.width, out.height
     center = piece.effects.center
+    fx = piece.effects
+    if (piece.info and piece.info.display_size == (w, h) and piece.info.sample_aspect_ratio in ("1:1", "0:1")
+            and fx.zoom is None and fx.ken_burns is None):
+        return []   # already the output's size and shape: no scaler, no copy
     if out.fit == "crop" or center is not None:
         cx, cy = center or (0.5, 0.5)
         x = f"min(max(iw*{num(cx)}-{w}/2,0),iw-{w})"

@@ -3,18 +3,19 @@
 The main track's own audio follows the cut (crossfades under transitions, silence for gaps,
 frozen or muted clips and sources without sound; pitch kept on speed changes); each audio track
 is placed, looped, faded and shaped by its envelope; music and the original audio duck under the
-voice tracks through a sidechain compressor. Loudness lands on the target with EBU R128 measured
-first, then applied linearly.
+voice tracks through a sidechain compressor. Loudness lands on the target in two passes: EBU R128
+integrated loudness and true peak measured first, then one gain (and a limiter only where the
+gain would push the true peak over -1 dBTP).
 
     >>> run_ffmpeg(mix_args(plan, Path("mix.wav")))
-    >>> measured = measure_loudness(Path("mix.wav")); loudnorm_filter(-14, measured)
+    >>> gain_filter(-14, measure_loudness(Path("mix.wav")))        # 'volume=3.20dB'
 """
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from animstudio.editing.filters import expr, num
@@ -25,6 +26,7 @@ from animstudio.media.ffmpeg import ffmpeg_exe
 
 FORMAT = "aformat=sample_fmts=fltp:channel_layouts=stereo"
 DUCK_THRESHOLD = 0.01   # the sidechain level (about -40 dBFS) above which ducking starts
+TRUE_PEAK = -1.0        # dBTP ceiling after loudness normalisation
 
 
 def _tempo(speed: float) -> str:
@@ -185,23 +187,31 @@ def mix_args(plan: Plan, out_file: Path) -> list[str]:
             str(out_file)]
 
 
-def measure_loudness(path: Path) -> dict[str, float]:
-    """EBU R128 figures of a file (the first pass of loudness normalisation)."""
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-af",
-           "loudnorm=I=-14:TP=-1:LRA=20:print_format=json", "-f", "null", "-"]
+@dataclass
+class Loudness:
+    integrated: float   # LUFS
+    true_peak: float    # dBTP
+
+
+def measure_loudness(path: Path) -> Loudness:
+    """EBU R128 integrated loudness and true peak of a file (the first pass of normalisation)."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
-    found = re.search(r"\{[^{}]*\"input_i\"[^{}]*\}", proc.stderr)
-    if proc.returncode != 0 or not found:
+    summary = proc.stderr.rpartition("Summary:")[2]
+    found_i = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
+    found_p = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
+    if proc.returncode != 0 or not found_i or not found_p:
         raise FFmpegError(f"measuring loudness of {path.name} failed: {proc.stderr.strip()[-300:]}")
-    data = json.loads(found.group(0))
-    return {k: float(v) for k, v in data.items() if k.startswith(("input_", "target_offset"))}
+    return Loudness(float(found_i.group(1)), float(found_p.group(1)))
 
 
-def loudnorm_filter(target: float, measured: dict[str, float], sample_rate: int) -> str:
-    """The second pass: normalise linearly to ``target`` LUFS with the first pass's figures."""
-    if measured["input_i"] < -70:  # silence: nothing to normalise
+def gain_filter(target: float, measured: Loudness, ceiling: float = TRUE_PEAK) -> str:
+    """The second pass: one gain that brings the integrated loudness onto ``target`` LUFS, and a
+    limiter only where that gain would push the true peak over ``ceiling`` dBTP."""
+    if measured.integrated < -70:  # silence (or nearly): nothing to normalise
         return "anull"
-    return (f"loudnorm=I={num(target)}:TP=-1:LRA=20:measured_I={measured['input_i']}:"
-            f"measured_TP={measured['input_tp']}:measured_LRA={measured['input_lra']}:"
-            f"measured_thresh={measured['input_thresh']}:offset={measured['target_offset']}:linear=true,"
-            f"aresample={sample_rate}")
+    gain = target - measured.integrated
+    chain = f"volume={gain:.2f}dB"
+    if measured.true_peak + gain > ceiling:
+        chain += f",alimiter=limit={10 ** ((ceiling - 0.5) / 20):.4f}:level=false:attack=5:release=60"
+    return chain

@@ -21,16 +21,16 @@ from typing import Literal
 import opentimelineio as otio
 
 from animstudio.editing.plan import Plan, make_plan
-from animstudio.errors import InvalidInputError
+from animstudio.errors import CancelledError, InvalidInputError
 from animstudio.files import atomic_output, check_output_path
-from animstudio.media.ffmpeg import run_ffmpeg
+from animstudio.media.ffmpeg import run_ffmpeg, usable_cores
 from animstudio.progress import Progress, ProgressCallback, ignore
 
 Preset = Literal["draft", "medium", "high"]
 Captions = Literal["both", "burn", "sidecar", "none"]
 X264 = {"draft": ("veryfast", 23), "medium": ("medium", 23), "high": ("slow", 18)}
 VP9 = {"draft": (8, 36), "medium": (4, 32), "high": (2, 28)}
-SEGMENT_S = 12.0   # plain cuts are grouped into segments of about this length
+SEGMENT_S = 6.0    # plain cuts are grouped into segments of about this length
 
 
 @dataclass
@@ -99,10 +99,68 @@ def _cues(plan: Plan, burn: bool = False) -> list:  # type: ignore[type-arg]
     return cues
 
 
+class _Work:
+    """The parallel parts of one render: they share a stop signal, so the first failure (or the
+    caller's cancel) stops the others, and a progress total."""
+
+    def __init__(self, total_s: float, on_progress: ProgressCallback, cancel: threading.Event | None) -> None:
+        self.stop = threading.Event()
+        self.total_s = total_s
+        self.on_progress = on_progress
+        self.cancel = cancel
+        self.done: dict[str, float] = {}
+        self.lock = threading.Lock()
+
+    def progress(self, key: str, seconds: float) -> None:
+        with self.lock:
+            self.done[key] = seconds
+            done = min(self.total_s, sum(self.done.values()))
+        self.on_progress(Progress("render", done, self.total_s, "s"))
+
+    def run(self, args: list[str], seconds: float, key: str, task: str) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            self.stop.set()
+        if self.stop.is_set():
+            raise CancelledError(f"{task} was cancelled")
+        run_ffmpeg(args, duration_s=seconds, cancel=self.stop, task=task,
+                   on_progress=lambda e: self.progress(key, e.done))
+
+    def watch_cancel(self) -> None:
+        while self.cancel is not None and not self.stop.is_set():
+            if self.cancel.wait(0.2):
+                self.stop.set()
+
+
+def _audio(plan: Plan, work: Path, audio_enc: list[str], suffix: str, w: _Work) -> tuple[Path, float | None]:
+    """Mix, measure, and encode the normalised audio track (runs beside the video segments)."""
+    from animstudio.editing.mix import gain_filter, measure_loudness, mix_args
+
+    mix = work / "mix.wav"
+    w.run(mix_args(plan, mix), plan.duration_s, "mix", "mix audio")
+    loudness = None
+    gain = "anull"
+    if plan.output.loudness is not None:
+        measured = measure_loudness(mix)
+        loudness = measured.integrated
+        gain = gain_filter(plan.output.loudness, measured)
+    audio = work / f"audio{suffix}"
+    w.run(["-i", str(mix), "-af", gain, *audio_enc, "-ar", str(plan.output.sample_rate), str(audio)],
+          plan.duration_s, "audio", "encode audio")
+    return audio, loudness
+
+
 def render(timeline: str | os.PathLike[str] | otio.schema.Timeline, output: str | os.PathLike[str],
            preset: Preset = "medium", captions: Captions = "both", on_progress: ProgressCallback = ignore,
-           cancel: threading.Event | None = None, segment_s: float = SEGMENT_S) -> RenderResult:
-    """Render ``timeline`` (an OTIO timeline or a file OTIO reads) to ``output`` (.mp4 or .webm)."""
+           cancel: threading.Event | None = None, segment_s: float = SEGMENT_S,
+           jobs: int | None = None) -> RenderResult:
+    """Render ``timeline`` (an OTIO timeline or a file OTIO reads) to ``output`` (.mp4 or .webm).
+
+    Segments render ``jobs`` at a time (default: one per core) while the audio is mixed beside them.
+    """
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+    from animstudio.editing.graph import segment_args
+
     out_path = check_output_path(output, "rendered video")
     if preset not in X264:
         raise InvalidInputError(f"unknown preset {preset!r}; use draft, medium or high")
@@ -110,7 +168,10 @@ def render(timeline: str | os.PathLike[str] | otio.schema.Timeline, output: str 
     fps = plan.output.fps
     video_enc, audio_enc, seg_suffix = _encoder(out_path.suffix.lower(), preset, fps)
     grade = _grade(plan)
+    jobs = max(1, jobs or usable_cores())
     work = Path(tempfile.mkdtemp(prefix=".render-", dir=out_path.parent))
+    w = _Work(plan.duration_s, on_progress, cancel)
+    pool = ThreadPoolExecutor(max_workers=jobs + 2, thread_name_prefix="render")
     try:
         cues = _cues(plan) if captions != "none" else []
         ass = None
@@ -119,57 +180,55 @@ def render(timeline: str | os.PathLike[str] | otio.schema.Timeline, output: str 
 
             ass = write_ass(_cues(plan, burn=True), work / "captions.ass", plan.output.width, plan.output.height,
                             karaoke=any(c.words for c in cues))
-        burn = None
         segments = plan.segments(max_frames=round(segment_s * fps))
-        total_s = plan.duration_s
-        done = 0.0
-        parts = []
-        from animstudio.editing.graph import segment_args
+        if jobs > 1 and len(segments) >= jobs and seg_suffix == ".mp4":
+            # one x264 thread per segment when segments fill the cores: no frame-thread overhead
+            video_enc = [*video_enc, "-threads", "1"]
+        pool.submit(w.watch_cancel)
+        audio_job = pool.submit(_audio, plan, work, audio_enc, ".m4a" if seg_suffix == ".mp4" else ".webm", w)
+        slots = threading.Semaphore(jobs)   # the audio thread runs beside ``jobs`` video segments
 
-        for i, pieces in enumerate(segments):
+        def segment(i: int, pieces: list) -> Path:  # type: ignore[type-arg]
             seg_file = work / f"segment-{i:04d}{seg_suffix}"
-            seg_s = sum(p.out_frames for p in pieces) / fps
+            burn = None
             if ass is not None:
                 from animstudio.editing.subtitles import burn_filter
 
                 burn = burn_filter(ass, offset_s=pieces[0].out_start / fps)
             args = segment_args(plan, pieces, work, seg_file, video_enc, grade, burn)
-            base = done
+            with slots:
+                w.run(args, sum(p.out_frames for p in pieces) / fps, f"video{i}",
+                      f"render segment {i + 1}/{len(segments)}")
+            return seg_file
 
-            def seg_progress(e: Progress, base: float = base) -> None:
-                on_progress(Progress("render video", min(total_s, base + e.done), total_s, "s"))
-
-            run_ffmpeg(args, duration_s=seg_s, on_progress=seg_progress, cancel=cancel,
-                       task=f"render segment {i + 1}/{len(segments)}")
-            parts.append(seg_file)
-            done += seg_s
-        mix = work / "mix.wav"
-        from animstudio.editing.mix import loudnorm_filter, measure_loudness, mix_args
-
-        run_ffmpeg(mix_args(plan, mix), duration_s=total_s, cancel=cancel, task="mix audio",
-                   on_progress=lambda e: on_progress(Progress("mix audio", e.done, total_s, "s")))
-        loudness = None
-        audio_filter = []
-        if plan.output.loudness is not None:
-            measured = measure_loudness(mix)
-            loudness = measured["input_i"]
-            audio_filter = ["-af", loudnorm_filter(plan.output.loudness, measured, plan.output.sample_rate)]
+        # longest first: the last segment to start is a short one, so no core idles long at the end
+        order = sorted(range(len(segments)), key=lambda i: -sum(p.out_frames for p in segments[i]))
+        started = {i: pool.submit(segment, i, segments[i]) for i in order}
+        video_jobs = [started[i] for i in range(len(segments))]
+        wait([*video_jobs, audio_job], return_when=FIRST_EXCEPTION)
+        failed = [j.exception() for j in (*video_jobs, audio_job) if j.done() and j.exception() is not None]
+        if failed:   # stop every other ffmpeg; report the first real failure, not the stops it caused
+            w.stop.set()
+            raise next((e for e in failed if not isinstance(e, CancelledError)), failed[0])
+        parts = [job.result() for job in video_jobs]
+        audio, loudness = audio_job.result()
         listing = work / "segments.txt"
         listing.write_text("".join(f"file '{p.name}'\n" for p in parts), encoding="utf-8")
         with atomic_output(out_path, "rendered video") as tmp:
-            mux = ["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(mix), "-map", "0:v:0", "-map", "1:a:0",
-                   "-c:v", "copy", *audio_filter, *audio_enc, "-ar", str(plan.output.sample_rate),
-                   "-t", f"{total_s:.6f}"]
+            mux = ["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(audio), "-map", "0:v:0",
+                   "-map", "1:a:0", "-c", "copy", "-t", f"{plan.duration_s:.6f}"]
             if seg_suffix == ".mp4":
                 mux += ["-movflags", "+faststart"]
-            run_ffmpeg([*mux, "-f", "mp4" if seg_suffix == ".mp4" else "webm", str(tmp)], duration_s=total_s,
-                       cancel=cancel, task="mux",
-                       on_progress=lambda e: on_progress(Progress("mux", e.done, total_s, "s")))
+            run_ffmpeg([*mux, "-f", "mp4" if seg_suffix == ".mp4" else "webm", str(tmp)], cancel=cancel, task="mux")
         sidecars = []
         if cues and captions in ("both", "sidecar"):  # written once the video is there
             from animstudio.editing.subtitles import write_srt
 
             sidecars.append(write_srt(cues, out_path.with_suffix(".srt")))
-        return RenderResult(out_path, total_s, plan.frames, len(segments), sidecars, loudness)
+        on_progress(Progress("render", plan.duration_s, plan.duration_s, "s"))
+        return RenderResult(out_path, plan.duration_s, plan.frames, len(segments), sidecars, loudness)
     finally:
+        w.stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(work, ignore_errors=True)
+

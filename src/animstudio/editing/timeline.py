@@ -60,6 +60,20 @@ def meta(obj: Any) -> dict[str, Any]:
     return dict(value) if value else {}
 
 
+def _analysis(value: Any) -> Any:
+    """A VideoAnalysis from itself or from the path of its analysis.json."""
+    from animstudio.analysis.analyze import VideoAnalysis
+
+    if isinstance(value, VideoAnalysis):
+        return value
+    p = check_input_file(value, "analysis")
+    try:
+        return VideoAnalysis.model_validate_json(p.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise InvalidInputError(f"{p} is not an analysis.json; make one with `animstudio analyze report FILE -o DIR`") \
+            from exc
+
+
 def _rate_of(path: Path) -> tuple[float, float]:
     """(frame rate, duration s) of a media file; stills get the rate 24 and no end."""
     from animstudio.media import probe
@@ -80,6 +94,53 @@ class Edit:
             timeline.tracks.append(otio.schema.Track(name=MAIN, kind=otio.schema.TrackKind.Video))
             timeline.metadata[META] = (output or Output()).model_dump()
         self.timeline = timeline
+
+    # -- from an analysis ------------------------------------------------------------------------
+    @classmethod
+    def from_analysis(cls, analysis: Any, output: Output | None = None, markers: bool = True) -> Edit:
+        """One clip per shot of an analysed video (a ``VideoAnalysis`` or its ``analysis.json``), with
+        its camera moves as markers: the rough cut to trim from."""
+        a = _analysis(analysis)
+        info = a.video
+        out = output or Output(width=info.width or 1280, height=info.height or 720, fps=float(info.fps or 24.0))
+        edit = cls(out, name=f"{Path(info.path).stem} shots")
+        for shot in a.shots:
+            edit.cut(info.path, shot.start_s, shot.end_s, name=f"shot {shot.index}")
+        if markers:
+            for move in getattr(a, "camera", []):
+                if move.label != "static" and move.shot < len(a.shots):
+                    shot = a.shots[move.shot]
+                    edit.add_marker(move.label, shot.start_s, shot.end_s - shot.start_s, color="GREEN",
+                                    note=f"camera {move.label} in shot {move.shot}")
+        return edit
+
+    def reframe(self, aspect: str, follow: Any = None, height: int | None = None) -> None:
+        """Make the output ``aspect`` ("9:16", "1:1", "16:9", "4:5") by cropping; with ``follow`` (a
+        ``VideoAnalysis`` or its JSON) each clip keeps its shot's main subject in frame."""
+        try:
+            num_, den = (float(x) for x in aspect.split(":"))
+            if num_ <= 0 or den <= 0:
+                raise ValueError
+        except ValueError as exc:
+            raise InvalidInputError(f"aspect {aspect!r} is not like 9:16; pass width:height") from exc
+        out = self.output
+        h = height or max(out.width, out.height) if num_ < den else height or min(out.width, out.height)
+        w = round(h * num_ / den / 2) * 2
+        self.set_output(width=w, height=round(h / 2) * 2, fit="crop")
+        if follow is None:
+            return
+        a = _analysis(follow)
+        centres = {c.shot: c.subject_centre for c in a.composition if c.subject != "none"}
+        source = media_url(a.video.path)
+        for clip in self.clips:
+            path = media_path(clip)
+            if path is None or str(path) != source or clip.source_range is None:
+                continue
+            middle = clip.source_range.start_time.to_seconds() + clip.source_range.duration.to_seconds() / 2
+            shot = next((s for s in a.shots if s.start_s <= middle < s.end_s), None)
+            if shot is not None and shot.index in centres:
+                cx, cy = centres[shot.index]
+                self.set_effects(clip, center=(float(cx), float(cy)))
 
     # -- files -----------------------------------------------------------------------------------
     @classmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import os
 import re
 import subprocess
 import threading
@@ -18,6 +19,14 @@ from animstudio.progress import Progress, ProgressCallback, ignore
 
 
 @functools.cache
+def usable_cores() -> int:
+    """CPU cores this process may run on (decoder threads, parallel renders)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def ffmpeg_exe() -> str:
     try:
         import imageio_ffmpeg
