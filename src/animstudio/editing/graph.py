@@ -178,9 +178,10 @@ def _image_chain(layer: ImageLayer, index: int, offset_s: float, out: Output) ->
 
 
 def segment_args(plan: Plan, pieces: list[Piece], work: Path, out_file: Path, encoder: list[str],
-                 grade: list[str], captions: str | None) -> list[str]:
+                 grade: list[str], captions: str | None, single_thread: bool = False) -> list[str]:
     """ffmpeg arguments rendering ``pieces`` (video only) to ``out_file``. ``grade`` are the style
-    filters (under overlays and text); ``captions`` burns subtitles on top of everything."""
+    filters (under overlays and text); ``captions`` burns subtitles on top of everything;
+    ``single_thread`` keeps the filters on one thread (when segments run side by side)."""
     out = plan.output
     fps = out.fps
     start_frame = pieces[0].out_start
@@ -241,5 +242,6 @@ def segment_args(plan: Plan, pieces: list[Piece], work: Path, out_file: Path, en
         tail.append(captions)
     tail.append(f"trim=end_frame={frames}")
     graph.append(f"[{base}]{','.join(tail)}[vout]")
-    return [*inputs, "-filter_complex", ";".join(graph), "-map", "[vout]", "-an", *encoder,
+    return [*inputs, "-filter_complex_threads", "1" if single_thread else "0", "-filter_complex", ";".join(graph),
+            "-map", "[vout]", "-an", *encoder,
             "-frames:v", str(frames), str(out_file)]

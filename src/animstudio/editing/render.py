@@ -181,7 +181,8 @@ def render(timeline: str | os.PathLike[str] | otio.schema.Timeline, output: str 
             ass = write_ass(_cues(plan, burn=True), work / "captions.ass", plan.output.width, plan.output.height,
                             karaoke=any(c.words for c in cues))
         segments = plan.segments(max_frames=round(segment_s * fps))
-        if jobs > 1 and len(segments) >= jobs and seg_suffix == ".mp4":
+        side_by_side = jobs > 1 and len(segments) >= jobs
+        if side_by_side and seg_suffix == ".mp4":
             # one x264 thread per segment when segments fill the cores: no frame-thread overhead
             video_enc = [*video_enc, "-threads", "1"]
         pool.submit(w.watch_cancel)
@@ -195,7 +196,7 @@ def render(timeline: str | os.PathLike[str] | otio.schema.Timeline, output: str 
                 from animstudio.editing.subtitles import burn_filter
 
                 burn = burn_filter(ass, offset_s=pieces[0].out_start / fps)
-            args = segment_args(plan, pieces, work, seg_file, video_enc, grade, burn)
+            args = segment_args(plan, pieces, work, seg_file, video_enc, grade, burn, single_thread=side_by_side)
             with slots:
                 w.run(args, sum(p.out_frames for p in pieces) / fps, f"video{i}",
                       f"render segment {i + 1}/{len(segments)}")

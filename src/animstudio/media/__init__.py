@@ -5,9 +5,21 @@
     >>> for frame in iter_frames("clip.mp4", width=320, fmt="gray"): ...
 """
 
-from animstudio.media.audio import decode_audio
-from animstudio.media.frames import Frame, iter_frames, read_frame
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from animstudio.media.probe import AudioStreamInfo, MediaInfo, probe, require_video
+
+# decoding needs numpy: loaded on first use, so probing a file does not pay for it
+_LAZY = {"decode_audio": "audio", "Frame": "frames", "iter_frames": "frames", "read_frame": "frames"}
 
 __all__ = ["AudioStreamInfo", "Frame", "MediaInfo", "decode_audio", "iter_frames", "probe", "read_frame",
            "require_video"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'animstudio.media' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"animstudio.media.{_LAZY[name]}"), name)
