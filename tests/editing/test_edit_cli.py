@@ -128,3 +128,14 @@ def test_ctrl_c_stops_ffmpeg_and_leaves_no_partial_file(sample_clip, tmp_path):
     assert not out.exists() and not list(tmp_path.glob(".render-*")) and not list(tmp_path.glob("*.tmp*"))
     ps = subprocess.run(["pgrep", "-f", str(out)], capture_output=True, text=True)
     assert ps.stdout.strip() == ""   # no ffmpeg left behind
+
+
+def test_render_burns_a_subtitle_file(timeline, tmp_path):
+    srt = tmp_path / "lines.srt"
+    srt.write_text("1\n00:00:01,000 --> 00:00:02,000\nFrom a file\n", encoding="utf-8")
+    out = tmp_path / "subbed.mp4"
+    proc = run_cli("edit", "render", str(timeline), "-o", str(out), "--preset", "draft", "--subtitles", str(srt))
+    assert proc.returncode == 0, proc.stderr
+    from animstudio.editing.subtitles import read_subtitles
+
+    assert [c.text for c in read_subtitles(out.with_suffix(".srt"))] == ["Hello there", "From a file"]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from animstudio.editing.render import render
-from animstudio.editing.schema import Output
+from animstudio.editing.schema import ClipEffects, Output
 from animstudio.editing.timeline import Edit
 from animstudio.media import decode_audio
 from animstudio.media.ffmpeg import ffmpeg_exe
@@ -81,3 +81,20 @@ def test_fades_and_envelope(sample_clip, tone, tmp_path):
     start, full, low = _rms_db(samples, sr, 0.0, 0.2), _rms_db(samples, sr, 1.1, 1.4), _rms_db(samples, sr, 2.6, 2.9)
     assert start < full - 10                  # fading in
     assert full - low == pytest.approx(20, abs=2.5)
+
+
+def test_speed_keeps_the_pitch_and_looped_music_does_not_lengthen_the_timeline(tmp_path):
+    clip = tmp_path / "tone.mp4"   # 4 s of picture with a steady 440 Hz tone
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x180:r=24:d=4", "-f", "lavfi", "-i", "sine=f=440:d=4", "-shortest",
+           "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", str(clip))
+    long_music = tmp_path / "long.wav"
+    ffmpeg("-f", "lavfi", "-i", "sine=f=300:d=10", str(long_music))
+    e = Edit(Output(width=320, height=180, fps=24, loudness=None))
+    e.cut(clip, 0.0, 4.0, effects=ClipEffects(speed=2.0))          # 2 s on the timeline
+    e.add_audio(long_music, role="music", loop=True, volume_db=-40)
+    out = tmp_path / "fast.mp4"
+    render(e.timeline, out, preset="draft")
+    samples, sr = decode_audio(out, sample_rate=16000)
+    assert len(samples) == pytest.approx(2 * sr, abs=sr // 24)      # the 10 s music bed did not stretch it
+    spectrum = np.abs(np.fft.rfft(samples[sr // 4: sr + sr // 4]))
+    assert np.fft.rfftfreq(sr, 1 / sr)[np.argmax(spectrum)] == pytest.approx(440, abs=5)   # not 880

@@ -9,7 +9,7 @@ import pytest
 
 from animstudio.analysis.scenes import detect_scenes
 from animstudio.editing.render import render
-from animstudio.editing.schema import ClipEffects, KenBurns, Output, Rect
+from animstudio.editing.schema import ClipEffects, KenBurns, Output, Rect, Zoom
 from animstudio.editing.timeline import Edit
 from animstudio.errors import CancelledError
 from animstudio.media import iter_frames, probe
@@ -226,6 +226,7 @@ def test_reframe_to_9_16_crops_around_the_clips_centre(tmp_path):
     e.cut(halves, 0, 0.5, effects=ClipEffects(center=(0.25, 0.5)))
     e.cut(halves, 0, 0.5, effects=ClipEffects(center=(0.75, 0.5)))
     e.cut(halves, 0, 0.5)
+    e.cut(halves, 0, 0.5, effects=ClipEffects(zoom=Zoom(scale=2.5, x=0.75, y=0.5)))   # punched in on blue
     e.reframe("9:16", height=320)
     out = tmp_path / "tall.mp4"
     render(e.timeline, out, preset="draft")
@@ -235,6 +236,8 @@ def test_reframe_to_9_16_crops_around_the_clips_centre(tmp_path):
     assert red[0] > 200 and red[2] < 40 and blue[2] > 200 and blue[0] < 40
     middle = frames[30]
     assert middle[:, :60, 0].mean() > 200 and middle[:, -60:, 2].mean() > 200   # centred: both halves
+    zoomed = frames[42].reshape(-1, 3)
+    assert zoomed[:, 2].min() > 150 and zoomed[:, 0].max() < 80                  # nothing but blue
 
 
 def test_karaoke_captions_light_each_word_in_its_time_and_webm_output(sample_clip, tmp_path):

@@ -49,6 +49,7 @@ def render_cmd(
     style: list[str] = typer.Option([], "--style", "-s", help="A style preset on top of the timeline's (repeat; "
                                                                "see `animstudio edit styles`)."),
     captions: str = typer.Option("both", "--captions", help="Captions: both (burn in + .srt), burn, sidecar, none."),
+    subtitles: Path = typer.Option(None, "--subtitles", help="An .srt, .vtt or .ass file to burn in and write beside."),
     aspect: str = typer.Option(None, "--aspect", help="Reframe by cropping: 9:16, 1:1, 4:5, 16:9."),
     follow: Path = typer.Option(None, "--follow", help="An analysis.json: the crop keeps each shot's subject."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -66,6 +67,8 @@ def render_cmd(
         raise InvalidInputError("--follow needs --aspect (e.g. --aspect 9:16)")
     if aspect:
         edit.reframe(aspect, follow=follow)
+    if subtitles is not None:
+        edit.add_subtitles(subtitles)
     _render(edit.timeline, output, preset, captions, as_json)
 
 

@@ -70,6 +70,7 @@ def _layer(layer: AudioLayer, first_input: int, sr: int, total: int) -> tuple[li
     for k, clip in enumerate(layer.clips):
         loop = s.loop and k == 0
         length = (total / sr - clip.out_start_s) if loop else clip.dur_s
+        length = max(length, 1 / sr)   # a clip placed after the end of the timeline is cut to nothing
         inputs += [*(["-stream_loop", "-1"] if loop else []), "-ss", num(round(clip.src_start_s, 6)),
                    *([] if loop else ["-t", num(round(clip.dur_s + 0.1, 6))]), "-i", str(clip.path)]
         label = f"{tag}c{k}"

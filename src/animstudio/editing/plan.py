@@ -152,7 +152,10 @@ def make_plan(timeline: otio.schema.Timeline) -> Plan:
                                 "Python) before rendering")
     probe_of = _Probe()
     pieces = _main_pieces(main, fps, probe_of)
-    frames = max(_frame(timeline.duration().to_seconds(), fps), pieces[-1].out_start + pieces[-1].out_frames)
+    # the timeline lasts as long as its longest track, except tracks that loop: they fill the length
+    lengths = [t.duration().to_seconds() for t in timeline.tracks
+               if not (t.kind == otio.schema.TrackKind.Audio and meta(t).get("loop"))]
+    frames = max(_frame(max(lengths), fps), pieces[-1].out_start + pieces[-1].out_frames)
     end = pieces[-1].out_start + pieces[-1].out_frames
     if frames > end:  # other tracks run longer than the cut: background to the end
         pieces.append(Piece("end", None, None, 0.0, 0.0, end, frames - end))

@@ -395,6 +395,18 @@ class Edit:
         target.append(clip)
         return clip
 
+    def add_subtitles(self, path: str | os.PathLike[str], offset_s: float = 0.0) -> int:
+        """Every cue of an .srt, .vtt or .ass file as a caption (moved by ``offset_s``); returns how many."""
+        from animstudio.editing.subtitles import read_subtitles
+
+        cues = read_subtitles(path)
+        for cue in cues:
+            if cue.end_s + offset_s > 0:
+                self.add_caption(cue.text, max(0.0, cue.start_s + offset_s), cue.end_s + offset_s,
+                                 words=[w.model_copy(update={"start_s": max(0.0, w.start_s + offset_s),
+                                                            "end_s": max(0.0, w.end_s + offset_s)}) for w in cue.words])
+        return len(cues)
+
     def set_original_audio(self, **settings: Any) -> None:
         self.main.metadata[META] = OriginalAudio.model_validate({**meta(self.main), **settings}).model_dump()
 
