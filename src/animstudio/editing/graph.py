@@ -177,6 +177,20 @@ def _image_chain(layer: ImageLayer, index: int, offset_s: float, out: Output) ->
     return ",".join(chain), overlay
 
 
+def _crossfade(a: str, b: str, a_frames: int, frames: int, out: str) -> list[str]:
+    """A plain crossfade of the last ``frames`` of ``a`` into the first of ``b``: the incoming picture
+    fades in over the outgoing one by its alpha (about three times cheaper than xfade's fade)."""
+    keep = a_frames - frames
+    return [f"[{a}]split=2[{out}a0][{out}a1]",
+            f"[{out}a0]trim=end_frame={keep}[{out}head]",
+            f"[{out}a1]trim=start_frame={keep},setpts=PTS-STARTPTS[{out}under]",
+            f"[{b}]split=2[{out}b0][{out}b1]",
+            f"[{out}b0]trim=end_frame={frames},format=yuva420p,fade=t=in:s=0:n={frames}:alpha=1[{out}over]",
+            f"[{out}b1]trim=start_frame={frames},setpts=PTS-STARTPTS[{out}rest]",
+            f"[{out}under][{out}over]overlay=format=yuv420:eof_action=pass,format=yuv420p[{out}mix]",
+            f"[{out}head][{out}mix][{out}rest]concat=n=3:v=1:a=0[{out}]"]
+
+
 def segment_args(plan: Plan, pieces: list[Piece], work: Path, out_file: Path, encoder: list[str],
                  grade: list[str], captions: str | None, single_thread: bool = False) -> list[str]:
     """ffmpeg arguments rendering ``pieces`` (video only) to ``out_file``. ``grade`` are the style
@@ -215,8 +229,11 @@ def segment_args(plan: Plan, pieces: list[Piece], work: Path, out_file: Path, en
             length += total
         else:
             kind, dur = join
-            graph.append(f"[{current}][{label}]xfade=transition={xfade_name(kind)}:duration={num(dur / fps)}:"
-                         f"offset={num((length - dur) / fps)}[j{k}]")
+            if kind == "fade" and length > dur and total > dur:
+                graph += _crossfade(current, label, length, dur, f"j{k}")
+            else:
+                graph.append(f"[{current}][{label}]xfade=transition={xfade_name(kind)}:duration={num(dur / fps)}:"
+                             f"offset={num((length - dur) / fps)}[j{k}]")
             length += total - dur
         current = f"j{k}"
     top: list[tuple[str, str]] = []
