@@ -47,7 +47,7 @@ def test_duration_is_the_timelines(cut_render):
     assert info.frame_count == frames == result.frames
     assert info.duration_s == pytest.approx(frames / 24, abs=1 / 24)
     assert info.audio and info.audio[0].duration_s == pytest.approx(frames / 24, abs=1 / 24)
-    assert result.segments == 4  # one per clip here: cut points join without re-encoding
+    assert result.segments >= 5  # clips broken into 1 s runs, joined again without re-encoding
 
 
 def test_cuts_fall_where_the_timeline_says(cut_render):
@@ -192,7 +192,7 @@ def test_captions_burn_in_exactly_in_their_ranges_across_segments(sample_clip, t
     e.add_caption("SECOND", 2.0, 2.4)     # frames 48-57
     out = tmp_path / "cap.mp4"
     result = render(e.timeline, out, preset="draft", segment_s=1.0)
-    assert result.segments == 2
+    assert result.segments >= 2
     frames = [f.image.astype(int) for f in iter_frames(out)]
     clean = render(e.timeline, tmp_path / "clean.mp4", preset="draft", captions="none")
     plain = [f.image.astype(int) for f in iter_frames(clean.path)]

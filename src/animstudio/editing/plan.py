@@ -96,17 +96,49 @@ class Plan:
         return self.frames / self.output.fps
 
     def segments(self, max_frames: int | None = None) -> list[list[Piece]]:
-        """Runs of pieces joined by transitions: each renders as its own small graph; a hard cut
-        between two runs is where their files join without re-encoding. Long runs of plain cuts are
-        grouped up to ``max_frames``."""
+        """The pieces in runs that render as their own small graphs, to be joined without
+        re-encoding. A run never breaks inside a transition; with ``max_frames``, short runs are
+        grouped up to it and long ones are broken inside plain clips (away from their blends), so
+        runs side by side take about the same time."""
         runs: list[list[Piece]] = []
-        for p in self.pieces:
-            if runs and (p.join is not None or (max_frames and sum(q.out_frames for q in runs[-1]) + p.out_frames
-                                                <= max_frames)):
-                runs[-1].append(p)
-            else:
+        pieces = list(self.pieces)
+        i = 0
+        while i < len(pieces):
+            p = pieces[i]
+            i += 1
+            frames = sum(q.out_frames for q in runs[-1]) if runs else 0
+            if not runs or (p.join is None and not (max_frames and frames + p.out_frames <= max_frames)):
                 runs.append([p])
+                frames = 0
+            else:
+                runs[-1].append(p)
+            if not max_frames or frames + p.out_frames <= max_frames:
+                continue
+            nxt = pieces[i] if i < len(pieces) else None
+            lo = (p.join[1] - p.head) if p.join else 0          # after the blend into it
+            hi = p.out_frames - (nxt.head if nxt is not None and nxt.join else 0)   # before the blend out
+            cut = max(lo, max_frames - frames, 1)
+            if cut < hi and _splittable(p):
+                first, rest = _split(p, cut, self.output.fps)
+                runs[-1][-1] = first
+                pieces.insert(i, rest)
         return runs
+
+
+def _splittable(p: Piece) -> bool:
+    fx = p.effects
+    return not (fx.reverse or fx.freeze or fx.ken_burns is not None)
+
+
+def _split(p: Piece, frames: int, fps: float) -> tuple[Piece, Piece]:
+    """``p`` as two pieces, the first ``frames`` long; the second continues the same media."""
+    from dataclasses import replace
+
+    speed = p.effects.speed
+    first = replace(p, out_frames=frames, tail=0, src_s=frames / fps * speed)
+    rest = replace(p, out_start=p.out_start + frames, out_frames=p.out_frames - frames, head=0, join=None,
+                   src_start_s=p.src_start_s + frames / fps * speed, src_s=(p.out_frames - frames) / fps * speed)
+    return first, rest
 
 
 def _where(clip: otio.core.Item, track: otio.schema.Track) -> str:

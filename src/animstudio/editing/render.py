@@ -30,7 +30,7 @@ Preset = Literal["draft", "medium", "high"]
 Captions = Literal["both", "burn", "sidecar", "none"]
 X264 = {"draft": ("veryfast", 23), "medium": ("medium", 23), "high": ("slow", 18)}
 VP9 = {"draft": (8, 36), "medium": (4, 32), "high": (2, 28)}
-SEGMENT_S = 6.0    # plain cuts are grouped into segments of about this length
+SEGMENT_S = 5.0    # segments are about this long (grouped short runs, long ones broken in plain clips)
 
 
 @dataclass
