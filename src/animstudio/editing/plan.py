@@ -22,6 +22,7 @@ from animstudio.editing.transitions import check_transition
 from animstudio.errors import InvalidInputError
 from animstudio.media import MediaInfo, probe
 
+RUN_PIECES = 8   # clips joined by plain cuts in one run at most: each is a decoder open at once
 STILLS = {"png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "image2", "tiff_pipe", "gif"}
 
 
@@ -107,7 +108,8 @@ class Plan:
             p = pieces[i]
             i += 1
             frames = sum(q.out_frames for q in runs[-1]) if runs else 0
-            if not runs or (p.join is None and not (max_frames and frames + p.out_frames <= max_frames)):
+            fits = max_frames and frames + p.out_frames <= max_frames and len(runs[-1]) < RUN_PIECES if runs else False
+            if not runs or (p.join is None and not fits):
                 runs.append([p])
                 frames = 0
             else:

@@ -30,7 +30,7 @@ Preset = Literal["draft", "medium", "high"]
 Captions = Literal["both", "burn", "sidecar", "none"]
 X264 = {"draft": ("veryfast", 23), "medium": ("medium", 23), "high": ("slow", 18)}
 VP9 = {"draft": (8, 36), "medium": (4, 32), "high": (2, 28)}
-SEGMENT_S = 5.0    # segments are about this long (grouped short runs, long ones broken in plain clips)
+LONGEST_SEGMENT_S = 60.0   # a segment is the timeline shared out between the workers, at most this long
 
 
 @dataclass
@@ -151,11 +151,13 @@ def _audio(plan: Plan, work: Path, audio_enc: list[str], suffix: str, w: _Work) 
 
 def render(timeline: str | os.PathLike[str] | otio.schema.Timeline, output: str | os.PathLike[str],
            preset: Preset = "medium", captions: Captions = "both", on_progress: ProgressCallback = ignore,
-           cancel: threading.Event | None = None, segment_s: float = SEGMENT_S,
+           cancel: threading.Event | None = None, segment_s: float | None = None,
            jobs: int | None = None) -> RenderResult:
     """Render ``timeline`` (an OTIO timeline or a file OTIO reads) to ``output`` (.mp4 or .webm).
 
-    Segments render ``jobs`` at a time (default: one per core) while the audio is mixed beside them.
+    Segments render ``jobs`` at a time (default: one per core) while the audio is mixed beside them;
+    by default each worker gets one segment of equal length (up to a minute; longer timelines get
+    more), the fewest processes for a balanced load.
     """
     from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
@@ -180,7 +182,10 @@ def render(timeline: str | os.PathLike[str] | otio.schema.Timeline, output: str 
 
             ass = write_ass(_cues(plan, burn=True), work / "captions.ass", plan.output.width, plan.output.height,
                             karaoke=any(c.words for c in cues))
-        segments = plan.segments(max_frames=round(segment_s * fps))
+        if segment_s is None:
+            rounds = max(1, -(-plan.duration_s // (jobs * LONGEST_SEGMENT_S)))   # ceil
+            segment_s = max(2.0, plan.duration_s / (jobs * rounds))
+        segments = plan.segments(max_frames=round(segment_s * fps) + 1)
         side_by_side = jobs > 1 and len(segments) >= jobs
         if side_by_side and seg_suffix == ".mp4":
             # one x264 thread per segment when segments fill the cores: no frame-thread overhead
