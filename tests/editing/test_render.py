@@ -261,3 +261,15 @@ def test_karaoke_captions_light_each_word_in_its_time_and_webm_output(sample_cli
     left, right = slice(200, 317), slice(323, 460)   # "BIG" and "WORDS", centred at 320
     assert yellow(3, left) < 5 and yellow(20, left) > 20 and yellow(20, right) < 5   # BIG lit by 0.83 s
     assert yellow(40, right) > 20                                                    # WORDS lit by 1.67 s
+
+
+def test_text_pops_in_and_fades_out(tmp_path):
+    e = Edit(Output(width=320, height=180, fps=24, loudness=None, background="black"))
+    e.gap(2.0)
+    e.add_text("POP", 0.0, 2.0, color="white", outline=0, animate_in="pop", animate_out="fade", animate_s=0.5,
+               y=0.5, size=0.3)
+    out = tmp_path / "pop.mp4"
+    render(e.timeline, out, preset="draft")
+    lit = [int((f.image > 128).sum()) for f in iter_frames(out, fmt="gray")]
+    assert lit[0] < lit[8] and lit[8] > lit[24] * 1.05      # small, overshoots, settles
+    assert lit[24] > 0 and lit[47] < lit[24] / 4            # fading out at the end

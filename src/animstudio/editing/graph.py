@@ -135,10 +135,17 @@ def _text(layer: TextLayer, offset_s: float, out: Output, work: Path, n: int) ->
     d = max(st.animate_s, 1e-3)
     size = round(st.size * out.height)
     alpha = ["1"]
-    if st.animate_in in ("fade", "pop", "slide"):
+    if st.animate_in in ("fade", "slide"):
         alpha.append(f"(t-{num(a)})/{num(d)}")
-    if st.animate_out in ("fade", "pop", "slide"):
+    if st.animate_out in ("fade", "slide"):
         alpha.append(f"({num(b)}-t)/{num(d)}")
+    fontsize = str(size)
+    if "pop" in (st.animate_in, st.animate_out):   # grows from a third with a little overshoot, shrinks away
+        p_in, p_out = f"min(1,max(0,(t-{num(a)})/{num(d)}))", f"min(1,max(0,({num(b)}-t)/{num(d)}))"
+        back = f"(1+2.70158*pow({p_in}-1,3)+1.70158*pow({p_in}-1,2))"   # eases out past 1 and back
+        grow = f"(0.3+0.7*{back})" if st.animate_in == "pop" else "1"
+        shrink = f"(0.3+0.7*{p_out})" if st.animate_out == "pop" else "1"
+        fontsize = expr(f"{size}*{grow}*{shrink}")
     y = f"h*{num(st.y)}-text_h/2"
     rise = round(0.04 * out.height)
     if st.animate_in == "slide":
@@ -146,7 +153,7 @@ def _text(layer: TextLayer, offset_s: float, out: Output, work: Path, n: int) ->
     if st.animate_out == "slide":
         y += f"-{rise}*(1-min(1,max(0,({num(b)}-t)/{num(d)})))"
     parts = [f"fontfile={value(font_path(st.font))}", f"textfile={value(text_file)}", "expansion=none",
-             f"fontsize={size}", f"fontcolor={value(st.color)}", f"x={expr(f'w*{num(st.x)}-text_w/2')}",
+             f"fontsize={fontsize}", f"fontcolor={value(st.color)}", f"x={expr(f'w*{num(st.x)}-text_w/2')}",
              f"y={expr(y)}", f"alpha={expr(_clamp01(alpha))}",
              f"enable={expr(f'gte(t,{num(a)})*lt(t,{num(b)})')}"]
     if st.outline > 0:

@@ -181,14 +181,17 @@ def make_plan(timeline: otio.schema.Timeline) -> Plan:
     fps = output.fps
     tracks = list(timeline.video_tracks())
     main = next((t for t in tracks if t.name == MAIN), tracks[0] if tracks else None)
-    if main is None or not any(isinstance(c, otio.schema.Clip) for c in main):
-        raise InvalidInputError("the timeline has no clips; add some (`animstudio edit highlights`, or Edit.cut in "
-                                "Python) before rendering")
-    probe_of = _Probe()
-    pieces = _main_pieces(main, fps, probe_of)
     # the timeline lasts as long as its longest track, except tracks that loop: they fill the length
     lengths = [t.duration().to_seconds() for t in timeline.tracks
                if not (t.kind == otio.schema.TrackKind.Audio and meta(t).get("loop"))]
+    empty = InvalidInputError("the timeline has no clips; add some (`animstudio edit highlights`, or Edit.cut in "
+                              "Python) before rendering")
+    if main is None or not any(isinstance(c, otio.schema.Clip) for t in timeline.tracks for c in t):
+        raise empty
+    probe_of = _Probe()
+    pieces = _main_pieces(main, fps, probe_of) or [Piece("gap", None, None, 0.0, 0.0, 0, 1)]  # titles on black
+    if _frame(max(lengths, default=0.0), fps) < 1:
+        raise empty
     frames = max(_frame(max(lengths), fps), pieces[-1].out_start + pieces[-1].out_frames)
     end = pieces[-1].out_start + pieces[-1].out_frames
     if frames > end:  # other tracks run longer than the cut: background to the end
