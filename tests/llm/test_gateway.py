@@ -1,0 +1,106 @@
+"""The gateway over real HTTP: the official openai client -> gateway -> gateway running the
+embedded engine (smollm2)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import openai
+import pytest
+from pydantic import BaseModel, Field
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(*args: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "animstudio", "llm", "serve", "--port", str(port), *args],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gateway exited: {proc.stderr.read()[-800:]}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("gateway did not start")
+
+
+@pytest.fixture(scope="module")
+def gateways(warehouse):
+    env = dict(os.environ, ANIMSTUDIO_MODELS=str(warehouse))
+    inner, inner_url = _serve("--model", "smollm2-135m-instruct", "--threads", "2", env=env)
+    outer, outer_url = _serve("--upstream", f"smollm2={inner_url}/v1", env=env)
+    yield inner_url, outer_url
+    for proc in (outer, inner):
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture
+def client(gateways):
+    return openai.OpenAI(base_url=f"{gateways[1]}/v1", api_key="unused")
+
+
+def test_models_and_health(gateways, client):
+    assert [m.id for m in client.models.list().data] == ["smollm2"]
+    assert httpx.get(f"{gateways[1]}/health").json()["status"] == "ok"
+
+
+def test_chat_through_two_gateways(client):
+    reply = client.chat.completions.create(model="smollm2", messages=[{"role": "user", "content": "Say hello."}],
+                                           max_tokens=12, temperature=0)
+    assert reply.choices[0].message.content.strip() and reply.model == "smollm2"
+    assert reply.usage.completion_tokens > 0
+
+
+def test_streaming_is_openai_sse(client):
+    whole = client.chat.completions.create(model="smollm2", messages=[{"role": "user", "content": "Count to five."}],
+                                           max_tokens=16, temperature=0).choices[0].message.content
+    stream = client.chat.completions.create(model="smollm2", stream=True, max_tokens=16, temperature=0,
+                                            messages=[{"role": "user", "content": "Count to five."}])
+    pieces = [c.choices[0].delta.content or "" for c in stream if c.choices]
+    assert len(pieces) > 3 and "".join(pieces) == whole
+
+
+class Scene(BaseModel):
+    title: str = Field(max_length=60)
+    characters: list[str] = Field(max_length=3)
+    seconds: int
+
+
+def test_structured_output_passes_through(client):
+    schema = Scene.model_json_schema()
+    reply = client.chat.completions.create(
+        model="smollm2", temperature=0, max_tokens=400,
+        messages=[{"role": "system", "content": f"Answer with JSON that fits: {json.dumps(schema)}"},
+                  {"role": "user", "content": "Plan a short cartoon scene."}],
+        response_format={"type": "json_schema", "json_schema": {"name": "Scene", "schema": schema}})
+    Scene.model_validate_json(reply.choices[0].message.content)
+
+
+def test_errors_are_openai_shaped(gateways, client):
+    with pytest.raises(openai.NotFoundError) as err:
+        client.chat.completions.create(model="gpt-9", messages=[{"role": "user", "content": "hi"}])
+    assert "smollm2" in err.value.body["message"]
+    bad = httpx.post(f"{gateways[1]}/v1/chat/completions", content=b"{not json",
+                     headers={"Content-Type": "application/json"})
+    assert bad.status_code == 400 and bad.json()["error"]["type"] == "invalid_request_error"
+    with pytest.raises(openai.BadRequestError) as err:   # the embedded engine reads text only
+        client.chat.completions.create(model="smollm2", messages=[
+            {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AA=="}}]}])
+    assert "text only" in err.value.body["message"]
