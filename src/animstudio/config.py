@@ -40,11 +40,22 @@ class LLMCacheSettings(_Section):
     ttl_s: int = Field(7 * 24 * 3600, ge=0, description="how long cached responses live, seconds")
 
 
+class LLMGatewaySettings(_Section):
+    api_keys: list[str] = Field(default_factory=list, description="keys clients must send (Bearer); empty: no auth")
+    requests_per_minute: int = Field(0, ge=0, description="per key (or per client address); 0 = unlimited")
+    max_tokens: int = Field(8192, ge=1, description="largest max_tokens a request may ask for")
+    timeout_s: float = Field(600.0, gt=0, description="longest a request may take, seconds")
+    routes: dict[str, list[str]] = Field(
+        default_factory=dict, description="alias -> upstream base URLs (failover in order, 'URL@MODEL' names the "
+                                          "upstream's model) or 'embedded:CATALOG_NAME'")
+
+
 class LLMSettings(_Section):
     default_model: str = Field("qwen2.5-coder-1.5b-instruct", description="catalog name or upstream alias")
     threads: int = Field(0, ge=0, description="CPU threads for the embedded engine; 0 = all cores")
     base_url: str | None = Field(None, description="an OpenAI-compatible upstream instead of the embedded engine")
     cache: LLMCacheSettings = LLMCacheSettings()
+    gateway: LLMGatewaySettings = LLMGatewaySettings()
 
 
 class KnowledgeSettings(_Section):

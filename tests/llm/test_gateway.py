@@ -5,50 +5,20 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 
 import httpx
 import openai
 import pytest
 from pydantic import BaseModel, Field
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(*args: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "animstudio", "llm", "serve", "--port", str(port), *args],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gateway exited: {proc.stderr.read()[-800:]}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("gateway did not start")
+from servers import running_gateway
 
 
 @pytest.fixture(scope="module")
 def gateways(warehouse):
     env = dict(os.environ, ANIMSTUDIO_MODELS=str(warehouse))
-    inner, inner_url = _serve("--model", "smollm2-135m-instruct", "--threads", "2", env=env)
-    outer, outer_url = _serve("--upstream", f"smollm2={inner_url}/v1", env=env)
-    yield inner_url, outer_url
-    for proc in (outer, inner):
-        proc.terminate()
-        proc.wait(timeout=20)
+    with running_gateway("--model", "smollm2-135m-instruct", "--threads", "2", "--no-cache", env=env) as inner, \
+            running_gateway("--upstream", f"smollm2={inner}", "--no-cache", env=env) as outer:
+        yield inner.removesuffix("/v1"), outer.removesuffix("/v1")
 
 
 @pytest.fixture

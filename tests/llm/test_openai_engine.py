@@ -4,56 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
+from servers import RESPONDER, free_port, running_responder
 
 from animstudio.errors import InvalidInputError, ServiceUnavailableError
 from animstudio.llm.engines.openai_compat import OpenAIEngine
 
-RESPONDER = Path(__file__).with_name("responder.py")
 HELLO = {"model": "tiny", "messages": [{"role": "system", "content": "Be brief."},
                                        {"role": "user", "content": "hello there"}]}
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def running_responder(*flags: str) -> Iterator[str]:
-    """Start the responder as a process on a free loopback port; yield its ``/v1`` URL; stop it after."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, str(RESPONDER), "--port", str(port), *flags],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"responder exited ({proc.returncode}): {proc.stderr.read().decode()[-500:]}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("responder did not answer /health within 15 s")
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stderr.close()
 
 
 def chat_requests(base_url: str) -> int:

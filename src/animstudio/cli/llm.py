@@ -90,34 +90,58 @@ def models(
              [[r["name"], r["engine"], r["size_mb"] or "", "yes" if r["installed"] else "no"] for r in rows])
 
 
+def _upstream(spec: str, alias: str):  # type: ignore[no-untyped-def]
+    """An engine from 'URL[@MODEL]' or 'embedded:CATALOG_NAME'."""
+    if spec.startswith("embedded:"):
+        return _engine(spec.removeprefix("embedded:"), None)
+    url, _, name = spec.partition("@")
+    if not name:   # the upstream's only model, or the alias itself
+        try:
+            served = _engine(None, url).models()
+        except Exception:  # noqa: BLE001 - an upstream down at start-up is failed over at request time
+            served = []
+        name = served[0] if len(served) == 1 else alias
+    return _engine(name, url)
+
+
 @app.command("serve")
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", "-p", help="Port to listen on."),
     model: list[str] = typer.Option([], "--model", "-m", help="Serve a catalog model or .gguf with the embedded "
                                                                "engine (repeat; default: llm.default_model)."),
-    upstream: list[str] = typer.Option([], "--upstream", "-u", help="ALIAS=URL[@MODEL]: an OpenAI-compatible "
-                                                                      "upstream served as ALIAS (repeat)."),
+    upstream: list[str] = typer.Option([], "--upstream", "-u", help="ALIAS=URL[@MODEL][,URL...]: upstreams served "
+                                                                      "as ALIAS, failed over in order (repeat)."),
     threads: int = typer.Option(0, "--threads", help="CPU threads for the embedded engine (0: all cores)."),
+    api_key: list[str] = typer.Option([], "--api-key", help="A key clients must send (repeat; default: "
+                                                             "llm.gateway.api_keys)."),
+    cache: bool = typer.Option(True, "--cache/--no-cache", help="Answer deterministic requests from the cache."),
 ) -> None:
-    """Serve the OpenAI-compatible gateway (/v1/chat/completions, /v1/models, /health)."""
+    """Serve the OpenAI-compatible gateway (/v1/chat/completions, /v1/models, /health, /metrics)."""
     import uvicorn
 
+    from animstudio.config import load_settings
     from animstudio.llm.gateway.app import create_app
+    from animstudio.llm.gateway.routing import Route
 
-    engines = {}
+    settings = load_settings()
+    gateway = settings.llm.gateway.model_copy(update={"api_keys": api_key} if api_key else {})
+    specs = dict(settings.llm.gateway.routes)
     for spec in upstream:
-        alias, sep, target = spec.partition("=")
-        url, _, name = target.partition("@")
-        if not sep or not alias or not url:
+        alias, sep, targets = spec.partition("=")
+        if not sep or not alias or not targets:
             raise InvalidInputError(f"--upstream {spec!r} must look like ALIAS=URL or ALIAS=URL@MODEL, e.g. "
                                     f"qwen=http://127.0.0.1:8001/v1@Qwen/Qwen2.5-VL-7B-Instruct")
-        if not name:   # the upstream's only model, or the alias itself
-            served = _engine(None, url).models()
-            name = served[0] if len(served) == 1 else alias
-        engines[alias] = _engine(name, url)
-    for name in model or ([] if upstream else [None]):
+        specs[alias] = targets.split(",")
+    routes = {alias: Route(alias, [_upstream(t, alias) for t in targets]) for alias, targets in specs.items()}
+    for name in model or ([] if specs else [None]):
         eng = _engine(name, None, threads)
-        engines[eng.models()[0]] = eng
-    print(f"serving {', '.join(engines)} on http://{host}:{port}/v1", file=sys.stderr, flush=True)
-    uvicorn.run(create_app(engines), host=host, port=port, log_level="warning")
+        routes[eng.models()[0]] = Route(eng.models()[0], [eng])
+    response_cache = None
+    if cache:
+        from animstudio.llm.gateway.cache import ResponseCache
+
+        response_cache = ResponseCache(directory=settings.home / "cache" / "llm",
+                                       redis_url=settings.llm.cache.redis_url, ttl_s=settings.llm.cache.ttl_s)
+    print(f"serving {', '.join(routes)} on http://{host}:{port}/v1", file=sys.stderr, flush=True)
+    uvicorn.run(create_app(routes, gateway, response_cache), host=host, port=port, log_level="warning")

@@ -3,8 +3,11 @@
     app = create_app({"smollm2": EmbeddedEngine(model="smollm2-135m-instruct")})
     uvicorn.run(app, port=8000)        # then: openai.OpenAI(base_url="http://127.0.0.1:8000/v1")
 
-Requests go to the engine their ``model`` names (an alias); replies, errors and server-sent
-event streams are in OpenAI's format. A client that disconnects mid-stream stops the generation.
+Requests go to the route their ``model`` names (an alias: engines tried in order behind circuit
+breakers); replies, errors and server-sent event streams are in OpenAI's format. Deterministic
+requests are answered from the response cache when they can be (streams replay as streams). API
+keys, per-key rate limits, body and max_tokens limits and a request timeout guard the door;
+``/metrics`` counts it all for Prometheus. A client that disconnects mid-stream stops the engine.
 """
 
 from __future__ import annotations
@@ -17,10 +20,14 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from animstudio.errors import StudioError
-from animstudio.llm.base import Engine
+from animstudio.config import LLMGatewaySettings
+from animstudio.errors import ServiceUnavailableError, StudioError
+from animstudio.llm.base import Engine, chunks_of
+from animstudio.llm.gateway.guard import Guard
+from animstudio.llm.gateway.metrics import Metrics
+from animstudio.llm.gateway.routing import Route
 
 MAX_BODY = 8 * 2**20   # bytes of one request
 
@@ -50,7 +57,7 @@ class _Pump:
                 if self.cancelled.is_set():
                     break
                 self._put(chunk)
-        except BaseException as exc:  # noqa: BLE001 - reported to the client as an error event
+        except BaseException as exc:  # noqa: BLE001 - handed to the response as an error
             if not self.cancelled.is_set():
                 self._put(exc)
         finally:
@@ -60,9 +67,8 @@ class _Pump:
             if not self.cancelled.is_set():
                 self._put(None)
 
-    async def __aiter__(self) -> AsyncIterator[Any]:
-        while (item := await self.queue.get()) is not None:
-            yield item
+    async def next(self) -> Any:
+        return await self.queue.get()
 
     def cancel(self) -> None:
         self.cancelled.set()
@@ -74,69 +80,183 @@ def _sse(data: Any) -> bytes:
     return f"data: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
-def create_app(engines: dict[str, Engine], default: str | None = None) -> FastAPI:
-    """A gateway app serving ``engines`` by alias; requests without a model go to ``default``."""
-    app = FastAPI(title="animstudio LLM gateway", docs_url=None, redoc_url=None)
-    started = time.time()
-    default = default or next(iter(engines), None)
+def assemble(chunks: list[dict[str, Any]]) -> dict[str, Any]:
+    """The chat completion a stream of chunks adds up to."""
+    text = "".join((c.get("choices") or [{}])[0].get("delta", {}).get("content") or "" for c in chunks)
+    last = chunks[-1] if chunks else {}
+    finish = next((ch.get("finish_reason") for c in reversed(chunks) for ch in c.get("choices", [])
+                   if ch.get("finish_reason")), "stop")
+    return {"id": last.get("id", ""), "object": "chat.completion", "created": last.get("created", int(time.time())),
+            "model": last.get("model", ""), "usage": next((c["usage"] for c in reversed(chunks) if c.get("usage")),
+                                                          None),
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}]}
 
-    def route(model: str | None) -> tuple[str, Engine] | JSONResponse:
-        alias = model or default
-        if alias not in engines:
-            return error(404, f"unknown model {model!r}; this gateway serves: {', '.join(sorted(engines))}",
-                         code="model_not_found")
-        return alias, engines[alias]
+
+def create_app(routes: dict[str, Route | Engine | list[Engine]], settings: LLMGatewaySettings | None = None,
+               cache: Any = None, default: str | None = None) -> FastAPI:
+    """A gateway serving ``routes`` by alias; requests without a model go to ``default``."""
+    table = {alias: r if isinstance(r, Route) else Route(alias, r if isinstance(r, list) else [r])
+             for alias, r in routes.items()}
+    settings = settings or LLMGatewaySettings()
+    guard = Guard(settings.api_keys, settings.requests_per_minute)
+    metrics = Metrics()
+    app = FastAPI(title="animstudio LLM gateway", docs_url=None, redoc_url=None)
+    app.state.metrics, app.state.cache = metrics, cache
+    started = time.time()
+    default = default or next(iter(table), None)
+
+    def cache_key(payload: dict[str, Any], alias: str) -> str | None:
+        if cache is None:
+            return None
+        from animstudio.llm.gateway.cache import cache_key as key_of
+
+        return key_of({**payload, "model": alias})
+
+    def cached(key: str | None) -> dict[str, Any] | None:
+        if key is None:
+            return None
+        errors = cache.stats.get("errors", 0)
+        hit = cache.get(key)
+        if cache.stats.get("errors", 0) > errors:
+            metrics.cache_errors.inc(cache.stats["errors"] - errors)
+        metrics.cache.labels("hit" if hit else "miss").inc()
+        return hit
+
+    def store(key: str | None, value: dict[str, Any]) -> None:
+        if key is not None:
+            cache.put(key, value)
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
-        return {"status": "ok", "models": sorted(engines), "uptime_s": round(time.time() - started, 1)}
+        return {"status": "ok", "models": sorted(table), "uptime_s": round(time.time() - started, 1)}
+
+    @app.get("/metrics")
+    async def prometheus() -> Response:
+        return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
 
     @app.get("/v1/models")
-    async def models() -> dict[str, Any]:
+    async def models(request: Request) -> Any:
+        if guard.key_of(request.headers.get("authorization")) is None:
+            return error(401, "missing or wrong API key; send Authorization: Bearer KEY", code="invalid_api_key")
         return {"object": "list", "data": [{"id": alias, "object": "model", "created": int(started),
-                                            "owned_by": engines[alias].name} for alias in sorted(engines)]}
+                                            "owned_by": table[alias].engines[0].name} for alias in sorted(table)]}
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Any:
+        t0 = time.perf_counter()
+        metrics.in_flight.inc()
+        try:
+            answer, alias = await _chat(request)
+        finally:
+            metrics.in_flight.dec()
+        status = getattr(answer, "status_code", 200)
+        metrics.requests.labels(alias or "-", str(status)).inc()
+        if not isinstance(answer, StreamingResponse):
+            metrics.latency.labels(alias or "-", "false").observe(time.perf_counter() - t0)
+        return answer
+
+    async def _chat(request: Request) -> tuple[Any, str | None]:
+        key = guard.key_of(request.headers.get("authorization"))
+        if key is None:
+            return error(401, "missing or wrong API key; send Authorization: Bearer KEY", code="invalid_api_key"), None
+        if not guard.admit(key or (request.client.host if request.client else "?")):
+            return error(429, f"over {settings.requests_per_minute} requests a minute; slow down",
+                         "rate_limit_error", "rate_limit_exceeded"), None
         body = await request.body()
         if len(body) > MAX_BODY:
-            return error(413, f"request body over {MAX_BODY // 2**20} MiB; send less")
+            return error(413, f"request body over {MAX_BODY // 2**20} MiB; send less"), None
         try:
             payload = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            return error(400, f"the body is not JSON ({exc.msg if hasattr(exc, 'msg') else exc}); send a JSON "
-                              f"chat-completions request")
+            return error(400, f"the body is not JSON ({exc}); send a JSON chat-completions request"), None
         if not isinstance(payload, dict):
-            return error(400, "the body must be a JSON object with messages")
-        found = route(payload.get("model"))
-        if isinstance(found, JSONResponse):
-            return found
-        alias, engine = found
-        payload.pop("model", None)   # the alias is ours: each engine sends its own model name on
+            return error(400, "the body must be a JSON object with messages"), None
+        asked = payload.get("max_tokens") or payload.get("max_completion_tokens") or 0
+        if isinstance(asked, int) and asked > settings.max_tokens:
+            return error(400, f"max_tokens {asked} is over this gateway's limit of {settings.max_tokens}"), None
+        alias = payload.pop("model", None) or default
+        if alias not in table:
+            return error(404, f"unknown model {alias!r}; this gateway serves: {', '.join(sorted(table))}",
+                         code="model_not_found"), alias
+        route = table[alias]
+        ckey = cache_key(payload, alias)
+        hit = cached(ckey)
         if not payload.get("stream"):
+            if hit is not None:
+                response = hit["response"] if hit["kind"] == "response" else assemble(hit["chunks"])
+                return JSONResponse({**response, "model": alias}), alias
+            return await _answer(route, payload, ckey), alias
+        if hit is not None:
+            chunks = hit["chunks"] if hit["kind"] == "stream" else list(chunks_of(hit["response"]))
+            return _replay(chunks, alias), alias
+        return await _stream(route, payload, ckey, time.perf_counter()), alias
+
+    async def _answer(route: Route, payload: dict[str, Any], ckey: str | None) -> JSONResponse:
+        tried = []
+        for engine, breaker in route.candidates():
             try:
-                response = await asyncio.to_thread(engine.chat, payload)
-            except StudioError as exc:   # the request's fault: 400, as OpenAI answers; an upstream's: 502
+                response = await asyncio.wait_for(asyncio.to_thread(engine.chat, payload), settings.timeout_s)
+            except TimeoutError:
+                return error(504, f"no answer within {settings.timeout_s:g} s; ask for fewer tokens", "timeout")
+            except ServiceUnavailableError as exc:
+                breaker.failed()
+                metrics.upstream_errors.labels(route.describe(engine)).inc()
+                tried.append(f"{route.describe(engine)} ({exc})")
+                continue
+            except StudioError as exc:   # the request's fault: 400, as OpenAI answers
                 return error(400 if exc.http_status < 500 else 502, str(exc),
                              "invalid_request_error" if exc.http_status < 500 else "upstream_error")
-            return JSONResponse({**response, "model": alias})
-        pump = _Pump(engine.stream(payload), asyncio.get_running_loop())
+            breaker.succeeded()
+            metrics.count_usage(route.alias, response.get("usage"))
+            store(ckey, {"kind": "response", "response": response})
+            return JSONResponse({**response, "model": route.alias})
+        return error(502, f"every upstream of {route.alias!r} failed: {'; '.join(tried)}", "upstream_error")
 
+    async def _stream(route: Route, payload: dict[str, Any], ckey: str | None, t0: float) -> Any:
+        tried = []
+        loop = asyncio.get_running_loop()
+        for engine, breaker in route.candidates():
+            pump = _Pump(engine.stream(payload), loop)
+            first = await pump.next()
+            if isinstance(first, ServiceUnavailableError):   # nothing sent yet: the next upstream may answer
+                breaker.failed()
+                metrics.upstream_errors.labels(route.describe(engine)).inc()
+                tried.append(f"{route.describe(engine)} ({first})")
+                continue
+            if isinstance(first, StudioError):
+                return error(400 if first.http_status < 500 else 502, str(first))
+            breaker.succeeded()
+            return StreamingResponse(_events(pump, first, route.alias, ckey, t0), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return error(502, f"every upstream of {route.alias!r} failed: {'; '.join(tried)}", "upstream_error")
+
+    async def _events(pump: _Pump, first: Any, alias: str, ckey: str | None, t0: float) -> AsyncIterator[bytes]:
+        seen: list[dict[str, Any]] = []
+        item = first
+        try:
+            while item is not None:
+                if isinstance(item, BaseException):
+                    status = getattr(item, "http_status", 500)
+                    yield _sse({"error": {"message": str(item), "type": "upstream_error" if status >= 500
+                                          else "invalid_request_error", "param": None, "code": None}})
+                    return
+                seen.append(item)
+                if item.get("usage"):
+                    metrics.count_usage(alias, item["usage"])
+                yield _sse({**item, "model": alias})
+                item = await pump.next()
+            yield b"data: [DONE]\n\n"
+            store(ckey, {"kind": "stream", "chunks": seen})   # only whole streams are kept
+            metrics.latency.labels(alias, "true").observe(time.perf_counter() - t0)
+        finally:
+            pump.cancel()   # the client went away (or the stream ended): stop the engine
+
+    def _replay(chunks: list[dict[str, Any]], alias: str) -> StreamingResponse:
         async def events() -> AsyncIterator[bytes]:
-            try:
-                async for item in pump:
-                    if isinstance(item, BaseException):
-                        status = getattr(item, "http_status", 500)
-                        yield _sse({"error": {"message": str(item), "type": "upstream_error" if status >= 500
-                                              else "invalid_request_error", "param": None, "code": None}})
-                        break
-                    yield _sse({**item, "model": alias})
-                else:
-                    yield b"data: [DONE]\n\n"
-            finally:
-                pump.cancel()   # the client went away (or the stream ended): stop the engine
+            for chunk in chunks:
+                yield _sse({**chunk, "model": alias})
+            yield b"data: [DONE]\n\n"
 
-        return StreamingResponse(events(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
     return app

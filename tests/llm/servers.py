@@ -1,0 +1,108 @@
+"""Real servers for the LLM tests: the tiny OpenAI-compatible responder and gateways, as processes
+on free loopback ports."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+RESPONDER = Path(__file__).with_name("responder.py")
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _process(cmd: list[str], port: int, env: dict[str, str] | None, what: str, wait_s: float) -> Iterator[str]:
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{what} exited ({proc.returncode}): {proc.stderr.read().decode()[-800:]}")
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not answer /health within {wait_s:g} s")
+            time.sleep(0.02)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+
+
+def running_responder(*flags: str) -> contextlib.AbstractContextManager[str]:
+    """Start the responder on a free loopback port; yields its ``/v1`` URL; stops it after."""
+    port = free_port()
+    return _process([sys.executable, str(RESPONDER), "--port", str(port), *flags], port, None, "responder", 15)
+
+
+def running_gateway(*args: str, env: dict[str, str] | None = None) -> contextlib.AbstractContextManager[str]:
+    """Start `animstudio llm serve ARGS` on a free loopback port; yields its ``/v1`` URL."""
+    port = free_port()
+    return _process([sys.executable, "-m", "animstudio", "llm", "serve", "--port", str(port), *args], port, env,
+                    "gateway", 60)
+
+
+class RedisServer:
+    """A real redis-server on a loopback port, which tests may kill, freeze and restart."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        import redis
+
+        self.proc = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--daemonize", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2, socket_timeout=0.5)
+        deadline = time.monotonic() + 10
+        try:
+            while True:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"redis-server exited: {self.proc.stderr.read().decode()[-800:]}")
+                try:
+                    if client.ping():
+                        return
+                except (redis.exceptions.RedisError, OSError):
+                    if time.monotonic() > deadline:
+                        self.kill()
+                        raise RuntimeError("redis-server did not answer PING within 10 s") from None
+                    time.sleep(0.05)
+        finally:
+            client.close()
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def client(self):
+        import redis
+
+        return redis.Redis.from_url(self.url, socket_connect_timeout=0.5, socket_timeout=1)
