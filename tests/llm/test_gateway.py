@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import httpx
+import numpy as np
 import openai
 import pytest
 from pydantic import BaseModel, Field
@@ -74,3 +76,25 @@ def test_errors_are_openai_shaped(gateways, client):
         client.chat.completions.create(model="smollm2", messages=[
             {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AA=="}}]}])
     assert "text only" in err.value.body["message"]
+
+
+def test_embeddings_from_the_catalog_model(client):
+    result = client.embeddings.create(model="all-minilm-l6-v2", input=["a cat", "a kitten", "a dump truck"])
+    cat, kitten, truck = (np.array(d.embedding) for d in result.data)
+    assert cat.shape == (384,) and abs(np.linalg.norm(cat) - 1) < 1e-3
+    assert cat @ kitten > cat @ truck + 0.1
+    assert result.usage.prompt_tokens > 0
+
+
+def test_a_client_that_leaves_mid_stream_stops_the_generation(gateways):
+    inner = gateways[0]
+    with httpx.stream("POST", f"{inner}/v1/chat/completions", timeout=30, json={
+            "model": "smollm2-135m-instruct", "stream": True, "max_tokens": 1500, "temperature": 0.8,
+            "messages": [{"role": "user", "content": "Write a very long story about a rabbit."}]}) as r:
+        lines = r.iter_lines()
+        assert next(lines).startswith("data:")
+    # the one decoding slot is free again at once: a new request does not wait for 1500 tokens
+    started = time.monotonic()
+    reply = httpx.post(f"{inner}/v1/chat/completions", timeout=60, json={
+        "messages": [{"role": "user", "content": "Say hi."}], "max_tokens": 4, "temperature": 0})
+    assert reply.status_code == 200 and time.monotonic() - started < 5

@@ -141,6 +141,35 @@ def create_app(routes: dict[str, Route | Engine | list[Engine]], settings: LLMGa
         return {"object": "list", "data": [{"id": alias, "object": "model", "created": int(started),
                                             "owned_by": table[alias].engines[0].name} for alias in sorted(table)]}
 
+    embedder = None
+
+    @app.post("/v1/embeddings")
+    async def embeddings(request: Request) -> Any:
+        nonlocal embedder
+        if guard.key_of(request.headers.get("authorization")) is None:
+            return error(401, "missing or wrong API key; send Authorization: Bearer KEY", code="invalid_api_key")
+        try:
+            payload = json.loads(await request.body())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            return error(400, f"the body is not JSON ({exc}); send {{\"input\": [...], \"model\": ...}}")
+        from animstudio.llm.embeddings import DEFAULT_EMBEDDER, Embedder
+
+        model = payload.get("model") or DEFAULT_EMBEDDER
+        if model != DEFAULT_EMBEDDER:
+            return error(404, f"unknown embedding model {model!r}; this gateway serves: {DEFAULT_EMBEDDER}",
+                         code="model_not_found")
+        texts = payload.get("input")
+        texts = [texts] if isinstance(texts, str) else texts
+        if embedder is None:
+            embedder = Embedder()
+        try:
+            vectors = await asyncio.to_thread(embedder.embed, texts)
+            tokens = await asyncio.to_thread(embedder.count_tokens, texts)
+        except StudioError as exc:
+            return error(400 if exc.http_status < 500 else 502, str(exc))
+        return {"object": "list", "model": model, "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+                "data": [{"object": "embedding", "index": i, "embedding": v.tolist()} for i, v in enumerate(vectors)]}
+
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Any:
         t0 = time.perf_counter()
