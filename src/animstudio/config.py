@@ -40,6 +40,12 @@ class LLMCacheSettings(_Section):
     ttl_s: int = Field(7 * 24 * 3600, ge=0, description="how long cached responses live, seconds")
 
 
+class ManagedModelSettings(_Section):
+    command: str = Field(description="the server's command line, e.g. 'vllm serve MODEL --port 8001'")
+    base_url: str = Field(description="where it answers, e.g. http://127.0.0.1:8001/v1")
+    idle_s: float = Field(600.0, gt=0, description="stopped after this long without requests, seconds")
+
+
 class LLMGatewaySettings(_Section):
     api_keys: list[str] = Field(default_factory=list, description="keys clients must send (Bearer); empty: no auth")
     requests_per_minute: int = Field(0, ge=0, description="per key (or per client address); 0 = unlimited")
@@ -48,6 +54,8 @@ class LLMGatewaySettings(_Section):
     routes: dict[str, list[str]] = Field(
         default_factory=dict, description="alias -> upstream base URLs (failover in order, 'URL@MODEL' names the "
                                           "upstream's model) or 'embedded:CATALOG_NAME'")
+    managed: dict[str, ManagedModelSettings] = Field(
+        default_factory=dict, description="alias -> a model server the gateway starts on demand and stops when idle")
 
 
 class LLMSettings(_Section):

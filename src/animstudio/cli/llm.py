@@ -134,7 +134,13 @@ def serve(
                                     f"qwen=http://127.0.0.1:8001/v1@Qwen/Qwen2.5-VL-7B-Instruct")
         specs[alias] = targets.split(",")
     routes = {alias: Route(alias, [_upstream(t, alias) for t in targets]) for alias, targets in specs.items()}
-    for name in model or ([] if specs else [None]):
+    if settings.llm.gateway.managed:
+        from animstudio.llm.gateway.managed import Manager
+
+        manager = Manager()
+        for alias, spec in settings.llm.gateway.managed.items():
+            routes[alias] = Route(alias, [manager.add(alias, spec.command, spec.base_url, idle_s=spec.idle_s)])
+    for name in model or ([] if routes else [None]):
         eng = _engine(name, None, threads)
         routes[eng.models()[0]] = Route(eng.models()[0], [eng])
     response_cache = None

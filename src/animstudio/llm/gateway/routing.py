@@ -58,5 +58,5 @@ class Route:
         yield from ready or list(zip(self.engines, self.breakers, strict=True))
 
     def describe(self, engine: Engine) -> str:
-        base = getattr(engine.options, "base_url", None)
+        base = getattr(engine, "base_url", None) or getattr(engine.options, "base_url", None)
         return base or f"{engine.name}:{engine.models()[0]}"

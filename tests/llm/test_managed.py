@@ -1,0 +1,58 @@
+"""Managed upstreams: model servers started on demand, one at a time, stopped when idle (real
+processes: the tiny responder stands in for a vLLM server)."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import pytest
+from servers import RESPONDER, free_port
+
+from animstudio.errors import ServiceUnavailableError
+from animstudio.llm.gateway.managed import Manager
+
+HELLO = {"messages": [{"role": "user", "content": "hello"}]}
+
+
+def _add(manager: Manager, alias: str, idle_s: float = 60.0):
+    port = free_port()
+    return manager.add(alias, f"{sys.executable} {RESPONDER} --port {port}", f"http://127.0.0.1:{port}/v1",
+                       idle_s=idle_s, startup_s=20)
+
+
+def test_started_on_demand_one_at_a_time():
+    manager = Manager(reap_every_s=0.2)
+    try:
+        a, b = _add(manager, "a"), _add(manager, "b")
+        assert manager.running() == []
+        assert a.chat(HELLO)["choices"][0]["message"]["content"] == "hello"
+        assert manager.running() == ["a"]
+        assert "".join(c["choices"][0]["delta"].get("content") or "" for c in b.stream(HELLO)) == "hello"
+        assert manager.running() == ["b"]          # a was stopped to make room
+    finally:
+        manager.close()
+    assert manager.running() == []
+
+
+def test_idle_servers_are_stopped():
+    manager = Manager(reap_every_s=0.2)
+    try:
+        a = _add(manager, "a", idle_s=0.5)
+        a.chat(HELLO)
+        assert manager.running() == ["a"]
+        time.sleep(1.5)
+        assert manager.running() == []
+        assert a.chat(HELLO)["choices"][0]["message"]["content"] == "hello"   # and started again when asked
+    finally:
+        manager.close()
+
+
+def test_a_command_that_fails_is_reported():
+    manager = Manager()
+    try:
+        broken = manager.add("broken", f"{sys.executable} -c 'raise SystemExit(3)'", "http://127.0.0.1:9/v1")
+        with pytest.raises(ServiceUnavailableError, match="exited at start"):
+            broken.chat(HELLO)
+    finally:
+        manager.close()
