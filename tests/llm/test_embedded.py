@@ -65,3 +65,12 @@ def test_images_and_bad_requests_are_refused(client):
         client.chat([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:,"}}]}])
     with pytest.raises(InvalidInputError, match="messages"):
         client.engine.chat({"messages": []})
+
+
+def test_bench_reports_speeds(warehouse, monkeypatch):
+    from animstudio.llm.bench import bench_model
+
+    monkeypatch.setenv("ANIMSTUDIO_MODELS", str(warehouse))
+    row = bench_model("smollm2-135m-instruct", threads=2, max_tokens=16, runs=1)
+    assert row["prompt_tokens"] > 100 and row["gen_tokens"] == 16
+    assert row["prompt_tok_s"] > 0 and row["gen_tok_s"] > 0

@@ -90,6 +90,25 @@ def models(
              [[r["name"], r["engine"], r["size_mb"] or "", "yes" if r["installed"] else "no"] for r in rows])
 
 
+@app.command("bench")
+def bench(
+    model: list[str] = typer.Option([], "--model", "-m", help="Catalog models to time (default: every catalog LLM; "
+                                                               "missing ones are installed)."),
+    threads: int = typer.Option(0, "--threads", help="CPU threads (0: all cores)."),
+    max_tokens: int = typer.Option(128, "--max-tokens", help="Tokens to generate per run."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Prompt and generation speed of the embedded engine, per model, on this machine."""
+    from animstudio.llm.bench import bench_models
+
+    rows = bench_models(model or None, threads=threads, max_tokens=max_tokens)
+    if as_json:
+        ui.print_json(rows)
+        return
+    ui.table("embedded engine speed", ["model", "prompt tok/s", "generation tok/s"],
+             [[r["model"], r["prompt_tok_s"], r["gen_tok_s"]] for r in rows])
+
+
 def _upstream(spec: str, alias: str):  # type: ignore[no-untyped-def]
     """An engine from 'URL[@MODEL]' or 'embedded:CATALOG_NAME'."""
     if spec.startswith("embedded:"):

@@ -82,8 +82,7 @@ class EmbeddedEngine(Engine):
         return req
 
     def _named(self, response: Response) -> Response:
-        response["model"] = self.model_name
-        response.pop("timings", None)
+        response["model"] = self.model_name   # llama.cpp's "timings" stay: prompt and generation speed
         return response
 
     def chat(self, request: Request) -> Response:
