@@ -102,3 +102,13 @@ def test_each_load_reads_its_own_home(tmp_path, studio_home):
     assert load_settings(home=tmp_path / "a").llm.threads == 3
     assert load_settings(home=tmp_path / "b").llm.threads == 9
     assert load_settings().llm.threads == 0
+
+
+def test_config_show_hides_secrets(monkeypatch):
+    from animstudio.config import explain_settings
+
+    monkeypatch.setenv("ANIMSTUDIO_LLM__GATEWAY__API_KEYS", '["sk-very-secret-1234"]')
+    monkeypatch.setenv("ANIMSTUDIO_LLM__CACHE__REDIS_URL", "redis://user:hunter2@cache.local:6379/0")
+    rows = {key: value for key, value, _ in explain_settings()}
+    assert rows["llm.gateway.api_keys"] == ["...1234"]
+    assert rows["llm.cache.redis_url"] == "redis://***@cache.local:6379/0"

@@ -191,6 +191,16 @@ def _env_values() -> dict[str, Any]:
         return {}
 
 
+def _masked(key: str, value: Any) -> Any:
+    """Secrets shown by their last characters only: API keys, passwords in URLs."""
+    if key.endswith("api_keys") and isinstance(value, list):
+        return [f"...{str(v)[-4:]}" for v in value]
+    if isinstance(value, str) and "://" in value and "@" in value.split("://", 1)[1]:
+        scheme, rest = value.split("://", 1)
+        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+    return value
+
+
 def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in tree.items():
@@ -216,7 +226,7 @@ def explain_settings(**overrides: Any) -> list[tuple[str, Any, str]]:
     env = _env_values()
     toml = _read_toml(settings.config_file)
     values = _flatten(settings.model_dump(mode="json"))
-    rows = [(key, value, _origin(key, overrides, env, toml)) for key, value in values.items()]
+    rows = [(key, _masked(key, value), _origin(key, overrides, env, toml)) for key, value in values.items()]
     if settings.models is None:
         rows = [r if r[0] != "models" else ("models", str(settings.warehouse), "default (<home>/models)")
                 for r in rows]
