@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from pathlib import Path
 
 import httpx
@@ -61,3 +62,27 @@ def test_redis_killed_mid_run_requests_go_on_uncached(stack):
                                                messages=[{"role": "user", "content": f"after redis {i}"}])
         assert reply.choices[0].message.content == f"after redis {i}"
     assert _metric(gateway, "llm_cache_backend_errors_total") >= 1
+
+
+def test_rate_limits_are_shared_through_redis(tmp_path):
+    if not Path(REDIS_SERVER).is_file():
+        pytest.skip("redis-server not installed")
+    redis = RedisServer()
+    redis.start()
+    env = dict(os.environ, ANIMSTUDIO_LLM__CACHE__REDIS_URL=redis.url, ANIMSTUDIO_LLM__GATEWAY__REQUESTS_PER_MINUTE="4")
+    try:
+        with contextlib.ExitStack() as es:
+            upstream = es.enter_context(running_responder())
+            one = es.enter_context(running_gateway("--upstream", f"echo={upstream}@echo", "--api-key", "k", env=env))
+            two = es.enter_context(running_gateway("--upstream", f"echo={upstream}@echo", "--api-key", "k", env=env))
+            for _ in range(2):   # budgets are per clock minute: try again if one ended in between
+                minute = int(time.time() // 60)
+                codes = [httpx.post(f"{url}/chat/completions", headers={"Authorization": "Bearer k"},
+                                    json={"model": "echo", "messages": [{"role": "user", "content": str(i)}]}
+                                    ).status_code for i, url in enumerate([one, two] * 3)]
+                if int(time.time() // 60) == minute:
+                    break
+                time.sleep(max(0.0, 60 - time.time() % 60))
+    finally:
+        redis.kill()
+    assert codes.count(200) == 4 and codes.count(429) == 2   # 4 a minute across both gateways

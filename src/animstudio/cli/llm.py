@@ -169,4 +169,5 @@ def serve(
         response_cache = ResponseCache(directory=settings.home / "cache" / "llm",
                                        redis_url=settings.llm.cache.redis_url, ttl_s=settings.llm.cache.ttl_s)
     print(f"serving {', '.join(routes)} on http://{host}:{port}/v1", file=sys.stderr, flush=True)
-    uvicorn.run(create_app(routes, gateway, response_cache), host=host, port=port, log_level="warning")
+    app_ = create_app(routes, gateway, response_cache, redis_url=settings.llm.cache.redis_url)
+    uvicorn.run(app_, host=host, port=port, log_level="warning")

@@ -93,12 +93,13 @@ def assemble(chunks: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def create_app(routes: dict[str, Route | Engine | list[Engine]], settings: LLMGatewaySettings | None = None,
-               cache: Any = None, default: str | None = None) -> FastAPI:
-    """A gateway serving ``routes`` by alias; requests without a model go to ``default``."""
+               cache: Any = None, default: str | None = None, redis_url: str | None = None) -> FastAPI:
+    """A gateway serving ``routes`` by alias; requests without a model go to ``default``; with
+    ``redis_url`` every gateway process shares the rate limits."""
     table = {alias: r if isinstance(r, Route) else Route(alias, r if isinstance(r, list) else [r])
              for alias, r in routes.items()}
     settings = settings or LLMGatewaySettings()
-    guard = Guard(settings.api_keys, settings.requests_per_minute)
+    guard = Guard(settings.api_keys, settings.requests_per_minute, redis_url)
     metrics = Metrics()
     app = FastAPI(title="animstudio LLM gateway", docs_url=None, redoc_url=None)
     app.state.metrics, app.state.cache = metrics, cache
