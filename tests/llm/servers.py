@@ -25,41 +25,51 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def _process(cmd: list[str], port: int, env: dict[str, str] | None, what: str, wait_s: float) -> Iterator[str]:
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    try:
-        deadline = time.monotonic() + wait_s
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{what} exited ({proc.returncode}): {proc.stderr.read().decode()[-800:]}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{what} did not answer /health within {wait_s:g} s")
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        proc.terminate()
+def running_process(cmd: list[str], port: int, env: dict[str, str] | None = None, what: str = "server",
+                    wait_s: float = 15, health: str = "/health", cwd: Path | None = None) -> Iterator[str]:
+    """Run ``cmd`` until it answers ``health`` on ``port``; yields its ``/v1`` URL; stops it after.
+    Its output goes to a log file whose tail is shown if it fails to start."""
+    import tempfile
+
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+
+        def tail() -> str:
+            log.seek(0)
+            return log.read().decode(errors="replace")[-800:]
+
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stderr.close()
+            deadline = time.monotonic() + wait_s
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{what} exited ({proc.returncode}): {tail()}")
+                with contextlib.suppress(httpx.TransportError):
+                    if httpx.get(f"http://127.0.0.1:{port}{health}", timeout=1).status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{what} did not answer {health} within {wait_s:g} s: {tail()}")
+                time.sleep(0.02)
+            yield f"http://127.0.0.1:{port}/v1"
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def running_responder(*flags: str) -> contextlib.AbstractContextManager[str]:
     """Start the responder on a free loopback port; yields its ``/v1`` URL; stops it after."""
     port = free_port()
-    return _process([sys.executable, str(RESPONDER), "--port", str(port), *flags], port, None, "responder", 15)
+    return running_process([sys.executable, str(RESPONDER), "--port", str(port), *flags], port, what="responder")
 
 
 def running_gateway(*args: str, env: dict[str, str] | None = None) -> contextlib.AbstractContextManager[str]:
     """Start `animstudio llm serve ARGS` on a free loopback port; yields its ``/v1`` URL."""
     port = free_port()
-    return _process([sys.executable, "-m", "animstudio", "llm", "serve", "--port", str(port), *args], port, env,
-                    "gateway", 60)
+    return running_process([sys.executable, "-m", "animstudio", "llm", "serve", "--port", str(port), *args], port,
+                           env, "gateway", 60)
 
 
 class RedisServer:

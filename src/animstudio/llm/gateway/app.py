@@ -17,6 +17,7 @@ import json
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -99,6 +100,8 @@ def create_app(routes: dict[str, Route | Engine | list[Engine]], settings: LLMGa
     table = {alias: r if isinstance(r, Route) else Route(alias, r if isinstance(r, list) else [r])
              for alias, r in routes.items()}
     settings = settings or LLMGatewaySettings()
+    # engines block (HTTP to an upstream, llama.cpp): their own threads, enough for many waiting calls
+    workers = ThreadPoolExecutor(max_workers=128, thread_name_prefix="gateway-engine")
     guard = Guard(settings.api_keys, settings.requests_per_minute, redis_url)
     metrics = Metrics()
     app = FastAPI(title="animstudio LLM gateway", docs_url=None, redoc_url=None)
@@ -225,7 +228,8 @@ def create_app(routes: dict[str, Route | Engine | list[Engine]], settings: LLMGa
         tried = []
         for engine, breaker in route.candidates():
             try:
-                response = await asyncio.wait_for(asyncio.to_thread(engine.chat, payload), settings.timeout_s)
+                call = asyncio.get_running_loop().run_in_executor(workers, engine.chat, payload)
+                response = await asyncio.wait_for(call, settings.timeout_s)
             except TimeoutError:
                 return error(504, f"no answer within {settings.timeout_s:g} s; ask for fewer tokens", "timeout")
             except ServiceUnavailableError as exc:
