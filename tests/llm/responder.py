@@ -55,6 +55,7 @@ class Responder:
         self.retry_after = retry_after
         self.cut_stream = cut_stream
         self.chat_requests = 0
+        self.last_request: Any = None   # the last chat request as received (GET /last)
 
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> asyncio.Server:
         return await asyncio.start_server(self._connection, host, port)
@@ -97,6 +98,8 @@ class Responder:
             return await self._send(writer, 200, {"status": "ok"})
         if path == "/stats" and method == "GET":
             return await self._send(writer, 200, {"chat_requests": self.chat_requests})
+        if path == "/last" and method == "GET":
+            return await self._send(writer, 200, {"request": self.last_request})
         if path == "/v1/models" and method == "GET":
             return await self._send(writer, 200, {"object": "list", "data": [
                 {"id": m, "object": "model", "created": 0, "owned_by": "responder"} for m in MODELS]})
@@ -119,6 +122,7 @@ class Responder:
                                     self._retry_header())
         try:
             request = json.loads(raw or b"{}")
+            self.last_request = request
             messages = request["messages"]
             assert isinstance(messages, list) and messages
         except (ValueError, KeyError, TypeError, AssertionError):

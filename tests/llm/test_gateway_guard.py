@@ -22,7 +22,15 @@ def gateway():
         url = stack.enter_context(running_gateway(
             "--upstream", f"echo={dead}@echo,{live}@echo", "--upstream", f"down={dead}@echo",
             "--api-key", "k1", "--api-key", "k2", "--no-cache"))
+        _LIVE[url] = live
         yield url, dead
+
+
+_LIVE: dict[str, str] = {}
+
+
+def _upstreams(gateway) -> list[str]:
+    return [_LIVE[gateway[0]], gateway[1]]
 
 
 def test_failover_to_the_next_upstream(gateway):
@@ -74,3 +82,33 @@ def test_200_concurrent_streams_all_complete(gateway):
             await client.close()
 
     assert asyncio.run(run()) == [f"line {i}" for i in range(200)]
+
+
+def test_tools_images_and_response_format_reach_the_upstream_as_sent(gateway):
+    params = {"type": "object", "properties": {"at": {"type": "number"}}}
+    tools = [{"type": "function", "function": {"name": "cut", "description": "cut the clip", "parameters": params}}]
+    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+    fmt = {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}}
+    messages = [{"role": "user", "content": [{"type": "text", "text": "what is in this frame?"}, image]}]
+    reply = httpx.post(f"{gateway[0]}/chat/completions", headers={"Authorization": "Bearer k1"},
+                       json={"model": "echo", "messages": messages, "tools": tools, "tool_choice": "auto",
+                             "response_format": fmt})
+    assert reply.status_code == 200, reply.text
+    live = next(u for u in _upstreams(gateway) if u != gateway[1])
+    seen = httpx.get(live.removesuffix("/v1") + "/last").json()["request"]
+    assert seen["tools"] == tools and seen["tool_choice"] == "auto" and seen["response_format"] == fmt
+    assert seen["messages"] == messages and seen["model"] == "echo"
+
+
+def test_a_dead_upstream_is_skipped_once_its_breaker_opens(gateway):
+    client = openai.OpenAI(base_url=gateway[0], api_key="k1")
+    errors = lambda: sum(float(line.rsplit(" ", 1)[1]) for line in httpx.get(  # noqa: E731
+        gateway[0].removesuffix("/v1") + "/metrics").text.splitlines()
+        if line.startswith("llm_upstream_errors_total{") and gateway[1] in line)
+    for _ in range(4):
+        client.chat.completions.create(model="echo", messages=HELLO)
+    opened = errors()
+    for _ in range(5):
+        client.chat.completions.create(model="echo", messages=HELLO)
+    # the dead one is tried no more while its breaker is open (at most one probe once its 30 s are up)
+    assert opened >= 3 and errors() - opened <= 1

@@ -56,3 +56,33 @@ def test_a_command_that_fails_is_reported():
             broken.chat(HELLO)
     finally:
         manager.close()
+
+
+def test_llm_serve_starts_a_managed_model_on_the_first_request(tmp_path):
+    import os
+
+    import openai
+    from servers import running_gateway
+
+    from conftest import run_cli
+
+    port = free_port()
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text(
+        "[llm.gateway.managed.echo]\n"
+        f"command = '{sys.executable} {RESPONDER} --port {port}'\n"
+        f"base_url = 'http://127.0.0.1:{port}/v1'\n"
+        "idle_s = 60\n")
+    env = dict(os.environ, ANIMSTUDIO_HOME=str(home))
+    with running_gateway("--no-cache", env=env) as url:
+        client = openai.OpenAI(base_url=url, api_key="x")
+        assert [m.id for m in client.models.list().data] == ["echo"]
+        reply = client.chat.completions.create(model="echo", messages=HELLO["messages"])
+        assert reply.choices[0].message.content == "hello"
+        answer = run_cli("llm", "chat", "hello from the CLI", "--upstream", url, "--model", "echo")
+        assert answer.returncode == 0 and answer.stdout.strip() == "hello from the CLI", answer.stderr
+    import subprocess
+
+    left = subprocess.run(["pgrep", "-f", f"--port {port}"], capture_output=True, text=True).stdout.strip()
+    assert left == ""   # the managed server stopped with the gateway

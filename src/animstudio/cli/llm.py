@@ -153,6 +153,7 @@ def serve(
                                     f"qwen=http://127.0.0.1:8001/v1@Qwen/Qwen2.5-VL-7B-Instruct")
         specs[alias] = targets.split(",")
     routes = {alias: Route(alias, [_upstream(t, alias) for t in targets]) for alias, targets in specs.items()}
+    manager = None
     if settings.llm.gateway.managed:
         from animstudio.llm.gateway.managed import Manager
 
@@ -170,4 +171,8 @@ def serve(
                                        redis_url=settings.llm.cache.redis_url, ttl_s=settings.llm.cache.ttl_s)
     print(f"serving {', '.join(routes)} on http://{host}:{port}/v1", file=sys.stderr, flush=True)
     app_ = create_app(routes, gateway, response_cache, redis_url=settings.llm.cache.redis_url)
-    uvicorn.run(app_, host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(app_, host=host, port=port, log_level="warning")
+    finally:   # the model servers this gateway started go with it
+        if manager is not None:
+            manager.close()
