@@ -86,3 +86,24 @@ def test_llm_serve_starts_a_managed_model_on_the_first_request(tmp_path):
 
     left = subprocess.run(["pgrep", "-f", f"--port {port}"], capture_output=True, text=True).stdout.strip()
     assert left == ""   # the managed server stopped with the gateway
+
+
+def test_llm_serve_config_file(tmp_path):
+    import httpx
+    from servers import running_gateway, running_responder
+
+    with running_responder() as upstream:
+        config = tmp_path / "gateway.toml"
+        config.write_text("[llm.gateway]\napi_keys = ['secret-key']\n"
+                          f"[llm.gateway.routes]\nfast = ['{upstream}@echo']\n")
+        with running_gateway("--config", str(config), "--no-cache") as url:
+            ask = {"model": "fast", "messages": HELLO["messages"]}
+            assert httpx.post(f"{url}/chat/completions", json=ask).status_code == 401
+            ok = httpx.post(f"{url}/chat/completions", json=ask, headers={"Authorization": "Bearer secret-key"})
+            assert ok.status_code == 200 and ok.json()["choices"][0]["message"]["content"] == "hello"
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[media]\nx = 1\n")
+    from conftest import run_cli
+
+    proc = run_cli("llm", "serve", "--config", str(bad))
+    assert proc.returncode == 1 and "[llm]" in proc.stderr

@@ -109,6 +109,28 @@ def bench(
              [[r["model"], r["prompt_tok_s"], r["gen_tok_s"]] for r in rows])
 
 
+def _llm_overrides(path: Path) -> dict[str, Any]:
+    """The [llm] table of a TOML file, merged over the studio's own llm settings."""
+    import tomllib
+
+    from animstudio.config import load_settings
+    from animstudio.files import check_input_file
+
+    try:
+        data = tomllib.loads(check_input_file(path, "config").read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInputError(f"{path} is not valid TOML ({exc}); fix it or pass another --config") from exc
+    if set(data) - {"llm"}:
+        raise InvalidInputError(f"{path} may only hold an [llm] table for `llm serve`; found: "
+                                f"{', '.join(sorted(data))}")
+
+    def merge(base: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
+        return {**base, **{k: merge(base.get(k, {}), v) if isinstance(v, dict) and isinstance(base.get(k), dict)
+                           else v for k, v in more.items()}}
+
+    return {"llm": merge(load_settings().llm.model_dump(), data.get("llm", {}))}
+
+
 def _upstream(spec: str, alias: str):  # type: ignore[no-untyped-def]
     """An engine from 'URL[@MODEL]' or 'embedded:CATALOG_NAME'."""
     if spec.startswith("embedded:"):
@@ -135,6 +157,8 @@ def serve(
     api_key: list[str] = typer.Option([], "--api-key", help="A key clients must send (repeat; default: "
                                                              "llm.gateway.api_keys)."),
     cache: bool = typer.Option(True, "--cache/--no-cache", help="Answer deterministic requests from the cache."),
+    config: Path = typer.Option(None, "--config", help="A TOML file whose [llm] settings win over the studio's "
+                                                        "config (routes, managed models, keys, cache)."),
 ) -> None:
     """Serve the OpenAI-compatible gateway (/v1/chat/completions, /v1/models, /health, /metrics)."""
     import uvicorn
@@ -143,7 +167,7 @@ def serve(
     from animstudio.llm.gateway.app import create_app
     from animstudio.llm.gateway.routing import Route
 
-    settings = load_settings()
+    settings = load_settings(**_llm_overrides(config)) if config is not None else load_settings()
     gateway = settings.llm.gateway.model_copy(update={"api_keys": api_key} if api_key else {})
     specs = dict(settings.llm.gateway.routes)
     for spec in upstream:

@@ -1,7 +1,7 @@
 """Who may call the gateway, and how often: API keys (compared in constant time) and a request
-budget per key (or per client address when keys are off): a token bucket in this process, or,
-when Redis is configured, a per-minute count in Redis that every gateway process shares (if Redis
-fails, the local bucket takes over)."""
+budget per key (or per client address when keys are off): a token bucket, kept in Redis when it
+is configured so that every gateway process draws from the same one (updated atomically by a
+small script), else in this process (also while Redis is away)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,20 @@ import hmac
 import threading
 import time
 from typing import Any
+
+# KEYS[1] the bucket; ARGV rate per second, capacity, now (s). Refill, take one if there is one.
+BUCKET_LUA = """
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local rate, cap, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local tokens = tonumber(b[1]) or cap
+local at = tonumber(b[2]) or now
+tokens = math.min(cap, tokens + math.max(0, now - at) * rate)
+local ok = 0
+if tokens >= 1 then tokens = tokens - 1; ok = 1 end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(cap / rate) + 1)
+return ok
+"""
 
 
 class Guard:
@@ -46,14 +60,9 @@ class Guard:
         if self.rate <= 0:
             return True
         if self.redis is not None and time.monotonic() >= self.redis_down_until:
-            minute = int(time.time() // 60)
-            name = f"animstudio:llm:rate:{hashlib.sha256(who.encode()).hexdigest()[:16]}:{minute}"
+            name = f"animstudio:llm:bucket:{hashlib.sha256(who.encode()).hexdigest()[:24]}"
             try:
-                pipe = self.redis.pipeline()
-                pipe.incr(name)
-                pipe.expire(name, 61)
-                count = pipe.execute()[0]
-                return int(count) <= self.per_minute
+                return bool(self.redis.eval(BUCKET_LUA, 1, name, self.rate, self.burst, time.time()))
             except Exception:  # noqa: BLE001 - Redis away: this process counts alone for a while
                 self.redis_down_until = time.monotonic() + 5
         now = time.monotonic()
