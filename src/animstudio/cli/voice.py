@@ -1,0 +1,49 @@
+"""``animstudio voice``: speak lines, list voices, transcribe recordings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from animstudio.cli import ui
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("say")
+def say(
+    text: str = typer.Argument(..., metavar="TEXT", help="The line to speak."),
+    output: Path = typer.Option(..., "--output", "-o", help="The WAV to write."),
+    engine: str = typer.Option("piper", "--engine", "-e", help="TTS engine (see `animstudio voice voices`)."),
+    voice: str = typer.Option(None, "--voice", "-v", help="A voice of the engine (default: its first)."),
+    rate: float = typer.Option(1.0, "--rate", help="Speaking rate (1 = the voice's own)."),
+    pitch: float = typer.Option(0.0, "--pitch", help="Pitch shift, semitones."),
+    as_json: bool = typer.Option(False, "--json", help="Print the phoneme timings as JSON."),
+) -> None:
+    """Speak a line into a WAV file (with phoneme timings where the engine has them)."""
+    from animstudio.plugins import get_backend
+    from animstudio.voice.base import Prosody
+
+    tts = get_backend("tts_engine", engine)()
+    speech = tts.synthesize(text, voice=voice, prosody=Prosody(rate=rate, pitch_semitones=pitch))
+    path = speech.write(output)
+    if as_json:
+        phonemes = [{"phoneme": p.text, "start": p.start_s, "end": p.end_s} for p in speech.phonemes]
+        ui.print_json({"output": str(path), "duration_s": round(speech.duration_s, 3),
+                       "sample_rate": speech.sample_rate, "phonemes": phonemes})
+        return
+    ui.say(f"wrote {path} ({speech.duration_s:.2f} s)")
+
+
+@app.command("voices")
+def voices(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Engines and their voices, with the language each speaks."""
+    from animstudio.plugins import backends
+
+    rows = [{"engine": name, "voice": v, "language": lang} for name, cls in sorted(backends("tts_engine").items())
+            for v, lang in sorted(cls().voices().items())]
+    if as_json:
+        ui.print_json(rows)
+        return
+    ui.table("voices", ["engine", "voice", "language"], [[r["engine"], r["voice"], r["language"]] for r in rows])

@@ -1,0 +1,1 @@
+"""Voices: text to speech with emotions, speech recognition, lip-sync cues and voice datasets."""

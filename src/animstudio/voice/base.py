@@ -1,0 +1,103 @@
+"""The text-to-speech interface: ``synthesize(text, voice, prosody) -> Speech``.
+
+A ``Speech`` holds float32 mono samples, the sample rate, and where the engine knows them, the
+time of every phoneme (and word), which lip sync and captions use.
+
+    speech = get_backend("tts_engine", "piper")().synthesize("Hello there.", voice="en_US-joe-medium")
+    speech.duration_s, speech.phonemes[:3]        # 1.1, [Timed('h', 0.05, 0.11), ...]
+    speech.write("hello.wav")
+"""
+
+from __future__ import annotations
+
+import os
+from abc import abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from animstudio.backend import Backend
+from animstudio.errors import InvalidInputError
+
+
+@dataclass
+class Timed:
+    """A phoneme or word with its time in the audio."""
+
+    text: str
+    start_s: float
+    end_s: float
+
+
+@dataclass
+class Speech:
+    audio: np.ndarray                     # float32 mono, -1..1
+    sample_rate: int
+    phonemes: list[Timed] = field(default_factory=list)
+    words: list[Timed] = field(default_factory=list)
+    language: str = ""
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.audio) / self.sample_rate
+
+    def write(self, path: str | os.PathLike[str]) -> Path:
+        """A 16-bit WAV, written to a temp file and renamed."""
+        import soundfile as sf
+
+        from animstudio.files import atomic_output
+
+        with atomic_output(path, "speech") as tmp:
+            sf.write(str(tmp), self.audio, self.sample_rate, subtype="PCM_16", format="WAV")
+        return Path(path)
+
+
+class Prosody(BaseModel):
+    """How a line is spoken: relative rate and pitch, energy, and silence around it."""
+
+    rate: float = Field(1.0, gt=0.25, le=4.0, description="speaking rate (1 = the voice's own)")
+    pitch_semitones: float = Field(0.0, ge=-12, le=12)
+    energy: float = Field(1.0, gt=0, le=4.0, description="loudness factor")
+    pause_before_s: float = Field(0.0, ge=0, le=10)
+    pause_after_s: float = Field(0.0, ge=0, le=10)
+
+
+class TTSEngine(Backend):
+    """A text-to-speech engine (registered through the ``register_tts_engines`` hook)."""
+
+    languages: ClassVar[tuple[str, ...]] = ()
+
+    @abstractmethod
+    def synthesize(self, text: str, voice: str | None = None, prosody: Prosody | None = None) -> Speech:
+        """Speak ``text`` with ``voice`` (the engine's default when None)."""
+
+    def voices(self) -> dict[str, str]:
+        """Voice name -> language code."""
+        return {}
+
+    def check_voice(self, voice: str | None, language: str | None = None) -> str:
+        """The voice to use; an unknown voice, or one that cannot speak ``language``, names those that can."""
+        voices = self.voices()
+        if voice is None:
+            candidates = [v for v, lang in voices.items() if language is None or lang.startswith(language)]
+            if not candidates:
+                raise InvalidInputError(f"{self.name} has no voice for language {language!r}; it speaks: "
+                                        f"{', '.join(sorted(set(voices.values()))) or 'nothing installed'}")
+            return candidates[0]
+        if voice not in voices:
+            raise InvalidInputError(f"unknown {self.name} voice {voice!r}; known voices: {', '.join(sorted(voices))}")
+        if language and not voices[voice].startswith(language):
+            able = [v for v, lang in voices.items() if lang.startswith(language)]
+            raise InvalidInputError(f"voice {voice!r} speaks {voices[voice]}, not {language}; voices that can: "
+                                    f"{', '.join(able) or 'none in ' + self.name}")
+        return voice
+
+
+def check_text(text: str) -> str:
+    cleaned = " ".join(str(text).split())
+    if not cleaned:
+        raise InvalidInputError("there is no text to speak; pass a line with words in it")
+    return cleaned

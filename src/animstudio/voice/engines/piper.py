@@ -1,0 +1,79 @@
+"""The ``piper`` engine: Piper VITS voices (ONNX) from the model catalog, with phoneme timings.
+
+    speech = PiperEngine().synthesize("Look at that!", prosody=Prosody(rate=1.2))
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, ClassVar
+
+import numpy as np
+
+from animstudio.errors import MissingDependencyError
+from animstudio.voice.base import Prosody, Speech, Timed, TTSEngine, check_text
+
+CATALOG_VOICES = {"en_US-joe-medium": ("piper-en_US-joe-medium", "en")}
+
+
+class PiperEngine(TTSEngine):
+    name = "piper"
+    description = "Piper neural voices (ONNX, fast on CPU) with phoneme timings"
+    languages: ClassVar[tuple[str, ...]] = ("en",)
+
+    def __init__(self, options: Any = None, **kwargs: Any) -> None:
+        super().__init__(options, **kwargs)
+        self._loaded: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def voices(self) -> dict[str, str]:
+        return {name: lang for name, (_, lang) in CATALOG_VOICES.items()}
+
+    def _voice(self, name: str) -> Any:
+        with self._lock:
+            if name not in self._loaded:
+                try:
+                    from piper import PiperVoice
+                except ImportError as exc:
+                    raise MissingDependencyError.for_extra("piper-tts", "voice", "The piper engine") from exc
+                from animstudio.errors import ModelNotInstalledError
+                from animstudio.models import resolve
+                from animstudio.models.install import install
+
+                model = CATALOG_VOICES[name][0]
+                try:
+                    path = resolve(model)
+                except ModelNotInstalledError:
+                    path = install(model).path
+                self._loaded[name] = PiperVoice.load(path, config_path=f"{path}.json", include_alignments=True)
+            return self._loaded[name]
+
+    def synthesize(self, text: str, voice: str | None = None, prosody: Prosody | None = None) -> Speech:
+        from piper import SynthesisConfig
+
+        text = check_text(text)
+        name = self.check_voice(voice)
+        pv = self._voice(name)
+        p = prosody or Prosody()
+        config = SynthesisConfig(length_scale=1.0 / p.rate, volume=min(1.0, 0.9 * p.energy), normalize_audio=True)
+        rate = pv.config.sample_rate
+        pieces: list[np.ndarray] = [np.zeros(round(p.pause_before_s * rate), np.float32)]
+        phonemes: list[Timed] = []
+        offset = p.pause_before_s
+        for chunk in pv.synthesize(text, syn_config=config, include_alignments=True):
+            audio = chunk.audio_float_array.astype(np.float32)
+            t = offset
+            for a in chunk.phoneme_alignments or []:
+                length = a.num_samples / rate
+                if a.phoneme not in ("^", "$", "_"):   # sentence start/end and padding marks
+                    phonemes.append(Timed(a.phoneme, round(float(t), 4), round(float(t + length), 4)))
+                t += length
+            pieces.append(audio)
+            offset += len(audio) / rate
+        pieces.append(np.zeros(round(p.pause_after_s * rate), np.float32))
+        samples = np.concatenate(pieces)
+        if p.pitch_semitones:
+            from animstudio.voice.effects import shift_pitch
+
+            samples = shift_pitch(samples, rate, p.pitch_semitones)
+        return Speech(samples, rate, phonemes=phonemes, language=self.voices()[name])
