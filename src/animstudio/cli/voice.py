@@ -47,3 +47,32 @@ def voices(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
         ui.print_json(rows)
         return
     ui.table("voices", ["engine", "voice", "language"], [[r["engine"], r["voice"], r["language"]] for r in rows])
+
+
+@app.command("transcribe")
+def transcribe(
+    file: Path = typer.Argument(..., metavar="FILE", help="A recording or a video with sound."),
+    fmt: str = typer.Option("json", "--format", "-f", help="srt, vtt or json."),
+    output: Path = typer.Option(None, "--output", "-o", help="Write here instead of printing."),
+    language: str = typer.Option(None, "--language", "-l", help="Language code (en, it...); default: detected."),
+) -> None:
+    """Speech to text with word timings (faster-whisper base from the catalog)."""
+    import json
+
+    from animstudio.errors import InvalidInputError
+    from animstudio.voice.asr import get_transcriber, write_transcript
+
+    if fmt not in ("srt", "vtt", "json"):
+        raise InvalidInputError(f"unknown format {fmt!r}; use srt, vtt or json")
+    with ui.progress_bar() as on_progress:
+        transcript = get_transcriber().transcribe(file, language=language, on_progress=on_progress)
+    if output is not None:
+        write_transcript(transcript, output, fmt)
+        ui.say(f"wrote {output} ({len(transcript.segments)} segments)")
+    elif fmt == "json":
+        typer.echo(json.dumps(transcript.to_json(), ensure_ascii=False, indent=2))
+    else:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            typer.echo(write_transcript(transcript, Path(tmp) / f"out.{fmt}", fmt).read_text(encoding="utf-8"))

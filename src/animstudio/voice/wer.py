@@ -1,0 +1,105 @@
+"""Word error rate: how far a transcript is from the reference text, in words.
+
+Both texts are normalised first (lower case, punctuation and symbols dropped, whitespace
+collapsed; accented letters and digits kept), so only the words count.
+
+    >>> wer("Ask not what your country can do.", "ask not what you're country can do")
+    0.142857...
+    >>> d = wer_detail("a b c d", "a x c")     # d.substitutions == 1, d.deletions == 1, d.wer == 0.5
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_APOSTROPHES = "'\u2018\u2019\u02bc\u0060\u00b4"
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_DECIMAL = re.compile(r"(?<=\d)[.,](?=\d)")
+# private-use stand-ins that keep a separator between digits while punctuation goes
+_MARKS = {".": "\ue000", ",": "\ue001"}
+_UNMARK = str.maketrans({v: k for k, v in _MARKS.items()})
+_UNMARK_KEYS = frozenset(_MARKS.values())
+
+
+def normalise(text: str, language: str = "en") -> list[str]:
+    """The words of ``text`` for scoring: lower case, no punctuation or symbols, accents kept.
+
+    Apostrophes join the word in English ("don't" -> "dont") and split it in Italian and other
+    languages, where they mark an elided article ("l'amico" -> "l", "amico"). Numbers written as
+    digits stay as they are: in English thousands separators go ("1,000" -> "1000"); a separator
+    between digits ("3.5", "3,5") stays.
+    """
+    text = unicodedata.normalize("NFC", str(text)).lower()
+    lang = (language or "en").lower().replace("_", "-").split("-")[0]
+    if lang == "en":
+        text = _THOUSANDS.sub("", text)
+    text = _DECIMAL.sub(lambda m: _MARKS[m.group(0)], text)
+    joiner = "" if lang == "en" else " "
+    out = []
+    for ch in text:
+        if ch in _APOSTROPHES:
+            out.append(joiner)
+        elif ch not in _UNMARK_KEYS and unicodedata.category(ch)[0] in "PSZC":
+            out.append(" ")  # punctuation (unicode quotes and dashes too), symbols, separators, controls
+        else:
+            out.append(ch)
+    return "".join(out).translate(_UNMARK).split()
+
+
+@dataclass(frozen=True)
+class WerDetail:
+    """Edit counts of the cheapest word alignment; ``wer`` = errors / reference words."""
+
+    substitutions: int
+    deletions: int
+    insertions: int
+    reference_words: int
+    hypothesis_words: int
+
+    @property
+    def errors(self) -> int:
+        return self.substitutions + self.deletions + self.insertions
+
+    @property
+    def hits(self) -> int:
+        return self.reference_words - self.substitutions - self.deletions
+
+    @property
+    def wer(self) -> float:
+        """0 for two empty texts; with an empty reference, each inserted word counts 1."""
+        if self.reference_words == 0:
+            return float(self.insertions)
+        return self.errors / self.reference_words
+
+
+def _align(ref: list[str], hyp: list[str]) -> tuple[int, int, int]:
+    """(substitutions, deletions, insertions) of a minimum-cost word alignment (Levenshtein)."""
+    # each cell: (cost, substitutions, deletions, insertions); ties prefer fewer substitutions
+    prev = [(j, 0, 0, j) for j in range(len(hyp) + 1)]
+    for i, r in enumerate(ref, 1):
+        row = [(i, 0, i, 0)]
+        for j, h in enumerate(hyp, 1):
+            c, s, d, n = prev[j - 1]
+            diag = (c, s, d, n) if r == h else (c + 1, s + 1, d, n)
+            c, s, d, n = prev[j]
+            up = (c + 1, s, d + 1, n)
+            c, s, d, n = row[j - 1]
+            left = (c + 1, s, d, n + 1)
+            row.append(min(diag, up, left, key=lambda t: (t[0], t[1])))
+        prev = row
+    _, s, d, n = prev[-1]
+    return s, d, n
+
+
+def wer_detail(reference: str, hypothesis: str, language: str = "en") -> WerDetail:
+    ref, hyp = normalise(reference, language), normalise(hypothesis, language)
+    s, d, n = _align(ref, hyp)
+    return WerDetail(substitutions=s, deletions=d, insertions=n, reference_words=len(ref),
+                     hypothesis_words=len(hyp))
+
+
+def wer(reference: str, hypothesis: str, language: str = "en") -> float:
+    """Word-level edit distance / number of reference words, after :func:`normalise` (0 if both empty)."""
+    return wer_detail(reference, hypothesis, language).wer
