@@ -11,6 +11,7 @@ import soundfile as sf
 from animstudio.errors import InvalidInputError
 from animstudio.voice.base import Prosody
 from animstudio.voice.engines.piper import PiperEngine
+from animstudio.voice.pitch import median_f0
 from conftest import run_cli
 
 
@@ -49,25 +50,7 @@ def test_rate_and_pitch(piper):
 
 
 def _median_f0(speech) -> float:
-    """Median pitch of the voiced frames (YIN: the first dip of the cumulative-mean-normalised
-    difference below 0.15, between 60 and 400 Hz)."""
-    sr, x = speech.sample_rate, speech.audio.astype(np.float64)
-    hop, win = sr // 100, sr // 20
-    lo, hi = sr // 400, sr // 60
-    f0 = []
-    for i in range(0, len(x) - win - hi, hop):
-        frame = x[i:i + win + hi]
-        if np.sqrt((frame[:win] ** 2).mean()) < 0.02:
-            continue
-        d = np.array([np.sum((frame[:win] - frame[tau:tau + win]) ** 2) for tau in range(hi)])
-        cmnd = d[1:] * np.arange(1, hi) / np.maximum(np.cumsum(d[1:]), 1e-12)
-        dips = np.flatnonzero(cmnd[lo - 1:] < 0.15)
-        if dips.size:
-            tau = lo + int(dips[0])
-            while tau + 1 < hi and cmnd[tau] < cmnd[tau - 1]:   # down to the bottom of that dip
-                tau += 1
-            f0.append(sr / tau)
-    return float(np.median(f0))
+    return median_f0(speech.audio, speech.sample_rate)
 
 
 def test_bad_input(piper):

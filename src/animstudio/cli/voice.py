@@ -19,14 +19,18 @@ def say(
     voice: str = typer.Option(None, "--voice", "-v", help="A voice of the engine (default: its first)."),
     rate: float = typer.Option(1.0, "--rate", help="Speaking rate (1 = the voice's own)."),
     pitch: float = typer.Option(0.0, "--pitch", help="Pitch shift, semitones."),
+    emotion: str = typer.Option("neutral", "--emotion", help="neutral, happy, sad, angry, excited, whisper, "
+                                                              "scared, sarcastic (markup in TEXT: [excited], "
+                                                              "[pause 0.4], *stress*)."),
     as_json: bool = typer.Option(False, "--json", help="Print the phoneme timings as JSON."),
 ) -> None:
     """Speak a line into a WAV file (with phoneme timings where the engine has them)."""
     from animstudio.plugins import get_backend
     from animstudio.voice.base import Prosody
+    from animstudio.voice.prosody import speak
 
     tts = get_backend("tts_engine", engine)()
-    speech = tts.synthesize(text, voice=voice, prosody=Prosody(rate=rate, pitch_semitones=pitch))
+    speech = speak(tts, text, voice=voice, emotion=emotion, base=Prosody(rate=rate, pitch_semitones=pitch))
     path = speech.write(output)
     if as_json:
         phonemes = [{"phoneme": p.text, "start": p.start_s, "end": p.end_s} for p in speech.phonemes]
