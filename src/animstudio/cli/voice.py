@@ -22,9 +22,10 @@ def say(
     emotion: str = typer.Option("neutral", "--emotion", help="neutral, happy, sad, angry, excited, whisper, "
                                                               "scared, sarcastic (markup in TEXT: [excited], "
                                                               "[pause 0.4], *stress*)."),
+    cues: Path = typer.Option(None, "--cues", help="Also write mouth cues: .tsv, .json (Rhubarb) or .dat (Moho)."),
     as_json: bool = typer.Option(False, "--json", help="Print the phoneme timings as JSON."),
 ) -> None:
-    """Speak a line into a WAV file (with phoneme timings where the engine has them)."""
+    """Speak a line into a WAV file (with phoneme timings and mouth cues where the engine has them)."""
     from animstudio.plugins import get_backend
     from animstudio.voice.base import Prosody
     from animstudio.voice.prosody import speak
@@ -32,6 +33,11 @@ def say(
     tts = get_backend("tts_engine", engine)()
     speech = speak(tts, text, voice=voice, emotion=emotion, base=Prosody(rate=rate, pitch_semitones=pitch))
     path = speech.write(output)
+    if cues is not None:
+        from animstudio.voice.lipsync import mouth_cues, write_cues
+
+        write_cues(mouth_cues(speech.phonemes, speech.duration_s), cues, duration_s=speech.duration_s,
+                   sound_file=path.name)
     if as_json:
         phonemes = [{"phoneme": p.text, "start": p.start_s, "end": p.end_s} for p in speech.phonemes]
         ui.print_json({"output": str(path), "duration_s": round(speech.duration_s, 3),
