@@ -17,7 +17,7 @@ import subprocess
 import numpy as np
 from pydantic import BaseModel, Field
 
-from animstudio.errors import FFmpegError, MissingDependencyError, ModelNotInstalledError
+from animstudio.errors import FFmpegError, MissingDependencyError
 from animstudio.media import decode_audio, probe
 from animstudio.media.ffmpeg import ffmpeg_exe
 from animstudio.media.probe import require_audio
@@ -64,13 +64,9 @@ def _vad_session():  # type: ignore[no-untyped-def]
         import onnxruntime as ort
     except ImportError as exc:
         raise MissingDependencyError.for_extra("onnxruntime", "analysis", "speech detection") from exc
-    from animstudio.models import resolve
-    from animstudio.models.install import install
+    from animstudio.models.install import ensure
 
-    try:
-        path = resolve(VAD_MODEL)
-    except ModelNotInstalledError:
-        path = install(VAD_MODEL).path  # a 2 MB model from its package: install on first use
+    path = ensure(VAD_MODEL)  # a 2 MB model from its package: installed on first use
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1

@@ -30,15 +30,9 @@ class Embedder:
                     from sentence_transformers import SentenceTransformer
                 except ImportError as exc:
                     raise MissingDependencyError.for_extra("sentence-transformers", "knowledge", "Embeddings") from exc
-                from animstudio.errors import ModelNotInstalledError
-                from animstudio.models import resolve
-                from animstudio.models.install import install
+                from animstudio.models.install import ensure
 
-                try:
-                    path = resolve(self.model_name)
-                except ModelNotInstalledError:
-                    path = install(self.model_name).path
-                self._model = SentenceTransformer(str(path), device="cpu")
+                self._model = SentenceTransformer(str(ensure(self.model_name)), device="cpu")
             return self._model
 
     def embed(self, texts: list[str]) -> np.ndarray:

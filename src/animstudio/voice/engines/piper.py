@@ -36,15 +36,9 @@ class PiperEngine(TTSEngine):
                     from piper import PiperVoice
                 except ImportError as exc:
                     raise MissingDependencyError.for_extra("piper-tts", "voice", "The piper engine") from exc
-                from animstudio.errors import ModelNotInstalledError
-                from animstudio.models import resolve
-                from animstudio.models.install import install
+                from animstudio.models.install import ensure
 
-                model = CATALOG_VOICES[name][0]
-                try:
-                    path = resolve(model)
-                except ModelNotInstalledError:
-                    path = install(model).path
+                path = ensure(CATALOG_VOICES[name][0])
                 self._loaded[name] = PiperVoice.load(path, config_path=f"{path}.json", include_alignments=True)
             return self._loaded[name]
 
