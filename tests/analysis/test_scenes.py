@@ -45,26 +45,25 @@ def test_sample_clip_ground_truth_exactly(sample_features):
     assert [s.start_frame for s in result.shots] == [s["start"] for s in truth["shots"]]
 
 
-@pytest.mark.parametrize("seed,seconds", [(1, 9), (5, 21)])
-def test_other_sample_clips_exactly(tmp_path, seed, seconds):
+def _sample_clip_exactly(tmp_path, seed: int, seconds: int) -> None:
     from animstudio.media.sample import make_sample
 
     truth = make_sample(tmp_path / "s.mp4", seconds=seconds, seed=seed)
     result = detect_scenes(tmp_path / "s.mp4")
     assert result.cuts == truth.cuts and result.flashes == truth.flashes
     assert [(t.start_frame, t.end_frame) for t in result.transitions] == [(t.start, t.end) for t in truth.transitions]
+
+
+@pytest.mark.parametrize("seed,seconds", [(1, 9), (5, 21)])
+def test_other_sample_clips_exactly(tmp_path, seed, seconds):
+    _sample_clip_exactly(tmp_path, seed, seconds)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", range(10, 18))
 @pytest.mark.parametrize("seconds", [8, 12, 30])
 def test_many_sample_clips_exactly(tmp_path, seed, seconds):
-    from animstudio.media.sample import make_sample
-
-    truth = make_sample(tmp_path / "s.mp4", seconds=seconds, seed=seed)
-    result = detect_scenes(tmp_path / "s.mp4")
-    assert result.cuts == truth.cuts and result.flashes == truth.flashes
-    assert [(t.start_frame, t.end_frame) for t in result.transitions] == [(t.start, t.end) for t in truth.transitions]
+    _sample_clip_exactly(tmp_path, seed, seconds)
 
 
 def test_drawings_on_twos(tmp_path, sample_clip):

@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from animstudio.config import LLMGatewaySettings
 from animstudio.errors import ServiceUnavailableError, StudioError
 from animstudio.llm.base import Engine, chunks_of
+from animstudio.llm.gateway.cache import cache_key as key_of
 from animstudio.llm.gateway.guard import Guard
 from animstudio.llm.gateway.metrics import Metrics
 from animstudio.llm.gateway.routing import Route
@@ -36,6 +37,10 @@ MAX_BODY = 8 * 2**20   # bytes of one request
 def error(status: int, message: str, kind: str = "invalid_request_error", code: str | None = None) -> JSONResponse:
     """An error in OpenAI's shape."""
     return JSONResponse({"error": {"message": message, "type": kind, "param": None, "code": code}}, status_code=status)
+
+
+def unauthorized() -> JSONResponse:
+    return error(401, "missing or wrong API key; send Authorization: Bearer KEY", code="invalid_api_key")
 
 
 class _Pump:
@@ -110,11 +115,7 @@ def create_app(routes: dict[str, Route | Engine | list[Engine]], settings: LLMGa
     default = default or next(iter(table), None)
 
     def cache_key(payload: dict[str, Any], alias: str) -> str | None:
-        if cache is None:
-            return None
-        from animstudio.llm.gateway.cache import cache_key as key_of
-
-        return key_of({**payload, "model": alias})
+        return None if cache is None else key_of({**payload, "model": alias})
 
     def cached(key: str | None) -> dict[str, Any] | None:
         if key is None:
@@ -141,7 +142,7 @@ def create_app(routes: dict[str, Route | Engine | list[Engine]], settings: LLMGa
     @app.get("/v1/models")
     async def models(request: Request) -> Any:
         if guard.key_of(request.headers.get("authorization")) is None:
-            return error(401, "missing or wrong API key; send Authorization: Bearer KEY", code="invalid_api_key")
+            return unauthorized()
         return {"object": "list", "data": [{"id": alias, "object": "model", "created": int(started),
                                             "owned_by": table[alias].engines[0].name} for alias in sorted(table)]}
 
@@ -151,7 +152,7 @@ def create_app(routes: dict[str, Route | Engine | list[Engine]], settings: LLMGa
     async def embeddings(request: Request) -> Any:
         nonlocal embedder
         if guard.key_of(request.headers.get("authorization")) is None:
-            return error(401, "missing or wrong API key; send Authorization: Bearer KEY", code="invalid_api_key")
+            return unauthorized()
         try:
             payload = json.loads(await request.body())
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -191,7 +192,7 @@ def create_app(routes: dict[str, Route | Engine | list[Engine]], settings: LLMGa
     async def _chat(request: Request) -> tuple[Any, str | None]:
         key = guard.key_of(request.headers.get("authorization"))
         if key is None:
-            return error(401, "missing or wrong API key; send Authorization: Bearer KEY", code="invalid_api_key"), None
+            return unauthorized(), None
         if not guard.admit(key or (request.client.host if request.client else "?")):
             return error(429, f"over {settings.requests_per_minute} requests a minute; slow down",
                          "rate_limit_error", "rate_limit_exceeded"), None
