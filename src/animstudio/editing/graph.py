@@ -69,12 +69,12 @@ def _fit(piece: Piece, out: Output) -> list[str]:
             f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color={out.background}"]
 
 
-def input_args(piece: Piece, fps: float) -> tuple[list[str], int, int]:
-    """ffmpeg input options for a piece, and the frames to pad with clones at its start and end
-    where the file has no media for a transition's handles."""
+def input_args(piece: Piece, fps: float) -> tuple[list[str], int]:
+    """ffmpeg input options for a piece, and the frames to pad with clones at its start where the
+    file has no media for a transition's handle (a short end is padded by the chain's ``tpad``)."""
     total = piece.head + piece.out_frames + piece.tail
     if piece.still:
-        return ["-loop", "1", "-framerate", rate(fps), "-t", num(total / fps + 1 / fps), "-i", str(piece.path)], 0, 0
+        return ["-loop", "1", "-framerate", rate(fps), "-t", num(total / fps + 1 / fps), "-i", str(piece.path)], 0
     assert piece.info is not None
     src_fps = piece.info.fps or fps
     speed = piece.effects.speed
@@ -87,10 +87,8 @@ def input_args(piece: Piece, fps: float) -> tuple[list[str], int, int]:
     length = (total - pre) / fps * speed if not piece.effects.freeze else 1 / src_fps
     if piece.effects.freeze:
         start = piece.src_start_s
-    available = piece.info.duration_s - start
-    post = max(0, round((length - available) / speed * fps)) if not piece.effects.freeze else 0
     seek = max(0.0, start - 0.5 / src_fps)   # half a frame early: the in frame is the first one kept
-    return ["-ss", num(round(seek, 6)), "-t", num(round(length + 1.5 / src_fps, 6)), "-i", str(piece.path)], pre, post
+    return ["-ss", num(round(seek, 6)), "-t", num(round(length + 1.5 / src_fps, 6)), "-i", str(piece.path)], pre
 
 
 def _piece_chain(piece: Piece, index: int | None, out: Output) -> str:
@@ -215,9 +213,9 @@ def segment_args(plan: Plan, pieces: list[Piece], work: Path, out_file: Path, en
     labels = []
     for k, piece in enumerate(pieces):
         index = None
-        pre = post = 0
+        pre = 0
         if piece.path is not None:
-            args, pre, post = input_args(piece, fps)
+            args, pre = input_args(piece, fps)
             inputs += args
             index = n_inputs
             n_inputs += 1

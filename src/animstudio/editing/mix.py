@@ -120,7 +120,7 @@ def mix_args(plan: Plan, out_file: Path) -> list[str]:
         index = None
         pre = 0
         if piece.has_audio and not piece.still:
-            args, pre, _ = input_args(piece, fps)
+            args, pre = input_args(piece, fps)
             inputs += args
             index = n
             n += 1
