@@ -39,6 +39,18 @@ def error(status: int, message: str, kind: str = "invalid_request_error", code: 
     return JSONResponse({"error": {"message": message, "type": kind, "param": None, "code": code}}, status_code=status)
 
 
+def error_body(exc: BaseException) -> tuple[int, dict[str, Any]]:
+    """(status, OpenAI error body) for a failure: the request's fault is a 400, an upstream's a 502."""
+    upstream = getattr(exc, "http_status", 500) >= 500
+    return 502 if upstream else 400, {"error": {"message": str(exc), "param": None, "code": None,
+                                                "type": "upstream_error" if upstream else "invalid_request_error"}}
+
+
+def failure(exc: BaseException) -> JSONResponse:
+    status, body = error_body(exc)
+    return JSONResponse(body, status_code=status)
+
+
 def unauthorized() -> JSONResponse:
     return error(401, "missing or wrong API key; send Authorization: Bearer KEY", code="invalid_api_key")
 
@@ -171,7 +183,7 @@ def create_app(routes: dict[str, Route | Engine | list[Engine]], settings: LLMGa
             vectors = await asyncio.to_thread(embedder.embed, texts)
             tokens = await asyncio.to_thread(embedder.count_tokens, texts)
         except StudioError as exc:
-            return error(400 if exc.http_status < 500 else 502, str(exc))
+            return failure(exc)
         return {"object": "list", "model": model, "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
                 "data": [{"object": "embedding", "index": i, "embedding": v.tolist()} for i, v in enumerate(vectors)]}
 
@@ -238,9 +250,8 @@ def create_app(routes: dict[str, Route | Engine | list[Engine]], settings: LLMGa
                 metrics.upstream_errors.labels(route.describe(engine)).inc()
                 tried.append(f"{route.describe(engine)} ({exc})")
                 continue
-            except StudioError as exc:   # the request's fault: 400, as OpenAI answers
-                return error(400 if exc.http_status < 500 else 502, str(exc),
-                             "invalid_request_error" if exc.http_status < 500 else "upstream_error")
+            except StudioError as exc:
+                return failure(exc)
             breaker.succeeded()
             metrics.count_usage(route.alias, response.get("usage"))
             store(ckey, {"kind": "response", "response": response})
@@ -259,7 +270,7 @@ def create_app(routes: dict[str, Route | Engine | list[Engine]], settings: LLMGa
                 tried.append(f"{route.describe(engine)} ({first})")
                 continue
             if isinstance(first, StudioError):
-                return error(400 if first.http_status < 500 else 502, str(first))
+                return failure(first)
             breaker.succeeded()
             return StreamingResponse(_events(pump, first, route.alias, ckey, t0), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
@@ -271,9 +282,7 @@ def create_app(routes: dict[str, Route | Engine | list[Engine]], settings: LLMGa
         try:
             while item is not None:
                 if isinstance(item, BaseException):
-                    status = getattr(item, "http_status", 500)
-                    yield _sse({"error": {"message": str(item), "type": "upstream_error" if status >= 500
-                                          else "invalid_request_error", "param": None, "code": None}})
+                    yield _sse(error_body(item)[1])
                     return
                 seen.append(item)
                 if item.get("usage"):
