@@ -12,6 +12,7 @@ instead of decoding again.
 
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import threading
@@ -54,12 +55,15 @@ class Features:
         return float(self.info.fps or self.info.avg_fps or 24.0)
 
 
+@functools.lru_cache(maxsize=32)
 def _pooling(n: int, parts: int) -> np.ndarray:
-    """(parts, n) matrix averaging ``n`` samples in ``parts`` equal runs (a remainder is left out)."""
+    """(parts, n) matrix averaging ``n`` samples in ``parts`` equal runs (a remainder is left out);
+    built once per size, not per batch (read only)."""
     run = n // parts
     pool = np.zeros((parts, n), np.float32)
     for i in range(parts):
         pool[i, i * run:(i + 1) * run] = 1.0 / run
+    pool.flags.writeable = False
     return pool
 
 
