@@ -45,8 +45,16 @@ def test_normalise_keeps_italian_accents_and_numbers():
     assert normalise("Perché è già là? Città!", "it") == ["perché", "è", "già", "là", "città"]
     assert normalise("L\u2019amico", "it") == ["l", "amico"]
     assert wer("perché", "perche", "it") == 1.0  # an accent is part of the word
-    assert normalise("He paid 3.50 for 1,000 of them in 2024.") == ["he", "paid", "3.50", "for", "1000", "of",
-                                                                     "them", "in", "2024"]
+    assert normalise("Pagò 3,50 per 1000", "it") == ["pagò", "3,50", "per", "1000"]
+
+
+def test_english_numbers_are_scored_as_spoken():
+    assert normalise("He paid 3.50 for 1,000 of them in 2024.") == (
+        "he paid three point five zero for one thousand of them in twenty twenty four".split())
+    assert wer("the fifteenth century, a forty-two-line Bible of about fourteen fifty-five",
+               "The 15th century, a 42-line Bible of about 1455.") == 0.0
+    assert normalise("the 1960s and the 2nd, 3rd and 101st") == (
+        "the nineteen sixties and the second third and one hundred first".split())
 
 
 # ---------------------------------------------------------------- transcription

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from animstudio.errors import InvalidInputError
+from animstudio.voice.engines.espeak import EspeakEngine
+from animstudio.voice.engines.kokoro import KokoroEngine
 from animstudio.voice.engines.piper import PiperEngine
 from animstudio.voice.pitch import median_f0
 from animstudio.voice.prosody import Part, Pause, parse, speak
@@ -20,7 +22,7 @@ def piper(tmp_path_factory, monkeypatch):
 
 def test_markup():
     assert parse("[excited] Look at that! [pause 0.4] *Wow*.") == [
-        Part("Look at that!", "excited"), Pause(0.4), Part("Wow", "excited", stressed=True), Part(".", "excited")]
+        Part("Look at that!", "excited"), Pause(0.4), Part("Wow.", "excited", stressed=True)]
     with pytest.raises(InvalidInputError, match="sad"):
         parse("[grumpy] Hm.")
     with pytest.raises(InvalidInputError, match="pause"):
@@ -29,8 +31,11 @@ def test_markup():
         parse("[happy] [pause 1]")
 
 
-def test_excited_is_faster_and_higher_than_sad(piper):
-    excited, sad = speak(piper, LINE, emotion="excited"), speak(piper, LINE, emotion="sad")
+@pytest.mark.parametrize("engine", [PiperEngine, KokoroEngine, EspeakEngine])
+def test_excited_is_faster_and_higher_than_sad(engine, tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("ANIMSTUDIO_MODELS", str(tmp_path_factory.getbasetemp() / "voice-models"))
+    tts = engine()
+    excited, sad = speak(tts, LINE, emotion="excited"), speak(tts, LINE, emotion="sad")
     assert excited.duration_s < sad.duration_s * 0.8
     assert median_f0(excited.audio, excited.sample_rate) > median_f0(sad.audio, sad.sample_rate) * 1.1
 

@@ -51,8 +51,8 @@ def voices(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     """Engines and their voices, with the language each speaks."""
     from animstudio.plugins import backends
 
-    rows = [{"engine": name, "voice": v, "language": lang} for name, cls in sorted(backends("tts_engine").items())
-            for v, lang in sorted(cls().voices().items())]
+    rows = [{"engine": name, "voice": v, "language": ", ".join(langs)}
+            for name, cls in sorted(backends("tts_engine").items()) for v, langs in sorted(cls().voices().items())]
     if as_json:
         ui.print_json(rows)
         return

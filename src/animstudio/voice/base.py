@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from animstudio.backend import Backend
 from animstudio.errors import InvalidInputError
+from animstudio.voice.text import check_text as check_text  # engines import it from here
 
 
 @dataclass
@@ -71,33 +72,30 @@ class TTSEngine(Backend):
     languages: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
-    def synthesize(self, text: str, voice: str | None = None, prosody: Prosody | None = None) -> Speech:
-        """Speak ``text`` with ``voice`` (the engine's default when None)."""
+    def synthesize(self, text: str, voice: str | None = None, prosody: Prosody | None = None,
+                   language: str | None = None) -> Speech:
+        """Speak ``text`` with ``voice`` (the engine's default when None) in ``language`` (the voice's first)."""
 
-    def voices(self) -> dict[str, str]:
-        """Voice name -> language code."""
+    def voices(self) -> dict[str, tuple[str, ...]]:
+        """Voice name -> the language codes it speaks, its own first."""
         return {}
 
-    def check_voice(self, voice: str | None, language: str | None = None) -> str:
-        """The voice to use; an unknown voice, or one that cannot speak ``language``, names those that can."""
+    def check_voice(self, voice: str | None, language: str | None = None) -> tuple[str, str]:
+        """``(voice, language)`` to use; an unknown voice, or one that cannot speak ``language``, names those
+        that can."""
         voices = self.voices()
+        language = language.lower().split("-")[0] if language else None
+        able = [v for v, langs in voices.items() if language is None or language in langs]
         if voice is None:
-            candidates = [v for v, lang in voices.items() if language is None or lang.startswith(language)]
-            if not candidates:
+            if not able:
+                spoken = sorted({lang for langs in voices.values() for lang in langs})
                 raise InvalidInputError(f"{self.name} has no voice for language {language!r}; it speaks: "
-                                        f"{', '.join(sorted(set(voices.values()))) or 'nothing installed'}")
-            return candidates[0]
+                                        f"{', '.join(spoken) or 'nothing (no voice installed)'}")
+            voice = able[0]
         if voice not in voices:
-            raise InvalidInputError(f"unknown {self.name} voice {voice!r}; known voices: {', '.join(sorted(voices))}")
-        if language and not voices[voice].startswith(language):
-            able = [v for v, lang in voices.items() if lang.startswith(language)]
-            raise InvalidInputError(f"voice {voice!r} speaks {voices[voice]}, not {language}; voices that can: "
-                                    f"{', '.join(able) or 'none in ' + self.name}")
-        return voice
-
-
-def check_text(text: str) -> str:
-    cleaned = " ".join(str(text).split())
-    if not cleaned:
-        raise InvalidInputError("there is no text to speak; pass a line with words in it")
-    return cleaned
+            raise InvalidInputError(f"unknown {self.name} voice {voice!r}; known voices: "
+                                    f"{', '.join(sorted(voices)) or 'none'}")
+        if language and language not in voices[voice]:
+            raise InvalidInputError(f"{self.name} voice {voice!r} speaks {', '.join(voices[voice])}, not {language};"
+                                    f" voices that can: {', '.join(able) or 'none in ' + self.name}")
+        return voice, language or voices[voice][0]

@@ -26,3 +26,18 @@ def shift_pitch(samples: np.ndarray, sample_rate: int, semitones: float) -> np.n
         raise FFmpegError(f"pitch shift failed: {proc.stderr.decode(errors='replace').strip()[-300:]}")
     out = np.frombuffer(proc.stdout, np.float32)[: len(samples)]
     return np.pad(out, (0, len(samples) - len(out)))   # exactly as long as the input
+
+
+def finish(samples: np.ndarray, sample_rate: int, energy: float = 1.0, semitones: float = 0.0,
+           pause_before_s: float = 0.0, pause_after_s: float = 0.0) -> np.ndarray:
+    """What an engine without its own controls leaves to post-processing: pitch, a gain (peaks held
+    below full scale) and silence before and after."""
+    out = shift_pitch(samples.astype(np.float32), sample_rate, semitones)
+    if energy != 1.0:
+        out = out * np.float32(energy)
+        peak = float(np.abs(out).max(initial=0.0))
+        if peak > 0.99:
+            out = out * np.float32(0.99 / peak)
+    before = np.zeros(round(pause_before_s * sample_rate), np.float32)
+    after = np.zeros(round(pause_after_s * sample_rate), np.float32)
+    return np.concatenate([before, out.astype(np.float32), after])

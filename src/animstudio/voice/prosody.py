@@ -71,7 +71,10 @@ def parse(line: str, emotion: str = "neutral") -> list[Part | Pause]:
         elif stressed.strip():
             parts.append(Part(stressed.strip(), emotion, stressed=True))
         elif plain.strip():
-            parts.append(Part(plain.strip(), emotion))
+            if any(c.isalnum() for c in plain) or not parts or not isinstance(parts[-1], Part):
+                parts.append(Part(plain.strip(), emotion))
+            else:   # punctuation alone ends the words before it
+                parts[-1].text += plain.strip()
     if not any(isinstance(p, Part) for p in parts):
         raise InvalidInputError("there is no text to speak in that line; markup alone says nothing")
     return parts
@@ -87,27 +90,30 @@ def _combined(base: Prosody, emotion: str, stressed: bool) -> Prosody:
 
 
 def speak(engine: TTSEngine, line: str, voice: str | None = None, emotion: str = "neutral",
-          base: Prosody | None = None) -> Speech:
+          base: Prosody | None = None, language: str | None = None) -> Speech:
     """One line with its markup and emotion, as one continuous Speech (timings shifted to match)."""
     base = base or Prosody()
     audio: list[np.ndarray] = []
     phonemes: list[Timed] = []
+    words: list[Timed] = []
     rate = 0
     t = 0.0
-    language = ""
+    spoken = ""
     pending_pause = 0.0
     for part in parse(line, emotion):
         if isinstance(part, Pause):
             pending_pause += part.seconds
             continue
-        speech = engine.synthesize(part.text, voice=voice, prosody=_combined(base, part.emotion, part.stressed))
-        rate, language = speech.sample_rate, speech.language
+        speech = engine.synthesize(part.text, voice=voice, prosody=_combined(base, part.emotion, part.stressed),
+                                   language=language)
+        rate, spoken = speech.sample_rate, speech.language
         gap = np.zeros(round(pending_pause * rate), np.float32)
         pending_pause = 0.0
         t += len(gap) / rate
         audio += [gap, speech.audio]
         phonemes += [Timed(p.text, round(p.start_s + t, 4), round(p.end_s + t, 4)) for p in speech.phonemes]
+        words += [Timed(w.text, round(w.start_s + t, 4), round(w.end_s + t, 4)) for w in speech.words]
         t += speech.duration_s
     if pending_pause:
         audio.append(np.zeros(round(pending_pause * rate), np.float32))
-    return Speech(np.concatenate(audio), rate, phonemes=phonemes, language=language)
+    return Speech(np.concatenate(audio), rate, phonemes=phonemes, words=words, language=spoken)

@@ -1,7 +1,8 @@
 """Word error rate: how far a transcript is from the reference text, in words.
 
 Both texts are normalised first (lower case, punctuation and symbols dropped, whitespace
-collapsed; accented letters and digits kept), so only the words count.
+collapsed; accented letters kept; in English, numbers written in digits are spelled out the way
+they are read: "15th" -> "fifteenth", "1455" -> "fourteen fifty five"), so only the words count.
 
     >>> wer("Ask not what your country can do.", "ask not what you're country can do")
     0.142857...
@@ -21,20 +22,58 @@ _DECIMAL = re.compile(r"(?<=\d)[.,](?=\d)")
 _MARKS = {".": "\ue000", ",": "\ue001"}
 _UNMARK = str.maketrans({v: k for k, v in _MARKS.items()})
 _UNMARK_KEYS = frozenset(_MARKS.values())
+_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+         "seventeen eighteen nineteen").split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ORDINAL = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth", "nine": "ninth",
+            "twelve": "twelfth"}
+_NUMBER = re.compile(r"\b(\d+)(st|nd|rd|th|s)?\b")
+_POINT = re.compile(r"\b(\d+)\.(\d+)\b")
+
+
+def _cardinal(n: int) -> str:
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
+    for size, word in ((10**9, "billion"), (10**6, "million"), (1000, "thousand"), (100, "hundred")):
+        if n >= size:
+            rest = n % size
+            return f"{_cardinal(n // size)} {word}" + (f" {_cardinal(rest)}" if rest else "")
+    return str(n)
+
+
+def _spoken_number(digits: str, suffix: str) -> str:
+    """A number in digits as English words: years the way they are read, ordinals and plurals."""
+    n = int(digits)
+    if len(digits) > 1 and digits.startswith("0") or n >= 10**12:
+        return " ".join(_ONES[int(d)] for d in digits)
+    if 1100 <= n <= 1999 and n % 100 and not suffix.startswith(("st", "nd", "rd")) or 2010 <= n <= 2099:
+        words = f"{_cardinal(n // 100)} {_cardinal(n % 100) if n % 100 >= 10 else 'oh ' + _cardinal(n % 100)}"
+    else:
+        words = _cardinal(n)
+    if suffix in ("st", "nd", "rd", "th"):
+        head, _, last = words.rpartition(" ")
+        last = _ORDINAL.get(last, last[:-1] + "ieth" if last.endswith("y") else last + "th")
+        words = f"{head} {last}".strip()
+    elif suffix == "s":
+        words = words[:-1] + "ies" if words.endswith("y") else words + "s"
+    return words
 
 
 def normalise(text: str, language: str = "en") -> list[str]:
     """The words of ``text`` for scoring: lower case, no punctuation or symbols, accents kept.
 
     Apostrophes join the word in English ("don't" -> "dont") and split it in Italian and other
-    languages, where they mark an elided article ("l'amico" -> "l", "amico"). Numbers written as
-    digits stay as they are: in English thousands separators go ("1,000" -> "1000"); a separator
-    between digits ("3.5", "3,5") stays.
+    languages, where they mark an elided article ("l'amico" -> "l", "amico"). English numbers in
+    digits are spelled out ("1,000" -> "one thousand", "42-line" -> "forty two line", "1455" ->
+    "fourteen fifty five"); elsewhere digits stay, and a separator between them ("3,5") stays.
     """
     text = unicodedata.normalize("NFC", str(text)).lower()
     lang = (language or "en").lower().replace("_", "-").split("-")[0]
     if lang == "en":
-        text = _THOUSANDS.sub("", text)
+        text = _POINT.sub(lambda m: f"{m.group(1)} point {' '.join(m.group(2))}", _THOUSANDS.sub("", text))
+        text = _NUMBER.sub(lambda m: _spoken_number(m.group(1), m.group(2) or ""), text)
     text = _DECIMAL.sub(lambda m: _MARKS[m.group(0)], text)
     joiner = "" if lang == "en" else " "
     out = []

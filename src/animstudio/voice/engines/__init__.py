@@ -5,6 +5,10 @@ from animstudio.hookspecs import hookimpl
 
 @hookimpl
 def register_tts_engines(register) -> None:  # type: ignore[no-untyped-def]
+    from animstudio.voice.engines.espeak import EspeakEngine
+    from animstudio.voice.engines.kokoro import KokoroEngine
     from animstudio.voice.engines.piper import PiperEngine
 
     register(PiperEngine)
+    register(KokoroEngine)
+    register(EspeakEngine)

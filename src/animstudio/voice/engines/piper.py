@@ -13,7 +13,7 @@ import numpy as np
 from animstudio.errors import MissingDependencyError
 from animstudio.voice.base import Prosody, Speech, Timed, TTSEngine, check_text
 
-CATALOG_VOICES = {"en_US-joe-medium": ("piper-en_US-joe-medium", "en")}
+CATALOG_VOICES = {"en_US-joe-medium": ("piper-en_US-joe-medium", ("en",))}
 
 
 class PiperEngine(TTSEngine):
@@ -26,8 +26,8 @@ class PiperEngine(TTSEngine):
         self._loaded: dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    def voices(self) -> dict[str, str]:
-        return {name: lang for name, (_, lang) in CATALOG_VOICES.items()}
+    def voices(self) -> dict[str, tuple[str, ...]]:
+        return {name: langs for name, (_, langs) in CATALOG_VOICES.items()}
 
     def _voice(self, name: str) -> Any:
         with self._lock:
@@ -42,11 +42,12 @@ class PiperEngine(TTSEngine):
                 self._loaded[name] = PiperVoice.load(path, config_path=f"{path}.json", include_alignments=True)
             return self._loaded[name]
 
-    def synthesize(self, text: str, voice: str | None = None, prosody: Prosody | None = None) -> Speech:
+    def synthesize(self, text: str, voice: str | None = None, prosody: Prosody | None = None,
+                   language: str | None = None) -> Speech:
         from piper import SynthesisConfig
 
         text = check_text(text)
-        name = self.check_voice(voice)
+        name, language = self.check_voice(voice, language)
         pv = self._voice(name)
         p = prosody or Prosody()
         config = SynthesisConfig(length_scale=1.0 / p.rate, volume=min(1.0, 0.9 * p.energy), normalize_audio=True)
@@ -70,4 +71,4 @@ class PiperEngine(TTSEngine):
             from animstudio.voice.effects import shift_pitch
 
             samples = shift_pitch(samples, rate, p.pitch_semitones)
-        return Speech(samples, rate, phonemes=phonemes, language=self.voices()[name])
+        return Speech(samples, rate, phonemes=phonemes, language=language)

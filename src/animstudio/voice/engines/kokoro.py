@@ -1,0 +1,93 @@
+"""The ``kokoro`` engine: Kokoro-82M (int8 ONNX, 24 kHz) from the model catalog, speaking espeak-ng IPA.
+
+Its five voices speak English and Italian from espeak-ng's IPA (Debian package ``espeak-ng``); the
+few symbols outside Kokoro's phoneme set are dropped. Long text is spoken in sentence chunks and
+joined into one continuous result.
+
+    speech = KokoroEngine().synthesize("Che bella giornata!", voice="jf_alpha", language="it")
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from animstudio.errors import MissingDependencyError
+from animstudio.voice.base import Prosody, Speech, TTSEngine, check_text
+from animstudio.voice.effects import finish
+from animstudio.voice.phonemize import ipa
+from animstudio.voice.text import chunks
+
+MODEL = "kokoro-82m-int8"
+SAMPLE_RATE = 24000
+MAX_TOKENS = 510                # the style table has a row per token count up to this
+VOICES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")   # 4 female, 1 male
+LANGUAGES = ("en", "it")
+SILENCE_BETWEEN_CHUNKS_S = 0.12
+
+
+class KokoroEngine(TTSEngine):
+    name = "kokoro"
+    description = "Kokoro-82M (ONNX): natural voices for English and Italian, 24 kHz"
+    languages: ClassVar[tuple[str, ...]] = LANGUAGES
+
+    def __init__(self, options: Any = None, **kwargs: Any) -> None:
+        super().__init__(options, **kwargs)
+        self._lock = threading.Lock()
+        self._session: Any = None
+
+    def voices(self) -> dict[str, tuple[str, ...]]:
+        return {v: LANGUAGES for v in VOICES}
+
+    def _load(self) -> tuple[Any, dict[str, int], Any]:
+        with self._lock:
+            if self._session is None:
+                try:
+                    import onnxruntime as ort
+                except ImportError as exc:
+                    raise MissingDependencyError.for_extra("onnxruntime", "voice", "The kokoro engine") from exc
+                from animstudio.media.ffmpeg import usable_cores
+                from animstudio.models.install import ensure
+
+                path = Path(ensure(MODEL))
+                opts = ort.SessionOptions()
+                opts.intra_op_num_threads = usable_cores()
+                opts.inter_op_num_threads = 1
+                session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+                vocab = json.loads((path.parent / "vocab.json").read_text(encoding="utf-8"))["vocab"]
+                styles = np.load(path.parent / "voices_ja.npz")
+                self._session = (session, vocab, {v: styles[v] for v in VOICES})
+            return self._session
+
+    def tokens(self, text: str, language: str) -> list[list[int]]:
+        """Token ids of each chunk of ``text`` (each short enough for one pass of the model)."""
+        _, vocab, _ = self._load()
+        out: list[list[int]] = []
+        for chunk in chunks(text, max_chars=300):
+            ids = [vocab[c] for c in ipa(chunk, language) if c in vocab]   # symbols it lacks are dropped
+            for start in range(0, len(ids), MAX_TOKENS - 2):
+                if ids[start:start + MAX_TOKENS - 2]:
+                    out.append(ids[start:start + MAX_TOKENS - 2])
+        return out
+
+    def synthesize(self, text: str, voice: str | None = None, prosody: Prosody | None = None,
+                   language: str | None = None) -> Speech:
+        text = check_text(text)
+        name, language = self.check_voice(voice, language)
+        p = prosody or Prosody()
+        session, _, styles = self._load()
+        gap = np.zeros(round(SILENCE_BETWEEN_CHUNKS_S * SAMPLE_RATE), np.float32)
+        pieces: list[np.ndarray] = []
+        for ids in self.tokens(text, language):
+            style = styles[name][len(ids)]
+            audio = session.run(None, {"tokens": np.array([[0, *ids, 0]], np.int64), "style": style.astype(np.float32),
+                                       "speed": np.array([p.rate], np.float32)})[0]
+            pieces += [gap, np.asarray(audio, np.float32).reshape(-1)] if pieces else [np.asarray(audio, np.float32)
+                                                                                       .reshape(-1)]
+        samples = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+        samples = finish(samples, SAMPLE_RATE, p.energy, p.pitch_semitones, p.pause_before_s, p.pause_after_s)
+        return Speech(samples, SAMPLE_RATE, language=language)

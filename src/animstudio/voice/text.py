@@ -1,0 +1,59 @@
+"""Text before it is spoken: cleaning, and splitting long text into sentence-sized chunks.
+
+    check_text("Look 😀 at  that!")              # 'Look at that!'
+    chunks("One. Two! " * 500, max_chars=400)   # sentences packed into chunks of at most 400 characters
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from animstudio.errors import InvalidInputError
+
+UNSPOKEN = {"So", "Sk", "Cn", "Co", "Cs", "Cf", "Cc"}   # emoji, pictographs, private use, controls
+
+
+def check_text(text: str) -> str:
+    """The line with whitespace collapsed and emoji and other symbols nobody reads aloud removed."""
+    kept = "".join(" " if unicodedata.category(c) in UNSPOKEN and not c.isspace() else c
+                   for c in unicodedata.normalize("NFC", str(text)))
+    cleaned = " ".join(kept.split())
+    if not any(c.isalnum() for c in cleaned):
+        raise InvalidInputError("there is no text to speak; pass a line with words in it")
+    return cleaned
+
+
+SENTENCE_END = re.compile(r"(?<=[.!?;:…])\s+|(?<=[。！？])")
+
+
+def chunks(text: str, max_chars: int = 400) -> list[str]:
+    """Sentences packed in order into chunks of at most ``max_chars`` (a longer sentence is split at commas,
+    then at spaces), so an engine with a length limit speaks any text as one continuous result."""
+    out: list[str] = []
+    current = ""
+    for sentence in SENTENCE_END.split(text):
+        for piece in _fit(sentence.strip(), max_chars):
+            if current and len(current) + 1 + len(piece) > max_chars:
+                out.append(current)
+                current = piece
+            else:
+                current = f"{current} {piece}".strip()
+    if current:
+        out.append(current)
+    return out
+
+
+def _fit(sentence: str, max_chars: int) -> list[str]:
+    if len(sentence) <= max_chars:
+        return [sentence] if sentence else []
+    for sep in (", ", " "):
+        if sep in sentence:
+            pieces: list[str] = []
+            for part in sentence.split(sep):
+                if pieces and len(pieces[-1]) + len(sep) + len(part) <= max_chars:
+                    pieces[-1] += sep + part
+                else:
+                    pieces.append(part)
+            return [q for p in pieces for q in _fit(p.strip(), max_chars)]
+    return [sentence[i:i + max_chars] for i in range(0, len(sentence), max_chars)]
