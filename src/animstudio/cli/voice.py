@@ -15,48 +15,75 @@ app = typer.Typer(no_args_is_help=True)
 def say(
     text: str = typer.Argument(..., metavar="TEXT", help="The line to speak."),
     output: Path = typer.Option(..., "--output", "-o", help="The WAV to write."),
-    engine: str = typer.Option("piper", "--engine", "-e", help="TTS engine (see `animstudio voice voices`)."),
+    character: str = typer.Option(None, "--character", "-c", help="A character of the voice registry "
+                                                                  "(characters.yaml; see `animstudio voice voices`)."),
+    engine: str = typer.Option(None, "--engine", "-e", help="TTS engine (default piper; see `voice voices`)."),
     voice: str = typer.Option(None, "--voice", "-v", help="A voice of the engine (default: its first)."),
+    language: str = typer.Option(None, "--language", "-l", help="Language code (en, it...); default the voice's."),
     rate: float = typer.Option(1.0, "--rate", help="Speaking rate (1 = the voice's own)."),
     pitch: float = typer.Option(0.0, "--pitch", help="Pitch shift, semitones."),
     emotion: str = typer.Option("neutral", "--emotion", help="neutral, happy, sad, angry, excited, whisper, "
                                                               "scared, sarcastic (markup in TEXT: [excited], "
                                                               "[pause 0.4], *stress*)."),
+    url: str = typer.Option(None, "--url", help="The GPT-SoVITS server (gpt-sovits engine)."),
     cues: Path = typer.Option(None, "--cues", help="Also write mouth cues: .tsv, .json (Rhubarb) or .dat (Moho)."),
     as_json: bool = typer.Option(False, "--json", help="Print the phoneme timings as JSON."),
 ) -> None:
     """Speak a line into a WAV file (with phoneme timings and mouth cues where the engine has them)."""
+    from animstudio.errors import InvalidInputError
     from animstudio.plugins import get_backend
     from animstudio.voice.base import Prosody
+    from animstudio.voice.characters import engine_for, get_character, say_as
     from animstudio.voice.prosody import speak
 
-    tts = get_backend("tts_engine", engine)()
-    speech = speak(tts, text, voice=voice, emotion=emotion, base=Prosody(rate=rate, pitch_semitones=pitch))
+    if character:
+        if engine or voice:
+            raise InvalidInputError("--character brings its own engine and voice; drop --engine/--voice, or drop "
+                                    "--character")
+        who = get_character(character)
+        if language or url or rate != 1.0 or pitch:
+            who = who.model_copy(update={"language": language or who.language, "options": who.options | (
+                {"url": url} if url else {}), "prosody": who.prosody.model_copy(update={
+                    "rate": who.prosody.rate * rate, "pitch_semitones": who.prosody.pitch_semitones + pitch})})
+        speech = say_as(who, text, emotion=emotion, engine=engine_for(who))
+    else:
+        cls = get_backend("tts_engine", engine or "piper")
+        tts = cls(url=url) if url and "url" in cls.Options.model_fields else cls()
+        speech = speak(tts, text, voice=voice, emotion=emotion, base=Prosody(rate=rate, pitch_semitones=pitch),
+                       language=language)
     path = speech.write(output)
     if cues is not None:
-        from animstudio.voice.lipsync import mouth_cues, write_cues
+        from animstudio.voice.lipsync import cues_for_speech, write_cues
 
-        write_cues(mouth_cues(speech.phonemes, speech.duration_s), cues, duration_s=speech.duration_s,
-                   sound_file=path.name)
+        write_cues(cues_for_speech(speech, path, text), cues, duration_s=speech.duration_s, sound_file=path.name)
     if as_json:
         phonemes = [{"phoneme": p.text, "start": p.start_s, "end": p.end_s} for p in speech.phonemes]
         ui.print_json({"output": str(path), "duration_s": round(speech.duration_s, 3),
-                       "sample_rate": speech.sample_rate, "phonemes": phonemes})
+                       "sample_rate": speech.sample_rate, "language": speech.language, "phonemes": phonemes})
         return
     ui.say(f"wrote {path} ({speech.duration_s:.2f} s)")
 
 
 @app.command("voices")
 def voices(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Engines and their voices, with the language each speaks."""
+    """Engines and their voices with the languages each speaks, and the characters of the voice registry."""
     from animstudio.plugins import backends
+    from animstudio.voice.characters import load_characters
 
     rows = [{"engine": name, "voice": v, "language": ", ".join(langs)}
             for name, cls in sorted(backends("tts_engine").items()) for v, langs in sorted(cls().voices().items())]
+    characters = [{"character": c.name, "engine": c.engine, "voice": c.voice or "", "language": c.language or "",
+                   "emotions": sorted(c.emotions), "source": c.source} for c in load_characters().values()]
     if as_json:
-        ui.print_json(rows)
+        ui.print_json({"voices": rows, "characters": characters})
         return
     ui.table("voices", ["engine", "voice", "language"], [[r["engine"], r["voice"], r["language"]] for r in rows])
+    if characters:
+        ui.table("characters", ["character", "engine", "voice", "language", "emotions"],
+                 [[c["character"], c["engine"], c["voice"], c["language"], ", ".join(c["emotions"])]
+                  for c in characters])
+    else:
+        ui.say("no characters yet: describe them in characters.yaml in the studio home or this folder")
 
 
 @app.command("transcribe")
@@ -86,3 +113,23 @@ def transcribe(
 
         with tempfile.TemporaryDirectory() as tmp:
             typer.echo(write_transcript(transcript, Path(tmp) / f"out.{fmt}", fmt).read_text(encoding="utf-8"))
+
+
+@app.command("batch")
+def batch(
+    script: Path = typer.Argument(..., metavar="SCRIPT", help="Lines to speak: .yaml, .csv or .srt."),
+    output: Path = typer.Option(..., "--output", "-o", help="The folder for the WAVs, cues and the mixed track."),
+    as_json: bool = typer.Option(False, "--json", help="Print the lines' manifest as JSON."),
+) -> None:
+    """Speak a script: a WAV, phoneme timings and mouth cues per line, and one track with every line at
+    its start (lines spoken before with the same voice and text come from the cache)."""
+    import json
+
+    from animstudio.voice.batch import speak_script
+
+    with ui.progress_bar() as on_progress:
+        result = speak_script(script, output, on_progress=on_progress)
+    if as_json:
+        ui.print_json(json.loads(result.manifest.read_text(encoding="utf-8")))
+        return
+    ui.say(f"wrote {len(result.lines)} lines ({result.cached} from the cache) and {result.mix} to {output}")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from animstudio.errors import InvalidInputError
 from animstudio.files import write_text_atomic
-from animstudio.voice.base import Timed
+from animstudio.voice.base import Speech, Timed
 
 SHAPES = "ABCDEFGHX"
 _GROUPS = {
@@ -125,3 +125,19 @@ def write_cues(cues: list[Cue], path: str | os.PathLike[str], fmt: str | None = 
     else:
         raise InvalidInputError(f"unknown mouth-cue format {fmt!r}; use tsv, json or dat")
     return write_text_atomic(path, text)
+
+
+def line_phonemes(speech: Speech, audio_path: str | os.PathLike[str], line: str) -> list[Timed]:
+    """The phoneme timings of a spoken line: the engine's own, else the written line (markup removed)
+    aligned with the audio."""
+    if speech.phonemes:
+        return speech.phonemes
+    from animstudio.voice.align import phoneme_timings
+    from animstudio.voice.prosody import Part, parse
+
+    text = " ".join(p.text for p in parse(line) if isinstance(p, Part))
+    return phoneme_timings(audio_path, text, language=speech.language or "en")
+
+
+def cues_for_speech(speech: Speech, audio_path: str | os.PathLike[str], line: str) -> list[Cue]:
+    return mouth_cues(line_phonemes(speech, audio_path, line), speech.duration_s)

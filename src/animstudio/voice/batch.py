@@ -1,0 +1,276 @@
+"""A script of lines, spoken: a WAV, timings and mouth cues per line, and one track with every line
+at its start time. Lines already spoken with the same voice, settings and text come from a cache.
+
+Scripts are YAML (``lines:`` of ``{character, text, emotion, start}``), CSV (a header naming
+``character,text`` and optionally ``emotion,start``) or SRT (``NAME: text`` per cue, started at
+the cue's time). A line may name ``engine``/``voice`` instead of a character.
+
+    result = speak_script("scene3.yaml", "out/scene3")
+    result.mix, result.lines[0].wav, result.cached     # out/scene3/mix.wav, out/scene3/001-giulia.wav, 0
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from animstudio.errors import InvalidInputError
+from animstudio.files import check_input_file, write_text_atomic
+from animstudio.progress import Progress, ProgressCallback, ignore
+from animstudio.voice.base import Speech, Timed
+
+CACHE_VERSION = 1
+GAP_S = 0.3              # silence between lines that give no start time
+UNSAFE = re.compile(r"[^\w-]+")
+SPEAKER = re.compile(r"^\s*([\w .'-]{1,40}?)\s*:\s+(.+)$", re.S)
+
+
+@dataclass
+class Line:
+    text: str
+    character: str | None = None
+    emotion: str = "neutral"
+    start_s: float | None = None
+    engine: str | None = None
+    voice: str | None = None
+
+
+@dataclass
+class SpokenLine:
+    index: int
+    text: str
+    character: str | None
+    emotion: str
+    start_s: float
+    duration_s: float
+    wav: str
+    cues: str
+    cached: bool
+    phonemes: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class ScriptResult:
+    lines: list[SpokenLine]
+    mix: Path
+    manifest: Path
+
+    @property
+    def cached(self) -> int:
+        return sum(1 for line in self.lines if line.cached)
+
+
+def read_script(path: str | os.PathLike[str]) -> list[Line]:
+    p = check_input_file(path, "script")
+    kind = p.suffix.lower()
+    if kind in (".yaml", ".yml"):
+        lines = _yaml_lines(p)
+    elif kind == ".csv":
+        lines = _csv_lines(p)
+    elif kind == ".srt":
+        lines = _srt_lines(p)
+    else:
+        raise InvalidInputError(f"{p}: a script is a .yaml, .csv or .srt file")
+    if not lines:
+        raise InvalidInputError(f"{p} has no lines to speak")
+    return lines
+
+
+def _line(entry: dict[str, Any], where: str) -> Line:
+    text = str(entry.get("text") or "").strip()
+    if not text:
+        raise InvalidInputError(f"{where}: a line needs `text`")
+    start = entry.get("start")
+    try:
+        start_s = None if start in (None, "") else float(start)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{where}: start {start!r} is not a number of seconds") from exc
+    if start_s is not None and start_s < 0:
+        raise InvalidInputError(f"{where}: start {start_s} is before the start of the track")
+    unknown = set(entry) - {"text", "character", "emotion", "start", "engine", "voice"}
+    if unknown:
+        raise InvalidInputError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}; a line has text, "
+                                "character, emotion, start, engine, voice")
+    return Line(text=text, character=entry.get("character") or None, emotion=entry.get("emotion") or "neutral",
+                start_s=start_s, engine=entry.get("engine") or None, voice=entry.get("voice") or None)
+
+
+def _yaml_lines(p: Path) -> list[Line]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InvalidInputError(f"{p}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+    entries = data.get("lines") if isinstance(data, dict) else data
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise InvalidInputError(f"{p}: expected `lines:` as a list of {{character, text, emotion, start}}")
+    return [_line(e, f"{p} line {i}") for i, e in enumerate(entries, 1)]
+
+
+def _csv_lines(p: Path) -> list[Line]:
+    with p.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    if rows and "text" not in rows[0]:
+        raise InvalidInputError(f"{p}: the first row must name the columns, with at least `text` "
+                                "(and character, emotion, start)")
+    return [_line({k.strip(): (v or "").strip() for k, v in row.items() if k}, f"{p} row {i}")
+            for i, row in enumerate(rows, 2)]
+
+
+def _srt_lines(p: Path) -> list[Line]:
+    from animstudio.editing.subtitles import read_subtitles
+
+    lines = []
+    for cue in read_subtitles(p):
+        text = " ".join(cue.text.split())
+        match = SPEAKER.match(text)
+        character, text = (match.group(1), match.group(2)) if match else (None, text)
+        lines.append(Line(text=text, character=character, start_s=cue.start_s))
+    return lines
+
+
+def _cache_dir() -> Path:
+    from animstudio.config import load_settings
+
+    return load_settings().home / "cache" / "voice"
+
+
+def _key(engine: Any, voice: str | None, language: str | None, line: Line, base: Any) -> str:
+    what = {"v": CACHE_VERSION, "engine": engine.name, "options": engine.options.model_dump(mode="json"),
+            "voice": voice, "language": language, "prosody": base.model_dump(), "emotion": line.emotion,
+            "text": line.text}
+    return hashlib.sha256(json.dumps(what, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
+
+
+def _speak(line: Line, characters: dict[str, Any], engines: dict[Any, Any], cache: Path) -> tuple[Speech, bool]:
+    """The line's speech and its phoneme timings (the engine's, else aligned), from the cache when there."""
+    import soundfile as sf
+
+    from animstudio.plugins import get_backend
+    from animstudio.voice.base import Prosody
+    from animstudio.voice.characters import engine_for, get_character, say_as
+    from animstudio.voice.lipsync import line_phonemes
+    from animstudio.voice.prosody import speak
+
+    if line.character:
+        who = get_character(line.character, characters)
+        if who.name not in engines:
+            engines[who.name] = engine_for(who)
+        engine, voice, language, base = engines[who.name], who.voice, who.language, who.prosody
+        if "voices" in type(engine).Options.model_fields and who.emotions:
+            voice = who.reference_voice(line.emotion)
+    else:
+        name = line.engine or "piper"
+        if name not in engines:
+            engines[name] = get_backend("tts_engine", name)()
+        engine, voice, language, base = engines[name], line.voice, None, Prosody()
+    key = _key(engine, voice, language, line, base)
+    wav, meta = cache / f"{key}.wav", cache / f"{key}.json"
+    if wav.is_file() and meta.is_file():
+        audio, rate = sf.read(str(wav), dtype="float32")
+        info = json.loads(meta.read_text(encoding="utf-8"))
+        return Speech(audio, rate, [Timed(**p) for p in info["phonemes"]], language=info["language"]), True
+    if line.character:
+        speech = say_as(who, line.text, emotion=line.emotion, engine=engine)
+    else:
+        speech = speak(engine, line.text, voice=voice, emotion=line.emotion)
+    cache.mkdir(parents=True, exist_ok=True)
+    speech.write(wav)
+    speech.phonemes = line_phonemes(speech, wav, line.text)
+    write_text_atomic(meta, json.dumps({"language": speech.language,
+                                        "phonemes": [asdict(p) for p in speech.phonemes]}))
+    return speech, False
+
+
+def _resampled(audio: np.ndarray, rate: int, target: int) -> np.ndarray:
+    if rate == target:
+        return audio
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    g = gcd(rate, target)
+    return resample_poly(audio, target // g, rate // g).astype(np.float32)
+
+
+def speak_script(script: str | os.PathLike[str], out_dir: str | os.PathLike[str],
+                 on_progress: ProgressCallback = ignore) -> ScriptResult:
+    """Speak every line of ``script`` into ``out_dir`` (built beside it, then moved in place whole)."""
+    from animstudio.voice.characters import load_characters
+    from animstudio.voice.lipsync import mouth_cues, write_cues
+
+    lines = read_script(script)
+    characters = load_characters()
+    for i, line in enumerate(lines, 1):   # unknown characters before any audio is made
+        if line.character and line.character not in characters:
+            from animstudio.voice.characters import get_character
+
+            try:
+                get_character(line.character, characters)
+            except InvalidInputError as exc:
+                raise InvalidInputError(f"line {i}: {exc}") from exc
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InvalidInputError(f"{out} is a file; give a folder for the script's audio")
+    tmp = out.with_name(f".{out.name}.part")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        result = _speak_all(lines, characters, tmp, on_progress, mouth_cues, write_cues)
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for spoken in result:
+        spoken.wav, spoken.cues = str(out / spoken.wav), str(out / spoken.cues)
+    return ScriptResult(result, out / "mix.wav", out / "lines.json")
+
+
+def _speak_all(lines: list[Line], characters: dict[str, Any], tmp: Path, on_progress: ProgressCallback,
+               mouth_cues: Any, write_cues: Any) -> list[SpokenLine]:
+    import soundfile as sf
+
+    engines: dict[Any, Any] = {}
+    cache = _cache_dir()
+    spoken: list[tuple[SpokenLine, Speech]] = []
+    t = 0.0
+    for i, line in enumerate(lines, 1):
+        on_progress(Progress("speak lines", i - 1, len(lines), "lines", line.text[:40]))
+        speech, cached = _speak(line, characters, engines, cache)
+        start = line.start_s if line.start_s is not None else (t + GAP_S if spoken else 0.0)
+        t = max(t, start + speech.duration_s)
+        stem = f"{i:03d}-{UNSAFE.sub('_', line.character or line.engine or 'line')}"
+        speech.write(tmp / f"{stem}.wav")
+        write_cues(mouth_cues(speech.phonemes, speech.duration_s), tmp / f"{stem}.json",
+                   duration_s=speech.duration_s, sound_file=f"{stem}.wav")
+        phonemes = [{"phoneme": p.text, "start": p.start_s, "end": p.end_s} for p in speech.phonemes]
+        spoken.append((SpokenLine(i, line.text, line.character, line.emotion, round(start, 3),
+                                  round(speech.duration_s, 3), f"{stem}.wav", f"{stem}.json", cached, phonemes),
+                       speech))
+    on_progress(Progress("speak lines", len(lines), len(lines), "lines"))
+    rate = max(s.sample_rate for _, s in spoken)
+    track = np.zeros(round(t * rate) + 1, np.float32)
+    for line_info, speech in spoken:
+        audio = _resampled(speech.audio, speech.sample_rate, rate)
+        at = round(line_info.start_s * rate)
+        track[at:at + len(audio)] += audio[: len(track) - at]
+    peak = float(np.abs(track).max(initial=0.0))
+    if peak > 0.99:   # overlapping lines: keep the sum below full scale
+        track *= np.float32(0.99 / peak)
+    sf.write(str(tmp / "mix.wav"), track, rate, subtype="PCM_16")
+    manifest = {"sample_rate": rate, "duration_s": round(len(track) / rate, 3), "mix": "mix.wav",
+                "lines": [asdict(s) for s, _ in spoken]}
+    write_text_atomic(tmp / "lines.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+    return [s for s, _ in spoken]
