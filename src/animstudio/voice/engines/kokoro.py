@@ -27,7 +27,16 @@ SAMPLE_RATE = 24000
 MAX_TOKENS = 510                # the style table has a row per token count up to this
 VOICES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")   # 4 female, 1 male
 LANGUAGES = ("en", "it")
-SILENCE_BETWEEN_CHUNKS_S = 0.12
+SILENCE_BETWEEN_CHUNKS_S = 0.3   # a sentence pause: each chunk's own leading and trailing silence is cut
+EDGE_S = 0.04                     # silence kept at a chunk's edges
+
+
+def _trimmed(audio: np.ndarray) -> np.ndarray:
+    loud = np.flatnonzero(np.abs(audio) > 0.01 * max(float(np.abs(audio).max(initial=0.0)), 1e-6))
+    if not len(loud):
+        return audio
+    edge = round(EDGE_S * SAMPLE_RATE)
+    return audio[max(0, loud[0] - edge): loud[-1] + edge]
 
 
 class KokoroEngine(TTSEngine):
@@ -83,11 +92,10 @@ class KokoroEngine(TTSEngine):
         gap = np.zeros(round(SILENCE_BETWEEN_CHUNKS_S * SAMPLE_RATE), np.float32)
         pieces: list[np.ndarray] = []
         for ids in self.tokens(text, language):
-            style = styles[name][len(ids)]
-            audio = session.run(None, {"tokens": np.array([[0, *ids, 0]], np.int64), "style": style.astype(np.float32),
+            style = styles[name][len(ids)].astype(np.float32)
+            audio = session.run(None, {"tokens": np.array([[0, *ids, 0]], np.int64), "style": style,
                                        "speed": np.array([p.rate], np.float32)})[0]
-            pieces += [gap, np.asarray(audio, np.float32).reshape(-1)] if pieces else [np.asarray(audio, np.float32)
-                                                                                       .reshape(-1)]
-        samples = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+            pieces += [gap, _trimmed(np.asarray(audio, np.float32).reshape(-1))]
+        samples = np.concatenate(pieces[1:]) if pieces else np.zeros(0, np.float32)
         samples = finish(samples, SAMPLE_RATE, p.energy, p.pitch_semitones, p.pause_before_s, p.pause_after_s)
         return Speech(samples, SAMPLE_RATE, language=language)
