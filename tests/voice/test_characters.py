@@ -12,7 +12,7 @@ from sovits_server import running_sovits, voice
 
 from animstudio.errors import InvalidInputError
 from animstudio.voice.batch import read_script, speak_script
-from animstudio.voice.characters import get_character, load_characters, say_as
+from animstudio.voice.characters import engine_for, get_character, load_characters, say_as
 from conftest import run_cli
 
 REGISTRY = """
@@ -73,8 +73,9 @@ def test_a_cloned_character_uses_the_clip_of_each_emotion(tmp_path, studio_home)
                          "angry": {"ref_audio": str(shout), "prompt_text": "Get in the car!"}}}}}),
             encoding="utf-8")
         rick = load_characters([tmp_path / "characters.yaml"])["rick"]
-        say_as(rick, "Fine.", emotion="angry")
-        say_as(rick, "Fine.", emotion="sad")   # no clip for sad: the neutral one
+        engine = engine_for(rick)
+        say_as(rick, "Fine.", emotion="angry", engine=engine)
+        say_as(rick, "Fine.", emotion="sad", engine=engine)   # no clip for sad: the neutral one
         sent = [r.params for r in server.requests if r.path == "/tts"]
         assert [b["ref_audio_path"] for b in sent] == [str(shout), str(calm)]
         assert sent[0]["prompt_text"] == "Get in the car!" and sent[0]["text_lang"] == "en"
