@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from animstudio.cli import ui
+from animstudio.cli.voice_lipsync import lipsync
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -133,3 +134,6 @@ def batch(
         ui.print_json(json.loads(result.manifest.read_text(encoding="utf-8")))
         return
     ui.say(f"wrote {len(result.lines)} lines ({result.cached} from the cache) and {result.mix} to {output}")
+
+
+app.command("lipsync")(lipsync)

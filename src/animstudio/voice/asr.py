@@ -148,7 +148,7 @@ class Transcriber:
 
         ``language``: an ISO code ("en", "it"); None detects it. Progress events report seconds of
         audio done per segment."""
-        samples = _samples(path_or_samples)
+        samples = load_samples(path_or_samples)
         duration = len(samples) / RATE
         task = "transcribe"
         on_progress(Progress(task, 0.0, duration, "s"))
@@ -169,7 +169,8 @@ class Transcriber:
                           duration_s=duration)
 
 
-def _samples(path_or_samples: str | os.PathLike[str] | np.ndarray) -> np.ndarray:
+def load_samples(path_or_samples: str | os.PathLike[str] | np.ndarray) -> np.ndarray:
+    """16 kHz mono float32 samples of a media file (its first audio stream), or the samples given."""
     if isinstance(path_or_samples, np.ndarray):
         samples = np.asarray(path_or_samples, dtype=np.float32)
         if samples.ndim != 1:
