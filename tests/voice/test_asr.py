@@ -45,7 +45,7 @@ def test_normalise_keeps_italian_accents_and_numbers():
     assert normalise("Perché è già là? Città!", "it") == ["perché", "è", "già", "là", "città"]
     assert normalise("L\u2019amico", "it") == ["l", "amico"]
     assert wer("perché", "perche", "it") == 1.0  # an accent is part of the word
-    assert normalise("Pagò 3,50 per 1000", "it") == ["pagò", "3,50", "per", "1000"]
+    assert normalise("Pagò 3,50 per 1000 e 23", "it") == ["pagò", "3,50", "per", "mille", "e", "ventitré"]
 
 
 def test_english_numbers_are_scored_as_spoken():

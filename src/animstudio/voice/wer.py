@@ -27,6 +27,10 @@ _ONES = ("zero one two three four five six seven eight nine ten eleven twelve th
 _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 _ORDINAL = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth", "nine": "ninth",
             "twelve": "twelfth"}
+_UNITA = ("zero uno due tre quattro cinque sei sette otto nove dieci undici dodici tredici quattordici quindici "
+          "sedici diciassette diciotto diciannove").split()
+_DECINE = "_ _ venti trenta quaranta cinquanta sessanta settanta ottanta novanta".split()
+_NUMERO = re.compile(r"(?<![\d\ue000\ue001])\d{1,6}(?![\d\ue000\ue001])")   # not part of 3,5 or 3.5
 _NUMBER = re.compile(r"\b(\d+)(st|nd|rd|th|s)?\b")
 _POINT = re.compile(r"\b(\d+)\.(\d+)\b")
 
@@ -41,6 +45,23 @@ def _cardinal(n: int) -> str:
             rest = n % size
             return f"{_cardinal(n // size)} {word}" + (f" {_cardinal(rest)}" if rest else "")
     return str(n)
+
+
+def _italian(n: int) -> str:
+    """An Italian cardinal as one word, the way it is written out (ventitré, duemilaventiquattro)."""
+    if n < 20:
+        return _UNITA[n]
+    if n < 100:
+        tens, unit = _DECINE[n // 10], n % 10
+        if unit in (1, 8):
+            tens = tens[:-1]   # ventuno, trentotto
+        return tens + ("" if unit == 0 else "tré" if unit == 3 else _UNITA[unit])
+    if n < 1000:
+        rest = n % 100
+        return ("cento" if n < 200 else _UNITA[n // 100] + "cento") + (_italian(rest) if rest else "")
+    rest = n % 1000
+    head = "mille" if n < 2000 else _italian(n // 1000) + "mila"
+    return head + (_italian(rest) if rest else "")
 
 
 def _spoken_number(digits: str, suffix: str) -> str:
@@ -67,7 +88,8 @@ def normalise(text: str, language: str = "en") -> list[str]:
     Apostrophes join the word in English ("don't" -> "dont") and split it in Italian and other
     languages, where they mark an elided article ("l'amico" -> "l", "amico"). English numbers in
     digits are spelled out ("1,000" -> "one thousand", "42-line" -> "forty two line", "1455" ->
-    "fourteen fifty five"); elsewhere digits stay, and a separator between them ("3,5") stays.
+    "fourteen fifty five"); Italian whole numbers too ("23" -> "ventitré"); a separator between
+    digits ("3,5") stays.
     """
     text = unicodedata.normalize("NFC", str(text)).lower()
     lang = (language or "en").lower().replace("_", "-").split("-")[0]
@@ -75,6 +97,9 @@ def normalise(text: str, language: str = "en") -> list[str]:
         text = _POINT.sub(lambda m: f"{m.group(1)} point {' '.join(m.group(2))}", _THOUSANDS.sub("", text))
         text = _NUMBER.sub(lambda m: _spoken_number(m.group(1), m.group(2) or ""), text)
     text = _DECIMAL.sub(lambda m: _MARKS[m.group(0)], text)
+    if lang == "it":
+        text = _NUMERO.sub(lambda m: _italian(int(m.group(0))) if not m.group(0).startswith("0") or m.group(0) == "0"
+                           else m.group(0), text)
     joiner = "" if lang == "en" else " "
     out = []
     for ch in text:

@@ -27,6 +27,7 @@ SAMPLE_RATE = 24000
 MAX_TOKENS = 510                # the style table has a row per token count up to this
 VOICES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")   # 4 female, 1 male
 LANGUAGES = ("en", "it")
+DEFAULT_VOICE = {"en": "jf_alpha", "it": "jm_kumo"}   # the clearest to Whisper in each language
 SILENCE_BETWEEN_CHUNKS_S = 0.3   # a sentence pause: each chunk's own leading and trailing silence is cut
 EDGE_S = 0.04                     # silence kept at a chunk's edges
 
@@ -51,6 +52,11 @@ class KokoroEngine(TTSEngine):
 
     def voices(self) -> dict[str, tuple[str, ...]]:
         return {v: LANGUAGES for v in VOICES}
+
+    def check_voice(self, voice: str | None, language: str | None = None) -> tuple[str, str]:
+        if voice is None:
+            voice = DEFAULT_VOICE.get((language or "en").lower().split("-")[0])
+        return super().check_voice(voice, language)
 
     def _load(self) -> tuple[Any, dict[str, int], Any]:
         with self._lock:
