@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from animstudio.cli import ui
+from animstudio.cli.voice_dataset import dataset
 from animstudio.cli.voice_lipsync import lipsync
 
 app = typer.Typer(no_args_is_help=True)
@@ -137,3 +138,4 @@ def batch(
 
 
 app.command("lipsync")(lipsync)
+app.command("dataset")(dataset)

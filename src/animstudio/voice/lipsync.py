@@ -85,10 +85,16 @@ def mouth_cues(phonemes: list[Timed], duration_s: float, min_cue_s: float = MIN_
             right.start_s = cues[i].start_s
         del cues[i]
         cues = _merge(cues)
-    if not cues or cues[0].shape != "X":
-        cues.insert(0, Cue(0.0, 0.0, "X"))
-    if cues[-1].shape != "X":
-        cues.append(Cue(cues[-1].end_s, cues[-1].end_s, "X"))
+    if not cues:
+        return [Cue(0.0, round(duration_s, 3), "X")]
+    if cues[0].shape != "X":   # speech from the first sample: the mouth still opens from rest
+        rest = min(min_cue_s, (cues[0].end_s - cues[0].start_s) / 2)
+        cues[0].start_s += rest
+        cues.insert(0, Cue(0.0, rest, "X"))
+    if cues[-1].shape != "X":   # and closes at the very end
+        rest = min(min_cue_s, (cues[-1].end_s - cues[-1].start_s) / 2)
+        cues[-1].end_s -= rest
+        cues.append(Cue(cues[-1].end_s, cues[-1].end_s + rest, "X"))
     return [Cue(round(c.start_s, 3), round(c.end_s, 3), c.shape) for c in cues]
 
 
