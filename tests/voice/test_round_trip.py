@@ -7,38 +7,17 @@ import json
 
 import pytest
 
-from animstudio.voice.asr import get_transcriber
 from animstudio.voice.engines.kokoro import KokoroEngine
 from animstudio.voice.engines.piper import PiperEngine
-from animstudio.voice.wer import wer, wer_detail
+from animstudio.voice.qa import SAMPLE_LINES, corpus_wer, hear_back
+from animstudio.voice.wer import wer
 from conftest import run_cli
 
-ITALIAN = [
-    "Domani andiamo al mare con tutta la famiglia.",
-    "Il gatto dorme sul divano vicino alla finestra.",
-    "Questa sera mangiamo la pizza in piazza.",
-    "Mia nonna prepara il caffè ogni mattina.",
-    "La stazione è lontana, prendiamo un taxi.",
-    "Il museo apre alle nove e chiude alle sei.",
-    "Ho comprato del pane fresco al mercato.",
-    "Il treno per Firenze parte tra dieci minuti.",
-    "Le montagne sono coperte di neve in inverno.",
-    "Grazie mille, siete stati molto gentili.",
-]
 
-
-def corpus_wer(engine, lines, language, tmp_path):
-    """All word errors over all reference words, each line spoken and heard back by whisper-base."""
-    ears = get_transcriber()
-    errors = words = 0
-    heard_all = []
-    for text in lines:
-        speech = engine.synthesize(text, language=language)
-        heard = ears.transcribe(speech.write(tmp_path / "line.wav"), language=language).text
-        detail = wer_detail(text, heard, language)
-        errors, words = errors + detail.errors, words + detail.reference_words
-        heard_all.append(heard)
-    return errors / words, heard_all
+def round_trip(engine, lines, language):
+    """Corpus WER (all word errors over all reference words) of every line spoken and heard back."""
+    checks = [hear_back(engine.synthesize(text, language=language), text) for text in lines]
+    return corpus_wer(checks), [c.heard for c in checks]
 
 
 @pytest.mark.slow
@@ -48,14 +27,14 @@ def test_ljspeech_transcripts_come_back_within_10_percent_wer(engine, voice_ware
     monkeypatch.setenv("ANIMSTUDIO_MODELS", str(voice_warehouse))
     lines = [row.split("|")[2] for row in (shared_data / "speech" / "ljspeech" / "metadata.csv").read_text(
         encoding="utf-8").splitlines() if row.strip()]
-    rate, heard = corpus_wer(engine(), lines, "en", tmp_path)
+    rate, heard = round_trip(engine(), lines, "en")
     assert rate <= 0.10, (rate, heard)
 
 
 @pytest.mark.slow
 def test_ten_italian_sentences_come_back_within_20_percent_wer(voice_warehouse, monkeypatch, tmp_path):
     monkeypatch.setenv("ANIMSTUDIO_MODELS", str(voice_warehouse))
-    rate, heard = corpus_wer(KokoroEngine(), ITALIAN, "it", tmp_path)
+    rate, heard = round_trip(KokoroEngine(), SAMPLE_LINES["it"], "it")
     assert rate <= 0.20, (rate, heard)
 
 

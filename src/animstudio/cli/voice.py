@@ -11,6 +11,7 @@ from animstudio.cli.voice_dataset import dataset
 from animstudio.cli.voice_lipsync import lipsync
 
 app = typer.Typer(no_args_is_help=True)
+WER_WARNING = 0.2   # a line heard back with more word errors than this is flagged
 
 
 @app.command("say")
@@ -29,6 +30,7 @@ def say(
                                                               "[pause 0.4], *stress*)."),
     url: str = typer.Option(None, "--url", help="The GPT-SoVITS server (gpt-sovits engine)."),
     cues: Path = typer.Option(None, "--cues", help="Also write mouth cues: .tsv, .json (Rhubarb) or .dat (Moho)."),
+    check: bool = typer.Option(False, "--check", help="Transcribe the line back and report its word error rate."),
     as_json: bool = typer.Option(False, "--json", help="Print the phoneme timings as JSON."),
 ) -> None:
     """Speak a line into a WAV file (with phoneme timings and mouth cues where the engine has them)."""
@@ -58,12 +60,72 @@ def say(
         from animstudio.voice.lipsync import cues_for_speech, write_cues
 
         write_cues(cues_for_speech(speech, path, text), cues, duration_s=speech.duration_s, sound_file=path.name)
+    heard = None
+    if check:
+        from animstudio.voice.qa import hear_back
+
+        heard = hear_back(speech, text)
     if as_json:
         phonemes = [{"phoneme": p.text, "start": p.start_s, "end": p.end_s} for p in speech.phonemes]
         ui.print_json({"output": str(path), "duration_s": round(speech.duration_s, 3),
-                       "sample_rate": speech.sample_rate, "language": speech.language, "phonemes": phonemes})
+                       "sample_rate": speech.sample_rate, "language": speech.language, "phonemes": phonemes}
+                      | ({"check": {"heard": heard.heard, "wer": round(heard.wer, 4)}} if heard else {}))
         return
     ui.say(f"wrote {path} ({speech.duration_s:.2f} s)")
+    if heard:
+        verdict = "" if heard.wer <= WER_WARNING else f": more than {WER_WARNING:.0%} off, listen to it"
+        ui.say(f"heard back: {heard.heard!r} (word error rate {heard.wer:.0%}{verdict})")
+
+
+@app.command("check")
+def check_cmd(
+    character: str = typer.Option(None, "--character", "-c", help="A character of the voice registry."),
+    engine: str = typer.Option(None, "--engine", "-e", help="TTS engine (default piper)."),
+    voice: str = typer.Option(None, "--voice", "-v", help="A voice of the engine."),
+    language: str = typer.Option(None, "--language", "-l", help="Language of the sample lines (en, it); default "
+                                                                "the voice's."),
+    lines_file: Path = typer.Option(None, "--lines", help="A UTF-8 file of lines to use instead, one per line."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """How well a voice speaks a language: sample lines spoken, transcribed back and scored (word error rate)."""
+    from animstudio.errors import InvalidInputError
+    from animstudio.files import check_input_file
+    from animstudio.plugins import get_backend
+    from animstudio.voice.characters import engine_for, get_character, say_as
+    from animstudio.voice.qa import SAMPLE_LINES, check_voice, corpus_wer
+
+    if character:
+        who = get_character(character)
+        if language:
+            who = who.model_copy(update={"language": language})
+        tts = engine_for(who)
+        language = who.language or tts.check_voice(who.voice, None)[1]
+
+        def speak_line(line: str):  # type: ignore[no-untyped-def]
+            return say_as(who, line, engine=tts)
+    else:
+        tts = get_backend("tts_engine", engine or "piper")()
+        voice, language = tts.check_voice(voice, language)
+
+        def speak_line(line: str):  # type: ignore[no-untyped-def]
+            return tts.synthesize(line, voice=voice, language=language)
+    if lines_file is not None:
+        lines = [x.strip() for x in check_input_file(lines_file, "lines file").read_text(encoding="utf-8")
+                 .splitlines() if x.strip()]
+    else:
+        lines = SAMPLE_LINES.get(language or "en", [])
+    if not lines:
+        raise InvalidInputError(f"no sample lines in {language!r} (there are: {', '.join(SAMPLE_LINES)}); "
+                                "pass your own with --lines FILE")
+    with ui.progress_bar() as on_progress:
+        checks = check_voice(speak_line, lines, on_progress)
+    rows = [{"text": c.text, "heard": c.heard, "wer": round(c.wer, 4)} for c in checks]
+    total = round(corpus_wer(checks), 4)
+    if as_json:
+        ui.print_json({"language": language, "wer": total, "lines": rows})
+        return
+    ui.table("heard back", ["wer", "line", "heard"], [[f"{r['wer']:.0%}", r["text"], r["heard"]] for r in rows])
+    ui.say(f"word error rate over {len(rows)} lines: {total:.1%}")
 
 
 @app.command("voices")
@@ -121,6 +183,7 @@ def transcribe(
 def batch(
     script: Path = typer.Argument(..., metavar="SCRIPT", help="Lines to speak: .yaml, .csv or .srt."),
     output: Path = typer.Option(..., "--output", "-o", help="The folder for the WAVs, cues and the mixed track."),
+    check: bool = typer.Option(False, "--check", help="Transcribe each line back and record its word error rate."),
     as_json: bool = typer.Option(False, "--json", help="Print the lines' manifest as JSON."),
 ) -> None:
     """Speak a script: a WAV, phoneme timings and mouth cues per line, and one track with every line at
@@ -130,11 +193,14 @@ def batch(
     from animstudio.voice.batch import speak_script
 
     with ui.progress_bar() as on_progress:
-        result = speak_script(script, output, on_progress=on_progress)
+        result = speak_script(script, output, on_progress=on_progress, check=check)
     if as_json:
         ui.print_json(json.loads(result.manifest.read_text(encoding="utf-8")))
         return
     ui.say(f"wrote {len(result.lines)} lines ({result.cached} from the cache) and {result.mix} to {output}")
+    for line in result.lines:
+        if line.wer is not None and line.wer > WER_WARNING:
+            ui.say(f"line {line.index} heard back as {line.heard!r} (word error rate {line.wer:.0%}): listen to it")
 
 
 app.command("lipsync")(lipsync)

@@ -27,6 +27,7 @@ from animstudio.errors import InvalidInputError
 from animstudio.files import check_input_file, write_text_atomic
 from animstudio.progress import Progress, ProgressCallback, ignore
 from animstudio.voice.base import Speech, Timed
+from animstudio.voice.effects import resample
 
 CACHE_VERSION = 1
 GAP_S = 0.3              # silence between lines that give no start time
@@ -56,6 +57,8 @@ class SpokenLine:
     cues: str
     cached: bool
     phonemes: list[dict[str, Any]] = field(default_factory=list)
+    heard: str | None = None     # with check: what Whisper heard, and the word error rate
+    wer: float | None = None
 
 
 @dataclass
@@ -192,19 +195,8 @@ def _speak(line: Line, characters: dict[str, Any], engines: dict[Any, Any], cach
     return speech, False
 
 
-def _resampled(audio: np.ndarray, rate: int, target: int) -> np.ndarray:
-    if rate == target:
-        return audio
-    from math import gcd
-
-    from scipy.signal import resample_poly
-
-    g = gcd(rate, target)
-    return resample_poly(audio, target // g, rate // g).astype(np.float32)
-
-
 def speak_script(script: str | os.PathLike[str], out_dir: str | os.PathLike[str],
-                 on_progress: ProgressCallback = ignore) -> ScriptResult:
+                 on_progress: ProgressCallback = ignore, check: bool = False) -> ScriptResult:
     """Speak every line of ``script`` into ``out_dir`` (built beside it, then moved in place whole)."""
     from animstudio.voice.characters import load_characters
     from animstudio.voice.lipsync import mouth_cues, write_cues
@@ -226,7 +218,7 @@ def speak_script(script: str | os.PathLike[str], out_dir: str | os.PathLike[str]
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        result = _speak_all(lines, characters, tmp, on_progress, mouth_cues, write_cues)
+        result = _speak_all(lines, characters, tmp, on_progress, mouth_cues, write_cues, check)
         if out.exists():
             shutil.rmtree(out)
         tmp.rename(out)
@@ -239,7 +231,7 @@ def speak_script(script: str | os.PathLike[str], out_dir: str | os.PathLike[str]
 
 
 def _speak_all(lines: list[Line], characters: dict[str, Any], tmp: Path, on_progress: ProgressCallback,
-               mouth_cues: Any, write_cues: Any) -> list[SpokenLine]:
+               mouth_cues: Any, write_cues: Any, check: bool) -> list[SpokenLine]:
     import soundfile as sf
 
     engines: dict[Any, Any] = {}
@@ -256,14 +248,19 @@ def _speak_all(lines: list[Line], characters: dict[str, Any], tmp: Path, on_prog
         write_cues(mouth_cues(speech.phonemes, speech.duration_s), tmp / f"{stem}.json",
                    duration_s=speech.duration_s, sound_file=f"{stem}.wav")
         phonemes = [{"phoneme": p.text, "start": p.start_s, "end": p.end_s} for p in speech.phonemes]
-        spoken.append((SpokenLine(i, line.text, line.character, line.emotion, round(start, 3),
-                                  round(speech.duration_s, 3), f"{stem}.wav", f"{stem}.json", cached, phonemes),
-                       speech))
+        info = SpokenLine(i, line.text, line.character, line.emotion, round(start, 3), round(speech.duration_s, 3),
+                          f"{stem}.wav", f"{stem}.json", cached, phonemes)
+        if check:
+            from animstudio.voice.qa import hear_back
+
+            heard = hear_back(speech, line.text)
+            info.heard, info.wer = heard.heard, round(heard.wer, 4)
+        spoken.append((info, speech))
     on_progress(Progress("speak lines", len(lines), len(lines), "lines"))
     rate = max(s.sample_rate for _, s in spoken)
     track = np.zeros(round(t * rate) + 1, np.float32)
     for line_info, speech in spoken:
-        audio = _resampled(speech.audio, speech.sample_rate, rate)
+        audio = resample(speech.audio, speech.sample_rate, rate)
         at = round(line_info.start_s * rate)
         track[at:at + len(audio)] += audio[: len(track) - at]
     peak = float(np.abs(track).max(initial=0.0))

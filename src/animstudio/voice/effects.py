@@ -41,3 +41,15 @@ def finish(samples: np.ndarray, sample_rate: int, energy: float = 1.0, semitones
     before = np.zeros(round(pause_before_s * sample_rate), np.float32)
     after = np.zeros(round(pause_after_s * sample_rate), np.float32)
     return np.concatenate([before, out.astype(np.float32), after])
+
+
+def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
+    """``samples`` at ``target`` Hz (polyphase filter; the same array when the rates match)."""
+    if rate == target:
+        return samples
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    g = gcd(rate, target)
+    return resample_poly(samples, target // g, rate // g).astype(np.float32)

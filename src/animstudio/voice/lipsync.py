@@ -139,10 +139,9 @@ def line_phonemes(speech: Speech, audio_path: str | os.PathLike[str], line: str)
     if speech.phonemes:
         return speech.phonemes
     from animstudio.voice.align import phoneme_timings
-    from animstudio.voice.prosody import Part, parse
+    from animstudio.voice.prosody import plain_text
 
-    text = " ".join(p.text for p in parse(line) if isinstance(p, Part))
-    return phoneme_timings(audio_path, text, language=speech.language or "en")
+    return phoneme_timings(audio_path, plain_text(line), language=speech.language or "en")
 
 
 def cues_for_speech(speech: Speech, audio_path: str | os.PathLike[str], line: str) -> list[Cue]:

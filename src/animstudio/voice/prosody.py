@@ -80,6 +80,11 @@ def parse(line: str, emotion: str = "neutral") -> list[Part | Pause]:
     return parts
 
 
+def plain_text(line: str) -> str:
+    """The words of a marked-up line, without ``[emotion]``, ``[pause S]`` or ``*stress*`` marks."""
+    return " ".join(p.text for p in parse(line) if isinstance(p, Part))
+
+
 def _combined(base: Prosody, emotion: str, stressed: bool) -> Prosody:
     e = preset(emotion)
     rate = base.rate * e.rate * (STRESS["rate"] if stressed else 1.0)
