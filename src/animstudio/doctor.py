@@ -29,7 +29,7 @@ Status = Literal["ok", "warn", "fail", "info"]
 EXTRA_MODULES: dict[str, list[str]] = {
     "analysis": ["cv2", "scipy"],
     "editing": ["opentimelineio"],
-    "voice": ["piper", "onnxruntime", "faster_whisper", "pocketsphinx", "soundfile", "yaml"],
+    "voice": ["piper", "onnxruntime", "faster_whisper", "pocketsphinx", "soundfile", "yaml", "httpx", "scipy", "torch"],
     "llm": ["xllamacpp", "openai", "httpx", "fastapi", "uvicorn", "redis", "prometheus_client"],
     "image": ["torch", "diffusers", "transformers", "safetensors", "peft"],
     "knowledge": ["chromadb", "bm25s", "sentence_transformers"],
@@ -172,6 +172,19 @@ def check_ffmpeg() -> list[Check]:
     return out
 
 
+def check_espeak() -> list[Check]:
+    """espeak-ng: the espeak engine, Kokoro's phonemes and lip sync outside English need it."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        return [Check("voice", "espeak-ng", "warn", "not installed: the espeak and kokoro engines and non-English "
+                                                    "lip sync need it (apt install espeak-ng)")]
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.split("Data at")[0].strip()
+    return [Check("voice", "espeak-ng", "ok", version or exe)]
+
+
 def check_models() -> list[Check]:
     from animstudio.models.catalog import catalog
     from animstudio.models.warehouse import Warehouse
@@ -256,7 +269,7 @@ def check_home() -> list[Check]:
 def run_checks(deep: bool = False) -> list[Check]:
     checks: list[Check] = []
     steps = [check_platform, check_home, check_ffmpeg, lambda: check_extras(deep), check_torch, check_nvml,
-             check_models, check_services]
+             check_espeak, check_models, check_services]
     for fn in steps:
         try:
             checks += fn()

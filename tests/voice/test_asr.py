@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from animstudio.voice.wer import normalise, wer, wer_detail
+from conftest import run_cli
 
 JFK_TEXT = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
 JFK = Path(__file__).resolve().parents[3] / "shared" / "data" / "speech" / "faster_whisper" / "jfk.flac"
@@ -160,6 +161,13 @@ def test_silence_gives_no_segments(models, tmp_path):
     assert transcript.duration_s == pytest.approx(3.0, abs=0.01)
     data = json.loads(write_transcript(transcript, tmp_path / "silence.json").read_text())
     assert data["segments"] == [] and data["text"] == ""
+    t = np.arange(3 * 16000) / 16000
+    chord = sum(0.2 * np.sin(2 * np.pi * f * t) for f in (261.6, 329.6, 392.0)).astype(np.float32)
+    sf.write(tmp_path / "chord.wav", chord, 16000)
+    for name in ("silence.wav", "chord.wav"):   # the CLI says so plainly, and writes nothing
+        proc = run_cli("voice", "transcribe", str(tmp_path / name), "-f", "srt", "-o", str(tmp_path / "out.srt"),
+                       env={"ANIMSTUDIO_MODELS": str(models)})
+        assert proc.returncode == 1 and "no speech found" in proc.stderr and not (tmp_path / "out.srt").exists()
 
 
 def test_samples_in_memory_and_the_model_is_loaded_once(models, jfk):

@@ -167,6 +167,9 @@ def transcribe(
         raise InvalidInputError(f"unknown format {fmt!r}; use srt, vtt or json")
     with ui.progress_bar() as on_progress:
         transcript = get_transcriber().transcribe(file, language=language, on_progress=on_progress)
+    if not transcript.text.strip():
+        raise InvalidInputError(f"no speech found in {file}: it holds silence, music or noise, so there is "
+                                "nothing to transcribe")
     if output is not None:
         write_transcript(transcript, output, fmt)
         ui.say(f"wrote {output} ({len(transcript.segments)} segments)")
