@@ -9,6 +9,7 @@ import threading
 from typing import Any, ClassVar
 
 import numpy as np
+from pydantic import Field
 
 from animstudio.errors import MissingDependencyError
 from animstudio.voice.base import Prosody, Speech, Timed, TTSEngine, check_text
@@ -20,6 +21,12 @@ class PiperEngine(TTSEngine):
     name = "piper"
     description = "Piper neural voices (ONNX, fast on CPU) with phoneme timings"
     languages: ClassVar[tuple[str, ...]] = ("en",)
+
+    class Options(TTSEngine.Options):
+        noise_scale: float | None = Field(None, ge=0, le=2, description="variation of the voice between takes "
+                                                                       "(0: every take the same; default the voice's)")
+        noise_w_scale: float | None = Field(None, ge=0, le=2, description="variation of phoneme lengths between "
+                                                                         "takes (0: the same; default the voice's)")
 
     def __init__(self, options: Any = None, **kwargs: Any) -> None:
         super().__init__(options, **kwargs)
@@ -50,7 +57,8 @@ class PiperEngine(TTSEngine):
         name, language = self.check_voice(voice, language)
         pv = self._voice(name)
         p = prosody or Prosody()
-        config = SynthesisConfig(length_scale=1.0 / p.rate, volume=min(1.0, 0.9 * p.energy), normalize_audio=True)
+        config = SynthesisConfig(length_scale=1.0 / p.rate, volume=min(1.0, 0.9 * p.energy), normalize_audio=True,
+                                 noise_scale=self.options.noise_scale, noise_w_scale=self.options.noise_w_scale)
         rate = pv.config.sample_rate
         pieces: list[np.ndarray] = [np.zeros(round(p.pause_before_s * rate), np.float32)]
         phonemes: list[Timed] = []
