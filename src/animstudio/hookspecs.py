@@ -33,12 +33,17 @@ def register_llm_engines(register: Register) -> None:
 
 @hookspec
 def register_tts_engines(register: Register) -> None:
-    """Register text-to-speech engine classes (interface: ``synthesize(text, voice, prosody)``)."""
+    """Register text-to-speech engine classes (interface: ``synthesize(text, voice, prosody, language)``)."""
 
 
 @hookspec
 def register_image_backends(register: Register) -> None:
     """Register image generation backend classes."""
+
+
+@hookspec
+def register_embedders(register: Register) -> None:
+    """Register text embedder classes for the knowledge base (interface: ``embed(texts) -> (n, dim)``)."""
 
 
 @hookspec

@@ -25,6 +25,7 @@ KINDS: dict[str, str] = {
     "llm_engine": "register_llm_engines",
     "tts_engine": "register_tts_engines",
     "image_backend": "register_image_backends",
+    "embedder": "register_embedders",
     "vector_store": "register_vector_stores",
     "detector": "register_detectors",
     "tool": "register_tools",

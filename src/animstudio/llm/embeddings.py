@@ -28,10 +28,12 @@ class Embedder:
             if self._model is None:
                 try:
                     from sentence_transformers import SentenceTransformer
+                    from transformers.utils import logging as hf_logging
                 except ImportError as exc:
                     raise MissingDependencyError.for_extra("sentence-transformers", "knowledge", "Embeddings") from exc
                 from animstudio.models.install import ensure
 
+                hf_logging.disable_progress_bar()   # no loading bars in the middle of our own output
                 self._model = SentenceTransformer(str(ensure(self.model_name)), device="cpu")
             return self._model
 

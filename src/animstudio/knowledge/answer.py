@@ -1,0 +1,81 @@
+"""Grounded answers: retrieve, give the LLM only the passages, and take back an answer that cites
+them by record id, or an honest "I don't know" when the evidence is weak or silent.
+
+    ans = ask(kb, "What is Rick afraid of?")
+    ans.answer, ans.citations, ans.abstained       # 'Spiders [character:rick]', ['character:rick'], False
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from animstudio.knowledge.search import Hit
+
+MIN_SIMILARITY = 0.25     # below this cosine similarity the best passage is not about the question
+PASSAGE_CHARS = 1200
+DONT_KNOW = "I don't know: the knowledge base has nothing that answers this."
+
+
+class Reply(BaseModel):
+    """What the model must return (the schema constrains its decoding)."""
+
+    quote: str = Field(description="the exact words of one passage that answer the question, or '' if none do")
+    passage: str = Field(description="the id of the passage quoted, or ''")
+    answer: str = Field(description="a short answer taken from the quote, or '' if the passages do not say")
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    citations: list[str]
+    abstained: bool
+    reason: str = ""
+    passages: list[Hit] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"question": self.question, "answer": self.answer, "citations": self.citations,
+                "abstained": self.abstained, "reason": self.reason,
+                "passages": [{"id": h.id, "collection": h.collection, "score": round(h.score, 6),
+                              "similarity": round(h.scores.get("dense", 0.0), 4)} for h in self.passages]}
+
+
+def _normal(text: str) -> str:
+    return " ".join("".join(c.lower() if c.isalnum() else " " for c in text).split())
+
+
+SYSTEM = ("You answer questions about an animation studio's knowledge base using ONLY the passages given. "
+          "Copy the exact words from one passage that answer the question into `quote`, its id into `passage`, "
+          "and a short answer into `answer`. If no passage states the answer, leave all three empty: never guess, "
+          "never use outside knowledge.")
+
+
+def ask(kb: Any, question: str, k: int = 4, collections: list[str] | None = None,
+        where: dict[str, Any] | None = None, client: Any = None, max_tokens: int = 160) -> Answer:
+    """Answer ``question`` from the knowledge base with citations, or abstain."""
+    hits = kb.search(question, k=k, collections=collections, where=where)
+    best = max((h.scores.get("dense", 0.0) for h in hits), default=0.0)
+    if not hits or best < MIN_SIMILARITY:
+        return Answer(question, DONT_KNOW, [], True, f"best passage similarity {best:.2f} < {MIN_SIMILARITY}", hits)
+    passages = "\n\n".join(f"[{h.id}]\n{h.text[:PASSAGE_CHARS]}" for h in hits)
+    messages = [{"role": "system", "content": SYSTEM},
+                {"role": "user", "content": f"Passages:\n\n{passages}\n\nQuestion: {question}"}]
+    if client is None:
+        from animstudio.llm.client import Client
+
+        client = Client()
+    reply = client.structured(messages, Reply, max_tokens=max_tokens, temperature=0)
+    by_id = {h.id: h for h in hits}
+    quoted = by_id.get(reply.passage.strip().strip("[]"))
+    if not reply.answer.strip() or quoted is None:
+        return Answer(question, DONT_KNOW, [], True, "the passages do not state an answer", hits)
+    if not reply.quote.strip() or _normal(reply.quote) not in _normal(quoted.text):
+        return Answer(question, DONT_KNOW, [], True, "the model's quote is not in the passage it cites", hits)
+    answer = reply.answer.strip()
+    if _normal(answer) not in _normal(quoted.text) and not set(_normal(answer).split()) & set(
+            _normal(reply.quote).split()):
+        return Answer(question, DONT_KNOW, [], True, "the answer is not supported by the quote", hits)
+    return Answer(question, f"{answer} [{quoted.id}]", [quoted.id], False, "", hits)
