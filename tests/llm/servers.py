@@ -5,58 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+from conftest import free_port, running_process
 
 RESPONDER = Path(__file__).with_name("responder.py")
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def running_process(cmd: list[str], port: int, env: dict[str, str] | None = None, what: str = "server",
-                    wait_s: float = 15, health: str = "/health", cwd: Path | None = None) -> Iterator[str]:
-    """Run ``cmd`` until it answers ``health`` on ``port``; yields its ``/v1`` URL; stops it after.
-    Its output goes to a log file whose tail is shown if it fails to start."""
-    import tempfile
-
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
-
-        def tail() -> str:
-            log.seek(0)
-            return log.read().decode(errors="replace")[-800:]
-
-        try:
-            deadline = time.monotonic() + wait_s
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"{what} exited ({proc.returncode}): {tail()}")
-                with contextlib.suppress(httpx.TransportError):
-                    if httpx.get(f"http://127.0.0.1:{port}{health}", timeout=1).status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{what} did not answer {health} within {wait_s:g} s: {tail()}")
-                time.sleep(0.02)
-            yield f"http://127.0.0.1:{port}/v1"
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def running_responder(*flags: str) -> contextlib.AbstractContextManager[str]:

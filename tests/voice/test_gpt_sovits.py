@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import socket
 
 import httpx
 import numpy as np
@@ -15,6 +14,7 @@ from animstudio.errors import InvalidInputError, ServiceUnavailableError
 from animstudio.voice.base import Prosody
 from animstudio.voice.engines.gpt_sovits import GPTSoVITSEngine
 from animstudio.voice.pitch import median_f0
+from conftest import free_port
 
 LINE = "Hello there, friend."
 
@@ -46,12 +46,6 @@ def engine(server, files):
         "olaf": {"ref_audio_path": str(files / "olaf.wav"), "prompt_text": "我是奥拉夫。", "prompt_lang": "all_zh",
                  "gpt_weights": str(files / "olaf.ckpt"), "sovits_weights": str(files / "olaf.pth")},
     })
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_a_line_comes_back_as_speech(engine):
