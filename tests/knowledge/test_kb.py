@@ -152,3 +152,32 @@ def test_an_older_schema_says_what_to_do(minilm, monkeypatch, tmp_path):
     kb.store.client.create_collection("styles", metadata={"animstudio_schema": 0}, embedding_function=None)
     with pytest.raises(InvalidInputError, match="schema version 0.*kb remove --collection styles"):
         kb.search("noir", collections=["styles"])
+
+
+def test_documents_sync_with_their_folder(kb, tmp_path):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "rick.md").write_text("# Rick\n\n## Lab\n\nRick keeps a portal gun in the garage.\n", encoding="utf-8")
+    (notes / "scene.srt").write_text("1\n00:00:01,000 --> 00:00:03,000\nGiulia bakes bread at dawn.\n",
+                                     encoding="utf-8")
+    first = kb.sync(notes)
+    assert (first.sources_added, first.chunks_written) == (2, 2)
+    hit = kb.search("where is the portal gun kept?", k=1)[0]
+    assert hit.metadata["heading"] == "Rick > Lab" and hit.metadata["format"] == "markdown"
+    assert kb.search("baking at dawn", k=1)[0].metadata["start_s"] == 1.0
+    (notes / "scene.srt").unlink()
+    (notes / "rick.md").write_text("# Rick\n\n## Lab\n\nRick keeps a portal gun in the attic now.\n", encoding="utf-8")
+    second = kb.sync(notes)
+    assert (second.sources_updated, second.sources_removed, second.chunks_written, second.chunks_deleted) == (1, 1, 1, 1)
+    assert kb.collection("documents").count() == 1 and "attic" in kb.search("portal gun", k=1)[0].text
+    assert kb.sync(notes).sources_unchanged == 1
+
+
+def test_bad_documents(kb, tmp_path):
+    png = tmp_path / "notes.md"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    for path, message in ((png, "binary"), (empty, "empty")):
+        proc = run_cli("kb", "add", str(path), env={"ANIMSTUDIO_HOME": str(tmp_path / "home")})
+        assert proc.returncode == 1 and message in proc.stderr.lower() and len(proc.stderr.strip().splitlines()) == 1

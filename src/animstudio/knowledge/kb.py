@@ -159,7 +159,8 @@ class KnowledgeBase:
 
             digest = file_hash(path, name, str(self.chunk_chars), str(self.overlap_chars))
             key = hashlib.sha256(str(path).encode()).hexdigest()[:16]
-            items = ((f"{key}:{c.ordinal}", c.text, {**c.meta, "kind": kind, "ordinal": c.ordinal})
+            items = ((f"{key}:{c.ordinal}", c.text, {**c.meta, "format": c.meta["kind"], "kind": kind,
+                                                    "ordinal": c.ordinal})
                      for c in load_chunks(path, chunk_chars=self.chunk_chars, overlap_chars=self.overlap_chars))
         return index_source(target, self.embedder, str(path), digest, items, kind, on_progress)
 
