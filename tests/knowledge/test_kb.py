@@ -168,7 +168,8 @@ def test_documents_sync_with_their_folder(kb, tmp_path):
     (notes / "scene.srt").unlink()
     (notes / "rick.md").write_text("# Rick\n\n## Lab\n\nRick keeps a portal gun in the attic now.\n", encoding="utf-8")
     second = kb.sync(notes)
-    assert (second.sources_updated, second.sources_removed, second.chunks_written, second.chunks_deleted) == (1, 1, 1, 1)
+    s = second
+    assert (s.sources_updated, s.sources_removed, s.chunks_written, s.chunks_deleted) == (1, 1, 1, 1)
     assert kb.collection("documents").count() == 1 and "attic" in kb.search("portal gun", k=1)[0].text
     assert kb.sync(notes).sources_unchanged == 1
 
