@@ -111,7 +111,7 @@ def search_cmd(
 @app.command("ask")
 def ask_cmd(
     question: str = typer.Argument(..., metavar="QUESTION"),
-    k: int = typer.Option(4, "--k", "-k", help="Passages given to the model."),
+    k: int = typer.Option(3, "--k", "-k", help="Passages given to the model."),
     collection: list[str] = typer.Option(None, "--collection", "-c", help="Search these (default: all)."),
     where: str = typer.Option(None, "--where", help="Metadata filter, as for search."),
     as_json: bool = JSON_OPT,

@@ -15,7 +15,9 @@ from pydantic import BaseModel, Field
 from animstudio.knowledge.search import Hit
 
 MIN_SIMILARITY = 0.25     # below this cosine similarity the best passage is not about the question
-PASSAGE_CHARS = 1200
+PASSAGE_CHARS = 800
+STOPWORDS = frozenset("a an the of in on at to for from by with and or is are was were be been did do does what who "
+                      "whom whose which when where why how that this these those it its as into than".split())
 DONT_KNOW = "I don't know: the knowledge base has nothing that answers this."
 
 
@@ -47,13 +49,31 @@ def _normal(text: str) -> str:
     return " ".join("".join(c.lower() if c.isalnum() else " " for c in text).split())
 
 
+def _content(text: str) -> set[str]:
+    return {w for w in _normal(text).split() if w not in STOPWORDS}
+
+
+def ungrounded(question: str, answer: str, passage: str) -> str:
+    """Why an answer is not grounded in its passage ('' when it is): a number the question names
+    that the passage never mentions (the question asks about something else), or an answer made only
+    of the question's own words (the roles in the question are swapped)."""
+    words = set(_normal(passage).split())
+    missing = [w for w in _normal(question).split() if any(c.isdigit() for c in w) and w not in words]
+    if missing:
+        return f"the passage never mentions {', '.join(missing)}"
+    said = _content(answer)
+    if said and len(said & _content(question)) >= 0.6 * len(said):
+        return "the answer only repeats the question's own words"
+    return ""
+
+
 SYSTEM = ("You answer questions about an animation studio's knowledge base using ONLY the passages given. "
           "Copy the exact words from one passage that answer the question into `quote`, its id into `passage`, "
           "and a short answer into `answer`. If no passage states the answer, leave all three empty: never guess, "
           "never use outside knowledge.")
 
 
-def ask(kb: Any, question: str, k: int = 4, collections: list[str] | None = None,
+def ask(kb: Any, question: str, k: int = 3, collections: list[str] | None = None,
         where: dict[str, Any] | None = None, client: Any = None, max_tokens: int = 160) -> Answer:
     """Answer ``question`` from the knowledge base with citations, or abstain."""
     hits = kb.search(question, k=k, collections=collections, where=where)
@@ -78,4 +98,7 @@ def ask(kb: Any, question: str, k: int = 4, collections: list[str] | None = None
     if _normal(answer) not in _normal(quoted.text) and not set(_normal(answer).split()) & set(
             _normal(reply.quote).split()):
         return Answer(question, DONT_KNOW, [], True, "the answer is not supported by the quote", hits)
+    why = ungrounded(question, answer, quoted.text)
+    if why:
+        return Answer(question, DONT_KNOW, [], True, why, hits)
     return Answer(question, f"{answer} [{quoted.id}]", [quoted.id], False, "", hits)
