@@ -60,12 +60,15 @@ class CachedEmbedder:
         self.dimension = embedder.dimension
         self.path = path or load_settings().home / "cache" / "embeddings" / f"{embedder.name}.sqlite"
         self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=30)
-        db.execute("CREATE TABLE IF NOT EXISTS vectors (digest TEXT PRIMARY KEY, vector BLOB NOT NULL)")
-        return db
+        """One connection for this embedder's life (used under its lock)."""
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            self._db.execute("CREATE TABLE IF NOT EXISTS vectors (digest TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+        return self._db
 
     def embed(self, texts: list[str]) -> np.ndarray:
         digests = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]

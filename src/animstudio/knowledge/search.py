@@ -37,7 +37,7 @@ class Hit:
 
 
 def dense(collection: Any, query_vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[Hit]:
-    n = min(k, collection.count())
+    n = min(k, collection.cached_count())
     if n == 0:
         return []
     got = collection.chroma.query(query_embeddings=[query_vector.tolist()], n_results=n, where=where or None,

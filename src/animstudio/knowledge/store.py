@@ -29,6 +29,7 @@ class Collection:
     def __init__(self, store: Store, chroma: Any, sources: Any) -> None:
         self.store, self.chroma, self.sources = store, chroma, sources
         self.name: str = chroma.name
+        self._counted: tuple[int, int] = (-1, 0)
 
     @property
     def revision(self) -> int:
@@ -41,6 +42,12 @@ class Collection:
 
     def count(self) -> int:
         return int(self.chroma.count())
+
+    def cached_count(self) -> int:
+        """The record count, asked of Chroma once per revision (it costs milliseconds at 100k records)."""
+        if self._counted[0] != self.revision:
+            self._counted = (self.revision, self.count())
+        return self._counted[1]
 
     def all(self, include: tuple[str, ...] = ("documents", "metadatas")) -> dict[str, list[Any]]:
         """Every record, fetched in pages."""
