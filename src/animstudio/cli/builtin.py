@@ -9,7 +9,7 @@ from animstudio.hookspecs import hookimpl
 
 @hookimpl
 def register_commands(app: typer.Typer) -> None:
-    from animstudio.cli import analyze, config, doctor, edit, kb, llm, media, models, plugins, voice
+    from animstudio.cli import analyze, config, doctor, edit, kb, llm, media, models, plugins, studio, voice
 
     app.add_typer(config.app, name="config", help="Show the effective configuration.")
     app.add_typer(analyze.app, name="analyze", help="Shots, camera motion, composition, coherence, audio, reports.")
@@ -20,4 +20,8 @@ def register_commands(app: typer.Typer) -> None:
     app.add_typer(models.app, name="models", help="Install, verify and locate model weights.")
     app.add_typer(media.app, name="media", help="Probe media, extract frames and audio, make the sample clip.")
     app.add_typer(plugins.app, name="plugins", help="List plugins and the backends they register.")
+    app.command("parody", help="Re-dub a clip as a parody (plan, voices, beats, captions, render, report).")(
+        studio.parody)
+    app.command("narrate", help="A documentary-style voice-over of a clip.")(studio.narrate)
+    app.add_typer(studio.jobs_app, name="jobs", help="List, show, cancel and resume creative jobs.")
     app.command("doctor", help="Check what this installation has and can do.")(doctor.doctor)

@@ -63,6 +63,7 @@ class EmbeddedEngine(Engine):
         params.cpuparams.n_threads = threads
         params.cpuparams_batch.n_threads = threads
         params.warmup = False
+        params.verbosity = -1   # llama.cpp logs nothing of its own; errors come back in results
         self.model_name = o.model if not o.model.endswith(".gguf") else Path(o.model).stem
         self._server = xllamacpp.Server(params)
 

@@ -1,0 +1,139 @@
+"""``animstudio parody`` / ``narrate`` and ``animstudio jobs``: creative jobs from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from animstudio.cli import ui
+
+jobs_app = typer.Typer(no_args_is_help=True)
+
+
+def _follow(job_id: str) -> Any:
+    """Run a job in this process with a progress bar fed by its events."""
+    from animstudio.progress import Progress
+    from animstudio.studio.jobs import JobStore
+    from animstudio.studio.service import run
+
+    store = JobStore()
+    with ui.progress_bar() as on_progress:
+        seen = 0
+
+        def pump() -> None:
+            nonlocal seen
+            for event in store.events(job_id, after=seen):
+                seen = event.seq
+                on_progress(Progress(event.step, event.fraction or 0.0, 1.0, "", event.message))
+
+        import threading
+
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(0.3):
+                pump()
+
+        watcher = threading.Thread(target=loop, daemon=True)
+        watcher.start()
+        try:
+            job = run(job_id, store)
+        finally:
+            stop.set()
+            watcher.join(1)
+            pump()
+    return job
+
+
+def _done(job: Any) -> None:
+    out = job.params.get("output") or str(job.folder)
+    if job.status != "done":
+        from animstudio.errors import StudioError
+
+        raise StudioError(f"job {job.id} {job.status}: {job.error or 'see animstudio jobs show ' + job.id}")
+    failed = sum(1 for s in job.steps for d in s.outputs.get("decisions", []) if "failed the WER gate" in
+                 d.get("decision", ""))
+    if failed:
+        ui.say(f"{failed} line(s) failed the hearing check: see report.html")
+    typer.echo(f"Output: {out} (parody.mp4, parody.srt, parody.otio, report.html; job {job.id})")
+
+
+def parody(
+    clip: Path = typer.Argument(..., metavar="CLIP", help="The clip to re-dub."),
+    output: Path = typer.Option(..., "--output", "-o", help="A new folder for the results."),
+    brief: str = typer.Option("nature documentary", "--brief", "-b", help="nature documentary, sports commentary, "
+                                                                         "movie trailer, sitcom, or your own words."),
+    character: list[str] = typer.Option(None, "--character", "-c", help="A character in it (looked up in the "
+                                                                        "knowledge base and the voice registry)."),
+    model: str = typer.Option(None, "--model", help="The catalog LLM to plan with (default: the configured one)."),
+    seed: int = typer.Option(7, "--seed", help="Seed of the plan's sampling."),
+    max_minutes: float = typer.Option(10.0, "--max-minutes", help="Refuse clips longer than this."),
+) -> None:
+    """Re-dub a clip as a parody: plan, voices, beats, captions, render; plus SRT, OTIO and a report."""
+    from animstudio.studio.service import submit
+
+    job = submit("parody", {"clip": str(clip), "output": str(output), "brief": brief,
+                            "characters": list(character or []), "model": model, "seed": seed,
+                            "max_minutes": max_minutes})
+    ui.say(f"job {job.id}")
+    _done(_follow(job.id))
+
+
+def narrate(
+    clip: Path = typer.Argument(..., metavar="CLIP", help="The clip to narrate."),
+    output: Path = typer.Option(..., "--output", "-o", help="A new folder for the results."),
+    model: str = typer.Option(None, "--model", help="The catalog LLM to plan with (default: the configured one)."),
+    seed: int = typer.Option(7, "--seed", help="Seed of the plan's sampling."),
+) -> None:
+    """A documentary-style voice-over of a clip (narrator only, no beats)."""
+    from animstudio.studio.service import submit
+
+    job = submit("narrate", {"clip": str(clip), "output": str(output), "brief": "nature documentary",
+                             "model": model, "seed": seed, "narrate": True})
+    ui.say(f"job {job.id}")
+    _done(_follow(job.id))
+
+
+@jobs_app.command("list")
+def jobs_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Recent jobs."""
+    from animstudio.studio.jobs import JobStore
+
+    jobs = JobStore().list()
+    if as_json:
+        ui.print_json([j.as_dict() for j in jobs])
+        return
+    ui.table("jobs", ["id", "kind", "status", "steps done", "clip"],
+             [[j.id, j.kind, j.status, f"{sum(s.status == 'done' for s in j.steps)}/{len(j.steps)}",
+               Path(j.params.get("clip", "")).name] for j in jobs])
+
+
+@jobs_app.command("show")
+def jobs_show(job_id: str = typer.Argument(..., metavar="ID")) -> None:
+    """One job: its parameters, steps, outputs and last events (JSON)."""
+    from animstudio.studio.jobs import JobStore
+
+    store = JobStore()
+    ui.print_json(store.get(job_id).as_dict() | {"events": [e.as_dict() for e in store.events(job_id)[-20:]]})
+
+
+@jobs_app.command("cancel")
+def jobs_cancel(job_id: str = typer.Argument(..., metavar="ID")) -> None:
+    """Stop a job at its next progress check (its finished steps are kept)."""
+    from animstudio.studio.jobs import JobStore
+
+    store = JobStore()
+    job = store.get(job_id)
+    if job.status in ("done", "failed", "cancelled"):
+        ui.say(f"job {job_id} is already {job.status}")
+        return
+    store.set_status(job_id, "cancelled", "cancelled by the user")
+    ui.say(f"job {job_id} cancelled")
+
+
+@jobs_app.command("resume")
+def jobs_resume(job_id: str = typer.Argument(..., metavar="ID")) -> None:
+    """Finish a job that stopped (killed, failed or cancelled) without redoing its finished steps."""
+    _done(_follow(job_id))

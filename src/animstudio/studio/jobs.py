@@ -1,0 +1,157 @@
+"""Durable jobs: a SQLite store in the studio home. A job is a kind, its parameters and a list of
+named steps; each finished step's outputs are recorded, so a job killed at any point resumes at
+the first step that did not finish. Progress events are kept in order for the CLI and the API.
+
+    store = JobStore()
+    job = store.create("parody", {"clip": "/clips/a.mp4"}, steps=["analyze", "plan", "render"])
+    store.step_done(job.id, "analyze", {"analysis": "analysis.json"})
+    store.events(job.id, after=0)          # [Event(seq=1, step='analyze', fraction=1.0, ...), ...]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from animstudio.errors import InvalidInputError
+
+Status = Literal["queued", "running", "done", "failed", "cancelled"]
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, params TEXT NOT NULL, status TEXT NOT NULL,
+    created REAL NOT NULL, updated REAL NOT NULL, error TEXT NOT NULL DEFAULT '', pid INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS steps (job TEXT NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL,
+    status TEXT NOT NULL, outputs TEXT NOT NULL DEFAULT '{}', seconds REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (job, name));
+CREATE TABLE IF NOT EXISTS events (job TEXT NOT NULL, seq INTEGER NOT NULL, time REAL NOT NULL, step TEXT NOT NULL,
+    fraction REAL, message TEXT NOT NULL, PRIMARY KEY (job, seq));
+"""
+
+
+@dataclass
+class Step:
+    name: str
+    status: str
+    outputs: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass
+class Job:
+    id: str
+    kind: str
+    params: dict[str, Any]
+    status: Status
+    created: float
+    updated: float
+    error: str
+    pid: int
+    steps: list[Step]
+    folder: Path
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "params": self.params, "status": self.status,
+                "created": self.created, "updated": self.updated, "error": self.error, "folder": str(self.folder),
+                "steps": [{"name": s.name, "status": s.status, "seconds": round(s.seconds, 3), "outputs": s.outputs}
+                          for s in self.steps]}
+
+
+@dataclass
+class Event:
+    seq: int
+    time: float
+    step: str
+    fraction: float | None
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "time": self.time, "step": self.step, "fraction": self.fraction,
+                "message": self.message}
+
+
+class JobStore:
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        from animstudio.config import load_settings
+
+        self.root = Path(root) if root else load_settings().home / "jobs"
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._db() as db:
+            db.executescript(SCHEMA)
+
+    def _db(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.root / "jobs.sqlite", timeout=30, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA busy_timeout=30000")
+        return db
+
+    def folder(self, job_id: str) -> Path:
+        return self.root / job_id
+
+    def create(self, kind: str, params: dict[str, Any], steps: list[str]) -> Job:
+        job_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        now = time.time()
+        self.folder(job_id).mkdir(parents=True)
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("INSERT INTO jobs VALUES (?, ?, ?, 'queued', ?, ?, '', 0)",
+                       (job_id, kind, json.dumps(params), now, now))
+            db.executemany("INSERT INTO steps (job, position, name, status) VALUES (?, ?, ?, 'pending')",
+                           [(job_id, i, name) for i, name in enumerate(steps)])
+            db.execute("COMMIT")
+        return self.get(job_id)
+
+    def get(self, job_id: str) -> Job:
+        with self._db() as db:
+            row = db.execute("SELECT id, kind, params, status, created, updated, error, pid FROM jobs WHERE id = ?",
+                             (job_id,)).fetchone()
+            if row is None:
+                recent = [r[0] for r in db.execute("SELECT id FROM jobs ORDER BY created DESC LIMIT 5")]
+                raise InvalidInputError(f"no job {job_id!r}; recent jobs: {', '.join(recent) or 'none'} "
+                                        "(animstudio jobs list)")
+            steps = [Step(n, s, json.loads(o), sec) for n, s, o, sec in db.execute(
+                "SELECT name, status, outputs, seconds FROM steps WHERE job = ? ORDER BY position", (job_id,))]
+        return Job(row[0], row[1], json.loads(row[2]), row[3], row[4], row[5], row[6], row[7], steps,
+                   self.folder(row[0]))
+
+    def list(self, limit: int = 50) -> list[Job]:
+        with self._db() as db:
+            ids = [r[0] for r in db.execute("SELECT id FROM jobs ORDER BY created DESC LIMIT ?", (limit,))]
+        return [self.get(i) for i in ids]
+
+    def set_status(self, job_id: str, status: Status, error: str = "", pid: int | None = None) -> None:
+        with self._db() as db:
+            db.execute("UPDATE jobs SET status = ?, error = ?, updated = ?, pid = COALESCE(?, pid) WHERE id = ?",
+                       (status, error, time.time(), pid, job_id))
+
+    def get_status(self, job_id: str) -> str:
+        with self._db() as db:
+            row = db.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return row[0] if row else ""
+
+    def step_done(self, job_id: str, name: str, outputs: dict[str, Any], seconds: float = 0.0) -> None:
+        with self._db() as db:
+            db.execute("UPDATE steps SET status = 'done', outputs = ?, seconds = ? WHERE job = ? AND name = ?",
+                       (json.dumps(outputs), seconds, job_id, name))
+
+    def add_event(self, job_id: str, step: str, fraction: float | None, message: str = "") -> None:
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE job = ?", (job_id,)).fetchone()[0]
+            db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", (job_id, seq, time.time(), step, fraction,
+                                                                       message))
+            db.execute("COMMIT")
+
+    def events(self, job_id: str, after: int = 0) -> list[Event]:
+        with self._db() as db:
+            return [Event(*r) for r in db.execute(
+                "SELECT seq, time, step, fraction, message FROM events WHERE job = ? AND seq > ? ORDER BY seq",
+                (job_id, after))]
+
+    def running(self) -> int:
+        with self._db() as db:
+            return int(db.execute("SELECT COUNT(*) FROM jobs WHERE status = 'running'").fetchone()[0])

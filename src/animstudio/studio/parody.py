@@ -1,0 +1,311 @@
+"""The parody pipeline: analyse the clip, let the LLM plan a re-dub, voice the lines (checked by ear),
+build the edit (beats, captions, voice over the ducked original), render, and write the report.
+
+Each step is a function of the job's :class:`~animstudio.studio.runner.Context`; its files live in
+the job folder and its return value is what a resumed job reads back.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from animstudio.errors import InvalidInputError, StudioError
+from animstudio.studio.plan import PlanLine, caption_fits, fits, plan_messages, shortened_model
+from animstudio.studio.runner import Context, Pipeline
+
+MAX_WER = 0.35           # a line heard back worse than this is spoken again, once
+LINE_GAP_S = 0.25        # silence between two lines of one shot
+VOICE_START_S = 0.2      # a shot's first line starts this far in
+MIN_LINE_S = 0.8         # shots shorter than this get no line
+
+
+def _analysis(ctx: Context) -> Any:
+    from animstudio.analysis.analyze import VideoAnalysis
+
+    return VideoAnalysis.model_validate_json(ctx.path("analysis.json").read_text(encoding="utf-8"))
+
+
+def step_analyze(ctx: Context) -> dict[str, Any]:
+    from animstudio.analysis.analyze import analyze
+    from animstudio.files import write_text_atomic
+    from animstudio.media import probe
+
+    clip = Path(ctx.params["clip"])
+    info = probe(clip, count_frames=False)
+    limit = float(ctx.params.get("max_minutes", 10.0)) * 60
+    if info.duration_s > limit:
+        raise InvalidInputError(f"{clip.name} lasts {info.duration_s / 60:.1f} min, over the limit of "
+                                f"{limit / 60:g} min; cut it shorter or raise --max-minutes")
+    analysis = analyze(clip, on_progress=ctx.on_progress)
+    write_text_atomic(ctx.path("analysis.json"), analysis.model_dump_json(indent=1))
+    if not analysis.audio.has_audio:
+        ctx.decide("the clip has no sound: the voices play alone, nothing to duck")
+    return {"analysis": "analysis.json", "shots": len(analysis.shots), "duration_s": info.duration_s}
+
+
+def _characters(ctx: Context) -> list[dict[str, Any]]:
+    """The named characters' bible entries from the knowledge base, where it has them."""
+    names = [n for n in ctx.params.get("characters", []) if n]
+    if not names:
+        return []
+    found = []
+    try:
+        from animstudio.knowledge.kb import KnowledgeBase
+
+        kb = KnowledgeBase()
+        for name in names:
+            hits = kb.search(name, k=1, collections=["characters"]) if "characters" in kb.store.names() else []
+            record = json.loads(hits[0].metadata["record"]) if hits and name.lower() in hits[0].text.lower() else None
+            found.append(record or {"name": name})
+            ctx.decide(f"character {name}: " + ("from the knowledge base" if record else "not in the knowledge base"))
+    except ImportError:
+        found = [{"name": n} for n in names]
+        ctx.decide("the knowledge base is not installed: characters by name only")
+    return found
+
+
+def _client(ctx: Context) -> Any:
+    from animstudio.llm.client import Client, engine
+
+    model = ctx.params.get("model")
+    return Client(engine("embedded", model=model) if model else None)
+
+
+def step_plan(ctx: Context) -> dict[str, Any]:
+    from animstudio.files import write_text_atomic
+    from animstudio.studio.briefs import DEFAULT_BRIEF
+    from animstudio.studio.plan import Plan, ShotPlan, draft_model
+
+    analysis = _analysis(ctx)
+    characters = _characters(ctx)
+    brief = ctx.params.get("brief") or DEFAULT_BRIEF
+    client = _client(ctx)
+    schema = draft_model(len(analysis.shots), [c["name"] for c in characters])
+    params = {"temperature": 0.7, "max_tokens": 120 * len(analysis.shots) + 100, "seed": int(ctx.params.get("seed", 7))}
+    ctx.progress(0.1, "writing the plan")
+    draft = client.structured(plan_messages(analysis, brief, characters), schema, **params)
+    if not all(line.text.strip() for s in draft.shots for line in s.lines) and brief != DEFAULT_BRIEF:
+        ctx.decide(f"the brief {brief!r} gave a plan with empty lines: planned again as a {DEFAULT_BRIEF}")
+        draft = client.structured(plan_messages(analysis, DEFAULT_BRIEF, characters), schema, **params)
+    shots = [ShotPlan.model_validate({"shot": s.index, **entry.model_dump()})
+             for s, entry in zip(analysis.shots, draft.shots, strict=True)]
+    plan = Plan(title=draft.title, look=draft.look, shots=shots)
+    shots = plan.shots
+    if ctx.params.get("narrate"):
+        shots = [s.model_copy(update={"beat": "none", "lines": [line.model_copy(update={"speaker": "narrator"})
+                                                                for line in s.lines]}) for s in shots]
+    plan = plan.model_copy(update={"shots": shots})
+    plan = _shorten(ctx, client, plan, analysis)
+    write_text_atomic(ctx.path("plan.json"), plan.model_dump_json(indent=1))
+    return {"plan": "plan.json", "title": plan.title, "lines": sum(len(s.lines) for s in plan.shots)}
+
+
+def _shorten(ctx: Context, client: Any, plan: Any, analysis: Any) -> Any:
+    """Lines too long for their shot and captions too wide for the frame go back to the model once."""
+    durations = {s.index: s.end_s - s.start_s for s in analysis.shots}
+    width, height = analysis.video.width or 1280, analysis.video.height or 720
+    long: list[tuple[int, int | None, str, int]] = []   # shot, line (None: caption), text, character budget
+    for s in plan.shots:
+        if s.lines and durations[s.shot] - VOICE_START_S < MIN_LINE_S:
+            ctx.decide(f"shot {s.shot} is too short for a line ({durations[s.shot]:.1f} s): its lines are dropped",
+                       dropped=[line.text for line in s.lines])
+            s.lines = []
+        spoken = sum(len(line.text) for line in s.lines)
+        if s.lines and not fits(" " * spoken, durations[s.shot] - VOICE_START_S):
+            for i, line in enumerate(s.lines):
+                long.append((s.shot, i, line.text, int(len(line.text) * durations[s.shot] * 14 / max(spoken, 1))))
+        if s.caption and not caption_fits(s.caption, width, height):
+            long.append((s.shot, None, s.caption, int(0.9 * width / (0.55 * 0.07 * height))))
+    if not long:
+        return plan
+    ask = [{"role": "user", "content": "Shorten each text to at most its number of characters, keeping the joke:\n"
+                                       + "\n".join(f"{n + 1}. ({limit} characters) {text}"
+                                                   for n, (_, _, text, limit) in enumerate(long))}]
+    try:
+        reply = client.structured(ask, shortened_model([limit for *_, limit in long]), temperature=0.3,
+                                  max_tokens=sum(limit // 3 + 8 for *_, limit in long) + 20)
+        shorter = [getattr(reply, f"text_{n + 1}") for n in range(len(long))]
+    except StudioError as exc:
+        ctx.decide("the model could not shorten the lines: they are cut at a word instead", error=str(exc))
+        shorter = [text for _, _, text, _ in long]
+    shots = {s.shot: s.model_copy(deep=True) for s in plan.shots}
+    for n, (shot, line, text, limit) in enumerate(long):
+        new = (shorter[n] if n < len(shorter) and shorter[n].strip() else text).strip()
+        if len(new) > limit:   # still too long after asking once: cut at a word
+            new = new[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "..."
+        ctx.decide(f"shot {shot}: {'caption' if line is None else 'line'} shortened to fit", before=text, after=new)
+        if line is None:
+            shots[shot].caption = new
+        else:
+            shots[shot].lines[line] = PlanLine(speaker=shots[shot].lines[line].speaker,
+                                               emotion=shots[shot].lines[line].emotion, text=new)
+    return plan.model_copy(update={"shots": [shots[s.shot] for s in plan.shots]})
+
+
+def _voice_for(speaker: str, characters: dict[str, Any]) -> tuple[Any, Any]:
+    """(engine, character or None) for a speaker: a registry character, else the narrator's voice."""
+    from animstudio.plugins import get_backend
+    from animstudio.voice.characters import engine_for
+
+    if speaker in characters:
+        return engine_for(characters[speaker]), characters[speaker]
+    return get_backend("tts_engine", "piper")(), None
+
+
+def step_voices(ctx: Context) -> dict[str, Any]:
+    from animstudio.studio.plan import Plan
+    from animstudio.voice.characters import load_characters, say_as
+    from animstudio.voice.lipsync import line_phonemes, mouth_cues, write_cues
+    from animstudio.voice.prosody import speak
+    from animstudio.voice.qa import hear_back
+
+    plan = Plan.model_validate_json(ctx.path("plan.json").read_text(encoding="utf-8"))
+    registry = load_characters()
+    engines: dict[str, tuple[Any, Any]] = {}
+    voices_dir = ctx.path("voices")
+    voices_dir.mkdir(exist_ok=True)
+    lines_out = []
+    todo = [(s.shot, i, line) for s in plan.shots for i, line in enumerate(s.lines)]
+    for n, (shot, i, line) in enumerate(todo):
+        ctx.progress(n / max(1, len(todo)), f"shot {shot} line {i + 1}")
+        if line.speaker not in engines:
+            engines[line.speaker] = _voice_for(line.speaker, registry)
+        engine, character = engines[line.speaker]
+        attempts = []
+        for _ in range(2):
+            speech = say_as(character, line.text, line.emotion, engine) if character else speak(
+                engine, line.text, emotion=line.emotion)
+            check = hear_back(speech, line.text)
+            attempts.append(round(check.wer, 3))
+            if check.wer <= MAX_WER:
+                break
+            ctx.decide(f"shot {shot} line {i + 1} heard back with WER {check.wer:.0%}: spoken again",
+                       heard=check.heard)
+        name = f"shot{shot:03d}-{i + 1}"
+        wav = speech.write(voices_dir / f"{name}.wav")
+        cues = write_cues(mouth_cues(line_phonemes(speech, wav, line.text), speech.duration_s),
+                          voices_dir / f"{name}.json", duration_s=speech.duration_s, sound_file=wav.name)
+        passed = attempts[-1] <= MAX_WER
+        if not passed:
+            ctx.decide(f"shot {shot} line {i + 1} failed the WER gate ({attempts[-1]:.0%}): kept, flagged",
+                       heard=check.heard)
+        lines_out.append({"shot": shot, "line": i, "speaker": line.speaker, "emotion": line.emotion,
+                          "text": line.text, "wav": f"voices/{wav.name}", "cues": f"voices/{cues.name}",
+                          "duration_s": round(speech.duration_s, 3), "wer": attempts, "passed": passed,
+                          "heard": check.heard})
+    (ctx.path("voices.json")).write_text(json.dumps(lines_out, indent=1), encoding="utf-8")
+    return {"voices": "voices.json", "lines": len(lines_out), "failed": sum(not x["passed"] for x in lines_out)}
+
+
+BEATS = {
+    "freeze_zoom": "a freeze frame punching in",
+    "slow_motion": "slow motion",
+    "rewind": "a rewind of the shot's last second",
+    "record_scratch": "a record-scratch stop",
+    "speed_ramp": "double speed",
+    "repeat": "its last second repeated",
+    "title_card": "a title card",
+}
+
+
+def _add_shot(edit: Any, clip: str, shot: Any, beat: str) -> float:
+    """The shot with its beat on the main track; returns how long it lasts on the timeline."""
+    from animstudio.editing.schema import Zoom
+
+    start, end = shot.start_s, shot.end_s
+    length = end - start
+    tail = max(start, end - min(1.0, length / 2))
+    if beat == "slow_motion" and length <= 4:
+        edit.cut(clip, start, end, name=f"shot {shot.index} slow")
+        edit.set_effects(len(edit.clips) - 1, speed=0.5)
+        return length * 2
+    if beat == "speed_ramp" and length >= 1:
+        edit.cut(clip, start, end, name=f"shot {shot.index} fast")
+        edit.set_effects(len(edit.clips) - 1, speed=2.0)
+        return length / 2
+    edit.cut(clip, start, end, name=f"shot {shot.index}")
+    if beat == "freeze_zoom":
+        edit.cut(clip, max(start, end - 0.5), end, name=f"shot {shot.index} freeze")
+        edit.set_effects(len(edit.clips) - 1, freeze=True, zoom=Zoom(scale=1.6), mute=True)
+        return length + 0.5
+    if beat == "rewind":
+        edit.cut(clip, tail, end, name=f"shot {shot.index} rewind")
+        edit.set_effects(len(edit.clips) - 1, reverse=True, speed=2.0, mute=True)
+        return length + (end - tail) / 2
+    if beat == "repeat":
+        edit.cut(clip, tail, end, name=f"shot {shot.index} again")
+        return length + end - tail
+    if beat == "record_scratch":
+        edit.cut(clip, max(start, end - 0.8), end, name=f"shot {shot.index} stop")
+        edit.set_effects(len(edit.clips) - 1, freeze=True, mute=True)
+        return length + 0.8
+    return length
+
+
+def step_edit(ctx: Context) -> dict[str, Any]:
+    from animstudio.editing.schema import Output
+    from animstudio.editing.subtitles import Cue, write_srt
+    from animstudio.editing.timeline import Edit
+    from animstudio.studio.plan import Plan
+
+    analysis = _analysis(ctx)
+    plan = Plan.model_validate_json(ctx.path("plan.json").read_text(encoding="utf-8"))
+    voices = json.loads(ctx.path("voices.json").read_text(encoding="utf-8"))
+    clip = str(Path(ctx.params["clip"]).resolve())
+    info = analysis.video
+    width = min(info.width or 1280, 1280) // 2 * 2
+    height = round(width * (info.height or 720) / (info.width or 1280) / 2) * 2
+    look = ctx.params.get("look") or plan.look
+    edit = Edit(Output(width=width, height=height, fps=float(info.fps or 24.0),
+                       styles=[look] if look and look != "none" else []), name=plan.title)
+    t = 0.0
+    cues: list[Any] = []
+    track_end: list[float] = []
+    for shot, entry in zip(analysis.shots, plan.shots, strict=True):
+        length = _add_shot(edit, clip, shot, entry.beat)
+        if entry.beat != "none":
+            ctx.decide(f"shot {shot.index}: {BEATS.get(entry.beat, entry.beat)}")
+        if entry.beat == "title_card":
+            edit.add_text(plan.title, t, t + min(1.5, length), size=0.12, y=0.45, box=True)
+        elif entry.caption:
+            edit.add_text(entry.caption, t, t + min(length, 3.0), size=0.06, y=0.1)
+        at = t + VOICE_START_S
+        for line in [v for v in voices if v["shot"] == shot.index]:
+            track = next((n for n, end in enumerate(track_end) if end <= at + 1e-6), len(track_end))
+            if track == len(track_end):
+                track_end.append(0.0)
+            edit.add_audio(ctx.path(line["wav"]), start_s=at, track=f"voice {track + 1}", role="voice")
+            track_end[track] = at + line["duration_s"]
+            cues.append(Cue(at, at + line["duration_s"], line["text"] if line["speaker"] == "narrator"
+                            else f"{line['speaker']}: {line['text']}"))
+            at += line["duration_s"] + LINE_GAP_S
+        t += length
+    if analysis.audio.has_audio:
+        edit.set_original_audio(duck=True, duck_db=-14.0)
+    srt = write_srt(cues, ctx.path("parody.srt")) if cues else None
+    if srt is not None:
+        edit.add_subtitles(srt)
+    edit.save(ctx.path("parody.otio"))
+    return {"timeline": "parody.otio", "srt": "parody.srt" if srt else "", "duration_s": round(t, 3)}
+
+
+def step_render(ctx: Context) -> dict[str, Any]:
+    from animstudio.editing.render import render
+
+    result = render(ctx.path("parody.otio"), ctx.path("parody.mp4"), preset=ctx.params.get("preset", "medium"),
+                    captions="burn", on_progress=ctx.on_progress, cancel=ctx.cancel)
+    return {"video": "parody.mp4", "duration_s": round(float(getattr(result, "duration_s", 0.0)), 3)}
+
+
+def step_report(ctx: Context) -> dict[str, Any]:
+    from animstudio.studio.report import write_manifest, write_report
+
+    write_report(ctx)
+    write_manifest(ctx)
+    return {"report": "report.html", "manifest": "manifest.json"}
+
+
+PIPELINE: Pipeline = [("analyze", step_analyze), ("plan", step_plan), ("voices", step_voices), ("edit", step_edit),
+                      ("render", step_render), ("report", step_report)]

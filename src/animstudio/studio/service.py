@@ -1,0 +1,71 @@
+"""Submitting and running creative jobs: the kinds there are, their pipelines, and delivering a
+finished job's files to the folder the user asked for.
+
+    job = submit("parody", {"clip": "a.mp4", "brief": "sports commentary", "output": "out/a"})
+    run(job.id)                         # or resume(job.id) after a crash
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+from animstudio.errors import InvalidInputError
+from animstudio.files import check_input_file
+from animstudio.studio.jobs import Job, JobStore
+from animstudio.studio.runner import Pipeline, run_job
+
+DELIVERED = ("parody.mp4", "parody.srt", "parody.otio", "plan.json", "report.html", "manifest.json", "voices")
+
+
+def pipelines() -> dict[str, Pipeline]:
+    from animstudio.studio.parody import PIPELINE
+
+    return {"parody": PIPELINE, "narrate": PIPELINE}
+
+
+def submit(kind: str, params: dict[str, Any], store: JobStore | None = None) -> Job:
+    known = pipelines()
+    if kind not in known:
+        raise InvalidInputError(f"unknown job kind {kind!r}; kinds: {', '.join(known)}")
+    clip = check_input_file(params.get("clip", ""), "clip")
+    params = {**params, "clip": str(clip.resolve()), "kind": kind}
+    if params.get("output"):
+        out = Path(params["output"]).resolve()
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise InvalidInputError(f"{out} exists and is not an empty folder; pick a new output folder")
+        params["output"] = str(out)
+    store = store or JobStore()
+    return store.create(kind, params, [name for name, _ in known[kind]])
+
+
+def deliver(job: Job) -> Path | None:
+    """Copy the job's results to its output folder (built beside it, renamed into place)."""
+    if not job.params.get("output"):
+        return None
+    out = Path(job.params["output"])
+    tmp = out.with_name(f".{out.name}.part")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name in DELIVERED:
+        src = job.folder / name
+        if src.is_dir():
+            shutil.copytree(src, tmp / name)
+        elif src.exists():
+            shutil.copy2(src, tmp / name)
+    if out.exists():
+        out.rmdir()   # checked empty at submit
+    tmp.rename(out)
+    return out
+
+
+def run(job_id: str, store: JobStore | None = None, cancel: threading.Event | None = None) -> Job:
+    store = store or JobStore()
+    job = store.get(job_id)
+    run_job(store, job_id, pipelines()[job.kind], cancel)
+    job = store.get(job_id)
+    if job.status == "done":
+        deliver(job)
+    return job

@@ -1,0 +1,67 @@
+"""Durable jobs: steps run once, a failed or cancelled job resumes at its first unfinished step,
+events come in order (the pipeline here is a scripted one; the parody pipeline has its own tests)."""
+
+from __future__ import annotations
+
+import pytest
+
+from animstudio.errors import InvalidInputError
+from animstudio.studio.jobs import JobStore
+from animstudio.studio.runner import run_job
+
+
+def pipeline(calls, fail_at=None, cancel_at=None):
+    def step(name):
+        def fn(ctx):
+            calls.append(name)
+            ctx.progress(0.5, f"half of {name}")
+            if name == fail_at:
+                raise InvalidInputError(f"{name} broke")
+            if name == cancel_at:
+                ctx.store.set_status(ctx.job_id, "cancelled")
+                ctx.progress(0.9)
+            ctx.path(f"{name}.txt").write_text(name, encoding="utf-8")
+            ctx.decide(f"{name} decided")
+            return {"file": f"{name}.txt"}
+        return fn
+    return [(n, step(n)) for n in ("analyze", "plan", "render")]
+
+
+def test_a_job_runs_each_step_once_and_resumes_after_a_failure(tmp_path):
+    store = JobStore(tmp_path / "jobs")
+    job = store.create("parody", {"clip": "x.mp4"}, ["analyze", "plan", "render"])
+    calls = []
+    with pytest.raises(InvalidInputError, match="plan broke"):
+        run_job(store, job.id, pipeline(calls, fail_at="plan"))
+    failed = store.get(job.id)
+    assert failed.status == "failed" and "plan broke" in failed.error
+    assert [s.status for s in failed.steps] == ["done", "pending", "pending"]
+    run_job(store, job.id, pipeline(calls))
+    done = store.get(job.id)
+    assert calls == ["analyze", "plan", "plan", "render"]   # analyze was not redone
+    assert done.status == "done" and done.steps[2].outputs["file"] == "render.txt"
+    assert done.steps[0].outputs["decisions"] == [{"step": "analyze", "decision": "analyze decided"}]
+    events = store.events(job.id)
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert ("plan", "failed: plan broke") in [(e.step, e.message) for e in events]
+    run_job(store, job.id, pipeline(calls))
+    assert calls == ["analyze", "plan", "plan", "render"]   # a finished job does nothing
+
+
+def test_cancel_stops_at_the_next_progress_check(tmp_path):
+    store = JobStore(tmp_path / "jobs")
+    job = store.create("parody", {}, ["analyze", "plan", "render"])
+    calls = []
+    run_job(store, job.id, pipeline(calls, cancel_at="plan"))
+    assert store.get(job.id).status == "cancelled" and calls == ["analyze", "plan"]
+    run_job(store, job.id, pipeline(calls))
+    assert store.get(job.id).status == "done" and calls == ["analyze", "plan", "plan", "render"]
+
+
+def test_unknown_jobs_and_mismatched_pipelines(tmp_path):
+    store = JobStore(tmp_path / "jobs")
+    with pytest.raises(InvalidInputError, match="no job 'nope'"):
+        store.get("nope")
+    job = store.create("parody", {}, ["analyze"])
+    with pytest.raises(InvalidInputError, match="has steps"):
+        run_job(store, job.id, pipeline([]))

@@ -1,0 +1,95 @@
+"""The parody job end to end on real clips with the smallest catalog LLM (the content is weak; the
+mechanics are what is checked): outputs, the hearing gate, subtitles, OTIO, and resuming a job
+killed while it renders."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import installed_warehouse, run_cli
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    pytest.importorskip("xllamacpp")
+    pytest.importorskip("faster_whisper")
+    return installed_warehouse(tmp_path_factory, "smollm2-135m-instruct", "whisper-base", "piper-en_US-joe-medium")
+
+
+def check_outputs(out):
+    from animstudio.editing.subtitles import read_subtitles
+    from animstudio.editing.timeline import Edit
+    from animstudio.media import probe
+
+    for name in ("parody.mp4", "parody.srt", "parody.otio", "plan.json", "report.html", "manifest.json"):
+        assert (out / name).is_file(), name
+    info = probe(out / "parody.mp4")
+    assert info.video_codec == "h264" and info.audio and info.audio[0].codec == "aac"
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    planned = manifest["steps"]["edit"]["outputs"]["duration_s"]
+    assert abs(info.duration_s - planned) <= 0.1 * planned
+    plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    lines = [line["text"] for shot in plan["shots"] for line in shot["lines"]]
+    cues = read_subtitles(out / "parody.srt")
+    assert len(cues) == len(lines) == len(list((out / "voices").glob("*.wav"))) > 0
+    assert all(c.text.endswith(text) for c, text in zip(cues, lines, strict=True))   # "Name: line" or the line
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert report.count("WER ") == len(lines)   # every line's hearing check is in the report
+    failed = [d for d in manifest["decisions"] if "failed the WER gate" in d["decision"]]
+    assert report.count("FAILED") == len(failed)
+    timeline = Edit.load(out / "parody.otio")
+    assert len(timeline.clips) >= len(json.loads((out / "plan.json").read_text())["shots"])
+    return manifest
+
+
+def test_parody_of_the_sample_clip(models, sample_clip, tmp_path):
+    clip, truth = sample_clip
+    out = tmp_path / "out"
+    proc = run_cli("parody", str(clip), "-o", str(out), "--model", "smollm2-135m-instruct",
+                   env={"ANIMSTUDIO_MODELS": str(models)})
+    assert proc.returncode == 0, proc.stderr
+    assert f"Output: {out}" in proc.stdout
+    manifest = check_outputs(out)
+    assert manifest["inputs"]["clip"]["sha256"] and manifest["models"]["smollm2-135m-instruct"]
+    plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    assert [s["shot"] for s in plan["shots"]] == list(range(len(truth["shots"])))
+    again = run_cli("parody", str(clip), "-o", str(out), env={"ANIMSTUDIO_MODELS": str(models)})
+    assert again.returncode == 1 and "not an empty folder" in again.stderr
+
+
+def test_a_job_killed_while_rendering_resumes_without_redoing_steps(models, sample_clip, tmp_path, studio_home):
+    clip, _ = sample_clip
+    out = tmp_path / "out"
+    env = dict(os.environ, ANIMSTUDIO_MODELS=str(models))
+    proc = subprocess.Popen([sys.executable, "-m", "animstudio", "parody", str(clip), "-o", str(out), "--model",
+                             "smollm2-135m-instruct"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    db = studio_home / "jobs" / "jobs.sqlite"
+    deadline = time.monotonic() + 400
+    job = None
+    while time.monotonic() < deadline and proc.poll() is None:
+        if db.exists():
+            with sqlite3.connect(db) as con:
+                row = con.execute("SELECT job FROM events WHERE step = 'render' ORDER BY seq LIMIT 1").fetchone()
+            if row:
+                job = row[0]
+                break
+        time.sleep(0.1)
+    assert job is not None, proc.communicate()[1].decode()[-2000:]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not out.exists()
+    resumed = run_cli("jobs", "resume", job, env={"ANIMSTUDIO_MODELS": str(models)})
+    assert resumed.returncode == 0, resumed.stderr
+    check_outputs(out)
+    with sqlite3.connect(db) as con:
+        starts = dict(con.execute("SELECT step, COUNT(*) FROM events WHERE job = ? AND message = 'started' "
+                                  "GROUP BY step", (job,)).fetchall())
+    assert starts == {"analyze": 1, "plan": 1, "voices": 1, "edit": 1, "render": 2, "report": 1}
