@@ -13,9 +13,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	-$(PIP) install -q --disable-pip-version-check --upgrade pip
 
-# what the main job needs
+# what the main job needs (the constraints keep torch on its CPU build)
 $(VENV)/.installed-base: pyproject.toml constraints.txt | $(BIN)/python
-	$(PIP) install -q --disable-pip-version-check -c constraints.txt -e .
+	$(PIP) install -q --disable-pip-version-check -c constraints.txt -e '.[analysis,editing,voice,llm]'
 	touch $@
 
 # everything, for the tests
@@ -24,11 +24,11 @@ $(VENV)/.installed-all: pyproject.toml constraints.txt | $(BIN)/python
 	$(PIP) install -q --disable-pip-version-check -c constraints.txt -e '.[all,dev]'
 	touch $@ $(VENV)/.installed-base
 
+# the main job: a parody re-dub of the sample clip (or of VIDEO=path) with the embedded LLM and voices
 demo: $(VENV)/.installed-base
-	$(BIN)/animstudio media sample $(DEMO_OUT)/sample.mp4 --seconds 12 --seed 1
-	$(BIN)/animstudio doctor
-	$(BIN)/animstudio media probe $(DEMO_OUT)/sample.mp4
-	@echo "Output: $(abspath $(DEMO_OUT))/sample.mp4 (ground truth: $(abspath $(DEMO_OUT))/sample.truth.json)"
+	@if [ -z "$(VIDEO)" ]; then $(BIN)/animstudio media sample $(DEMO_OUT)/sample.mp4 --seconds 12 --seed 1; fi
+	rm -rf $(DEMO_OUT)/parody
+	$(BIN)/animstudio parody $(if $(VIDEO),$(VIDEO),$(DEMO_OUT)/sample.mp4) -o $(DEMO_OUT)/parody
 
 test: $(VENV)/.installed-all
 	$(BIN)/python -m pytest -q
