@@ -91,3 +91,9 @@ class CancelledError(StudioError):
 
     exit_code = 130
     http_status = 409
+
+
+class NotFoundError(InvalidInputError):
+    """A named thing (a job, an artifact) does not exist."""
+
+    http_status = 404

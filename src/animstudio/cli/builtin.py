@@ -24,4 +24,5 @@ def register_commands(app: typer.Typer) -> None:
         studio.parody)
     app.command("narrate", help="A documentary-style voice-over of a clip.")(studio.narrate)
     app.add_typer(studio.jobs_app, name="jobs", help="List, show, cancel and resume creative jobs.")
+    app.add_typer(studio.studio_app, name="studio", help="Serve the studio's HTTP API.")
     app.command("doctor", help="Check what this installation has and can do.")(doctor.doctor)

@@ -10,6 +10,7 @@ import typer
 from animstudio.cli import ui
 
 jobs_app = typer.Typer(no_args_is_help=True)
+studio_app = typer.Typer(no_args_is_help=True)
 
 
 def _follow(job_id: str) -> Any:
@@ -137,3 +138,23 @@ def jobs_cancel(job_id: str = typer.Argument(..., metavar="ID")) -> None:
 def jobs_resume(job_id: str = typer.Argument(..., metavar="ID")) -> None:
     """Finish a job that stopped (killed, failed or cancelled) without redoing its finished steps."""
     _done(_follow(job_id))
+
+
+@studio_app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8100, "--port", help="Port to listen on."),
+    api_key: list[str] = typer.Option(None, "--api-key", help="Require this key (repeatable); default: none."),
+    max_upload_mb: float = typer.Option(512, "--max-upload-mb", help="Largest upload accepted."),
+) -> None:
+    """The studio's HTTP API: submit jobs, stream their events, fetch their artifacts (OpenAPI at /docs)."""
+    try:
+        import uvicorn
+    except ImportError as exc:
+        from animstudio.errors import MissingDependencyError
+
+        raise MissingDependencyError.for_extra("uvicorn", "studio", "The studio server") from exc
+    from animstudio.studio.api import create_app
+
+    uvicorn.run(create_app(api_keys=list(api_key or []), max_upload_mb=max_upload_mb), host=host, port=port,
+                log_level="warning")

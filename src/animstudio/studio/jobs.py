@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from animstudio.errors import InvalidInputError
+from animstudio.errors import NotFoundError
 
 Status = Literal["queued", "running", "done", "failed", "cancelled"]
 SCHEMA = """
@@ -111,7 +111,7 @@ class JobStore:
                              (job_id,)).fetchone()
             if row is None:
                 recent = [r[0] for r in db.execute("SELECT id FROM jobs ORDER BY created DESC LIMIT 5")]
-                raise InvalidInputError(f"no job {job_id!r}; recent jobs: {', '.join(recent) or 'none'} "
+                raise NotFoundError(f"no job {job_id!r}; recent jobs: {', '.join(recent) or 'none'} "
                                         "(animstudio jobs list)")
             steps = [Step(n, s, json.loads(o), sec) for n, s, o, sec in db.execute(
                 "SELECT name, status, outputs, seconds FROM steps WHERE job = ? ORDER BY position", (job_id,))]

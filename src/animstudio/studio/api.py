@@ -1,0 +1,149 @@
+"""The studio's HTTP API (FastAPI): submit creative jobs, follow their events, fetch what they made.
+
+    POST   /uploads                      a clip (multipart), up to the size limit -> {"clip": "upload:ID"}
+    POST   /jobs                         {"kind": "parody", "params": {"clip": ..., "brief": ...}} -> the job
+    GET    /jobs/{id}                    the job, its steps and outputs
+    GET    /jobs/{id}/events             server-sent events until the job ends
+    GET    /jobs/{id}/artifacts/{name}   a file of the job's folder (never outside it)
+    DELETE /jobs/{id}                    cancel
+
+    uvicorn.run(create_app(api_keys=["secret"]), port=8100)   # or: animstudio studio serve
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request, UploadFile
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from animstudio.errors import InvalidInputError, StudioError
+from animstudio.studio.jobs import JobStore
+
+UPLOAD_CHUNK = 1 << 20
+ENDED = ("done", "failed", "cancelled")
+
+
+class JobRequest(BaseModel):
+    kind: str = Field(description="parody, narrate or analyze")
+    params: dict[str, Any] = Field(default_factory=dict, description="clip (a path or upload:ID), brief, ...")
+
+
+def create_app(store: JobStore | None = None, api_keys: list[str] | None = None, max_upload_mb: float = 512,
+               max_concurrent: int | None = None) -> Any:
+    from animstudio.config import load_settings
+    from animstudio.studio import service
+
+    settings = load_settings()
+    store = store or JobStore()
+    uploads = store.root.parent / "uploads"
+    pool = ThreadPoolExecutor(max_workers=max_concurrent or settings.jobs.max_concurrent,
+                              thread_name_prefix="studio-job")
+    cancels: dict[str, threading.Event] = {}
+    app = FastAPI(title="animstudio", version="1", description="Creative jobs: parody re-dubs and narrations.")
+
+    def check_key(request: Request) -> None:
+        if not api_keys:
+            return
+        given = request.headers.get("x-api-key") or request.headers.get("authorization", "").removeprefix("Bearer ")
+        if not any(secrets.compare_digest(given, key) for key in api_keys):
+            raise HTTPException(401, "missing or wrong API key (X-API-Key or Authorization: Bearer)")
+
+    @app.exception_handler(StudioError)
+    async def studio_error(_: Request, exc: StudioError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=getattr(exc, "http_status", 400))
+
+    @app.post("/uploads", dependencies=[Depends(check_key)])
+    async def upload(file: UploadFile) -> dict[str, Any]:
+        name = Path(file.filename or "clip").name
+        uploads.mkdir(parents=True, exist_ok=True)
+        upload_id = secrets.token_hex(8)
+        target = uploads / f"{upload_id}-{name}"
+        part = target.with_name(target.name + ".part")
+        size, limit = 0, int(max_upload_mb * (1 << 20))
+        with part.open("wb") as out:
+            while chunk := await file.read(UPLOAD_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    out.close()
+                    part.unlink(missing_ok=True)
+                    raise HTTPException(413, f"the upload is over the limit of {max_upload_mb:g} MB")
+                out.write(chunk)
+        part.rename(target)
+        return {"clip": f"upload:{target.name}", "bytes": size}
+
+    def resolve(params: dict[str, Any]) -> dict[str, Any]:
+        clip = str(params.get("clip", ""))
+        if clip.startswith("upload:"):
+            path = (uploads / clip.removeprefix("upload:")).resolve()
+            if path.parent != uploads.resolve() or not path.is_file():
+                raise InvalidInputError(f"no upload {clip!r}; POST the file to /uploads first")
+            params = {**params, "clip": str(path)}
+        return {k: v for k, v in params.items() if k != "output"}   # results stay in the job folder
+
+    @app.post("/jobs", status_code=201, dependencies=[Depends(check_key)])
+    def submit(body: JobRequest) -> dict[str, Any]:
+        job = service.submit(body.kind, resolve(body.params), store)
+        cancels[job.id] = threading.Event()
+        pool.submit(_run_quietly, service.run, job.id, store, cancels[job.id])
+        return job.as_dict()
+
+    @app.get("/jobs/{job_id}", dependencies=[Depends(check_key)])
+    def get(job_id: str) -> dict[str, Any]:
+        return store.get(job_id).as_dict()
+
+    @app.delete("/jobs/{job_id}", dependencies=[Depends(check_key)])
+    def cancel(job_id: str) -> dict[str, Any]:
+        job = store.get(job_id)
+        if job.status not in ENDED:
+            store.set_status(job_id, "cancelled", "cancelled over the API")
+            if job_id in cancels:
+                cancels[job_id].set()
+        return store.get(job_id).as_dict()
+
+    @app.get("/jobs/{job_id}/events", dependencies=[Depends(check_key)])
+    async def events(job_id: str) -> StreamingResponse:
+        store.get(job_id)   # 404-like error for an unknown job before the stream starts
+
+        async def stream() -> Any:
+            seen = 0
+            while True:
+                for event in store.events(job_id, after=seen):
+                    seen = event.seq
+                    yield f"id: {event.seq}\nevent: progress\ndata: {json.dumps(event.as_dict())}\n\n"
+                status = store.get_status(job_id)
+                if status in ENDED:
+                    for event in store.events(job_id, after=seen):
+                        yield f"id: {event.seq}\nevent: progress\ndata: {json.dumps(event.as_dict())}\n\n"
+                    yield f"event: end\ndata: {json.dumps(store.get(job_id).as_dict())}\n\n"
+                    return
+                await asyncio.sleep(0.25)
+
+        return StreamingResponse(stream(), media_type="text/event-stream")
+
+    @app.get("/jobs/{job_id}/artifacts/{name:path}", dependencies=[Depends(check_key)])
+    def artifact(job_id: str, name: str) -> FileResponse:
+        folder = store.get(job_id).folder.resolve()
+        path = (folder / name).resolve()
+        if not path.is_relative_to(folder) or name.startswith("/"):
+            raise HTTPException(400, "artifact names stay inside the job's folder")
+        if not path.is_file():
+            raise HTTPException(404, f"job {job_id} has no artifact {name!r}")
+        return FileResponse(path)
+
+    return app
+
+
+def _run_quietly(run: Any, job_id: str, store: JobStore, cancel: threading.Event) -> None:
+    """Run a job in the pool: its failure is recorded on the job, not raised into the pool."""
+    try:
+        run(job_id, store, cancel)
+    except Exception:  # noqa: BLE001 - the job's status and error already say what happened
+        pass

@@ -1,0 +1,62 @@
+"""The studio API as a real server process: a job's events stream to its end, artifacts cannot
+escape the job folder, oversized uploads are refused, keys are checked."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import httpx
+import pytest
+
+from animstudio.studio.jobs import JobStore
+from conftest import free_port, running_process
+
+pytest.importorskip("fastapi")
+KEY = {"X-API-Key": "sesame"}
+
+
+@pytest.fixture
+def server(studio_home):
+    port = free_port()
+    with running_process([sys.executable, "-m", "animstudio", "studio", "serve", "--port", str(port),
+                          "--api-key", "sesame", "--max-upload-mb", "1"], port, env=dict(os.environ),
+                         what="studio", wait_s=60, health="/openapi.json", suffix="") as url:
+        yield url
+
+
+def test_a_job_streams_its_events_to_the_end(server, sample_clip):
+    clip, _ = sample_clip
+    with httpx.Client(base_url=server, headers=KEY, timeout=120) as http:
+        assert http.post("/jobs", json={"kind": "analyze", "params": {"clip": str(clip)}},
+                         headers={"X-API-Key": "wrong"}).status_code == 401
+        big = http.post("/uploads", files={"file": ("big.mp4", b"\0" * (2 << 20), "video/mp4")})
+        assert big.status_code == 413 and "limit of 1 MB" in big.json()["detail"]   # this server takes 1 MB
+        job = http.post("/jobs", json={"kind": "analyze", "params": {"clip": str(clip)}})
+        assert job.status_code == 201, job.text
+        job_id = job.json()["id"]
+        kinds, progress = [], []
+        with http.stream("GET", f"/jobs/{job_id}/events") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("event: "):
+                    kinds.append(line.removeprefix("event: "))
+                elif line.startswith("data: ") and kinds[-1] == "progress":
+                    progress.append(json.loads(line.removeprefix("data: ")))
+        assert kinds[-1] == "end" and progress[0]["message"] == "started" and progress[-1]["fraction"] == 1.0
+        assert http.get(f"/jobs/{job_id}").json()["status"] == "done"
+        analysis = http.get(f"/jobs/{job_id}/artifacts/analysis.json")
+        assert analysis.status_code == 200 and analysis.json()["shots"]
+        for name in ("../jobs.sqlite", "..%2Fjobs.sqlite", "%2Fetc%2Fpasswd"):
+            assert http.get(f"/jobs/{job_id}/artifacts/{name}").status_code in (400, 404)
+        assert http.get("/jobs/nope").status_code == 404
+
+
+def test_small_uploads_are_kept_and_bad_clips_refused(server, studio_home):
+    with httpx.Client(base_url=server, headers=KEY, timeout=60) as http:
+        ok = http.post("/uploads", files={"file": ("note.mp4", b"x" * 1000, "video/mp4")})
+        assert ok.status_code == 200 and ok.json()["bytes"] == 1000
+        bad = http.post("/jobs", json={"kind": "analyze", "params": {"clip": "upload:../../etc/passwd"}})
+        assert bad.status_code == 422 and "no upload" in bad.json()["detail"]
+    assert not list((studio_home / "uploads").glob("*.part"))
+    assert JobStore(studio_home / "jobs").list() == []
