@@ -93,3 +93,43 @@ def test_a_job_killed_while_rendering_resumes_without_redoing_steps(models, samp
         starts = dict(con.execute("SELECT step, COUNT(*) FROM events WHERE job = ? AND message = 'started' "
                                   "GROUP BY step", (job,)).fetchall())
     assert starts == {"analyze": 1, "plan": 1, "voices": 1, "edit": 1, "render": 2, "report": 1}
+
+
+def test_a_two_second_clip_without_sound(models, tmp_path):
+    from conftest import ffmpeg
+
+    clip = tmp_path / "silent.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=24:duration=2", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+           str(clip))
+    out = tmp_path / "out"
+    proc = run_cli("parody", str(clip), "-o", str(out), "--model", "smollm2-135m-instruct",
+                   env={"ANIMSTUDIO_MODELS": str(models)})
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert any("no sound" in d["decision"] for d in manifest["decisions"])
+    from animstudio.media import probe
+
+    info = probe(out / "parody.mp4")
+    assert info.audio and abs(info.duration_s - manifest["steps"]["edit"]["outputs"]["duration_s"]) < 0.3
+
+
+@pytest.mark.slow
+def test_parody_of_big_buck_bunny(models, shared_data, tmp_path):
+    out = tmp_path / "out"
+    proc = run_cli("parody", str(shared_data / "video" / "big_buck_bunny_0_30.webm"), "-o", str(out), "--model",
+                   "smollm2-135m-instruct", env={"ANIMSTUDIO_MODELS": str(models)})
+    assert proc.returncode == 0, proc.stderr
+    check_outputs(out)
+
+
+def test_bad_clips_and_folders(models, tmp_path):
+    env = {"ANIMSTUDIO_MODELS": str(models)}
+    missing = run_cli("parody", str(tmp_path / "nope.mp4"), "-o", str(tmp_path / "out"), env=env)
+    assert missing.returncode == 1 and "nope.mp4" in missing.stderr
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "keep.txt").write_text("mine", encoding="utf-8")
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"not a video")
+    taken = run_cli("parody", str(clip), "-o", str(tmp_path / "taken"), env=env)
+    assert taken.returncode == 1 and "not an empty folder" in taken.stderr
+    assert (tmp_path / "taken" / "keep.txt").read_text(encoding="utf-8") == "mine"

@@ -282,6 +282,14 @@ def step_edit(ctx: Context) -> dict[str, Any]:
                             else f"{line['speaker']}: {line['text']}"))
             at += line["duration_s"] + LINE_GAP_S
         t += length
+    overflow = max(track_end, default=0.0) - t
+    if overflow > 0.05:   # the last lines run past the picture: hold a frame under them
+        last = analysis.shots[-1]
+        hold = min(overflow + 0.3, last.end_s)
+        edit.cut(clip, last.end_s - hold, last.end_s, name="hold")
+        edit.set_effects(len(edit.clips) - 1, freeze=True, mute=True)
+        ctx.decide(f"the last lines run {overflow:.1f} s past the picture: a frame is held for {hold:.1f} s")
+        t += hold
     if analysis.audio.has_audio:
         edit.set_original_audio(duck=True, duck_db=-14.0)
     srt = write_srt(cues, ctx.path("parody.srt")) if cues else None
