@@ -90,9 +90,13 @@ def plan_messages(analysis: Any, brief: str, characters: list[dict[str, Any]]) -
         {"role": "user", "content": f"Style of the parody: {brief_text(brief)}\n\nCast:\n{cast}\n\n"
                                     f"The clip's shots:\n{shots_summary(analysis)}\n\nSpeech budget: {budget}.\n\n"
                                     "Write the plan: a title; a look; for EVERY shot, in order, a caption of a few "
-                                    "words, zero to two lines (speaker 'narrator' or a cast name, an emotion) and a "
-                                    "comedic beat (none, freeze_zoom, slow_motion, rewind, record_scratch, "
-                                    "speed_ramp, repeat, title_card). Use beats sparingly."},
+                                    "words, one or two lines and a comedic beat (none, freeze_zoom, slow_motion, "
+                                    "rewind, record_scratch, speed_ramp, repeat, title_card; use beats sparingly, "
+                                    "most shots have none). A line is the exact words a speaker says aloud, never a "
+                                    "description of the scene; every line is different and moves the joke on. For "
+                                    "example, in a nature documentary the narrator says: \"Here, in the wild "
+                                    "meadow, the rare bunny emerges. Magnificent.\" Speakers: 'narrator' or a cast "
+                                    "name."},
     ]
 
 
