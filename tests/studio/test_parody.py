@@ -42,7 +42,7 @@ def check_outputs(out):
     assert len(cues) == len(lines) == len(list((out / "voices").glob("*.wav"))) > 0
     assert all(c.text.endswith(text) for c, text in zip(cues, lines, strict=True))   # "Name: line" or the line
     report = (out / "report.html").read_text(encoding="utf-8")
-    assert report.count("WER ") == len(lines)   # every line's hearing check is in the report
+    assert report.count("<small>WER ") == len(lines)   # every line's hearing check is in the report
     failed = [d for d in manifest["decisions"] if "failed the WER gate" in d["decision"]]
     assert report.count("FAILED") == len(failed)
     timeline = Edit.load(out / "parody.otio")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from animstudio.errors import InvalidInputError, StudioError
-from animstudio.studio.plan import PlanLine, caption_fits, fits, plan_messages, shortened_model
+from animstudio.studio.plan import PlanLine, caption_fits, fits, plain_line, plan_messages, shortened_model
 from animstudio.studio.runner import Context, Pipeline
 
 MAX_WER = 0.35           # a line heard back worse than this is spoken again, once
@@ -89,8 +89,13 @@ def step_plan(ctx: Context) -> dict[str, Any]:
     if not all(line.text.strip() for s in draft.shots for line in s.lines) and brief != DEFAULT_BRIEF:
         ctx.decide(f"the brief {brief!r} gave a plan with empty lines: planned again as a {DEFAULT_BRIEF}")
         draft = client.structured(plan_messages(analysis, DEFAULT_BRIEF, characters), schema, **params)
-    shots = [ShotPlan.model_validate({"shot": s.index, **entry.model_dump()})
-             for s, entry in zip(analysis.shots, draft.shots, strict=True)]
+    shots = []
+    for s, entry in zip(analysis.shots, draft.shots, strict=True):
+        fields = entry.model_dump()
+        fields["lines"] = [{**line, "text": plain_line(line["text"])} for line in fields["lines"]
+                           if plain_line(line["text"])]
+        fields["caption"] = plain_line(fields["caption"])
+        shots.append(ShotPlan.model_validate({"shot": s.index, **fields}))
     plan = Plan(title=draft.title, look=draft.look, shots=shots)
     shots = plan.shots
     if ctx.params.get("narrate"):
@@ -132,7 +137,7 @@ def _shorten(ctx: Context, client: Any, plan: Any, analysis: Any) -> Any:
         shorter = [text for _, _, text, _ in long]
     shots = {s.shot: s.model_copy(deep=True) for s in plan.shots}
     for n, (shot, line, text, limit) in enumerate(long):
-        new = (shorter[n] if n < len(shorter) and shorter[n].strip() else text).strip()
+        new = plain_line(shorter[n]) if n < len(shorter) and plain_line(shorter[n]) else text
         if len(new) > limit:   # still too long after asking once: cut at a word
             new = new[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "..."
         ctx.decide(f"shot {shot}: {'caption' if line is None else 'line'} shortened to fit", before=text, after=new)
@@ -262,7 +267,7 @@ def step_edit(ctx: Context) -> dict[str, Any]:
                        styles=[look] if look and look != "none" else []), name=plan.title)
     t = 0.0
     cues: list[Any] = []
-    track_end: list[float] = []
+    free_at = 0.0
     for shot, entry in zip(analysis.shots, plan.shots, strict=True):
         length = _add_shot(edit, clip, shot, entry.beat)
         if entry.beat != "none":
@@ -271,18 +276,15 @@ def step_edit(ctx: Context) -> dict[str, Any]:
             edit.add_text(plan.title, t, t + min(1.5, length), size=0.12, y=0.45, box=True)
         elif entry.caption:
             edit.add_text(entry.caption, t, t + min(length, 3.0), size=0.06, y=0.1)
-        at = t + VOICE_START_S
+        at = max(t + VOICE_START_S, free_at)   # one voice at a time: a line waits for the one before
         for line in [v for v in voices if v["shot"] == shot.index]:
-            track = next((n for n, end in enumerate(track_end) if end <= at + 1e-6), len(track_end))
-            if track == len(track_end):
-                track_end.append(0.0)
-            edit.add_audio(ctx.path(line["wav"]), start_s=at, track=f"voice {track + 1}", role="voice")
-            track_end[track] = at + line["duration_s"]
+            edit.add_audio(ctx.path(line["wav"]), start_s=at, track="voice", role="voice")
             cues.append(Cue(at, at + line["duration_s"], line["text"] if line["speaker"] == "narrator"
                             else f"{line['speaker']}: {line['text']}"))
-            at += line["duration_s"] + LINE_GAP_S
+            free_at = at + line["duration_s"] + LINE_GAP_S
+            at = free_at
         t += length
-    overflow = max(track_end, default=0.0) - t
+    overflow = free_at - LINE_GAP_S - t
     if overflow > 0.05:   # the last lines run past the picture: hold a frame under them
         last = analysis.shots[-1]
         hold = min(overflow + 0.3, last.end_s)

@@ -100,6 +100,14 @@ def plan_messages(analysis: Any, brief: str, characters: list[dict[str, Any]]) -
     ]
 
 
+def plain_line(text: str) -> str:
+    """A written line as words to speak: brackets and asterisks (which line markup would read as
+    emotions and stress) and stage directions in brackets removed."""
+    import re
+
+    return " ".join(re.sub(r"\[[^\]]*\]|\([^)]*\)|[*\[\]_#<>]", " ", text).split())
+
+
 def fits(text: str, seconds: float) -> bool:
     return len(text) <= max(12, seconds * CHARS_PER_SECOND)
 
