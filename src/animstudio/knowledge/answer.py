@@ -24,9 +24,11 @@ DONT_KNOW = "I don't know: the knowledge base has nothing that answers this."
 class Reply(BaseModel):
     """What the model must return (the schema constrains its decoding)."""
 
-    quote: str = Field(description="the exact words of one passage that answer the question, or '' if none do")
-    passage: str = Field(description="the id of the passage quoted, or ''")
-    answer: str = Field(description="a short answer taken from the quote, or '' if the passages do not say")
+    quote: str = Field(max_length=300, description="the exact words of one passage that answer the question, "
+                                                   "or '' if none do")
+    passage: str = Field(max_length=120, description="the id of the passage quoted, or ''")
+    answer: str = Field(max_length=120, description="a short answer taken from the quote, or '' if the passages "
+                                                    "do not say")
 
 
 @dataclass
@@ -83,11 +85,14 @@ def ask(kb: Any, question: str, k: int = 3, collections: list[str] | None = None
     passages = "\n\n".join(f"[{h.id}]\n{h.text[:PASSAGE_CHARS]}" for h in hits)
     messages = [{"role": "system", "content": SYSTEM},
                 {"role": "user", "content": f"Passages:\n\n{passages}\n\nQuestion: {question}"}]
-    if client is None:
-        from animstudio.llm.client import Client
+    from animstudio.llm.client import Client, StructuredOutputError
 
+    if client is None:
         client = Client()
-    reply = client.structured(messages, Reply, max_tokens=max_tokens, temperature=0)
+    try:
+        reply = client.structured(messages, Reply, max_tokens=max_tokens, temperature=0)
+    except StructuredOutputError as exc:
+        return Answer(question, DONT_KNOW, [], True, f"the model gave no usable answer ({exc})", hits)
     by_id = {h.id: h for h in hits}
     quoted = by_id.get(reply.passage.strip().strip("[]"))
     if not reply.answer.strip() or quoted is None:
