@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 
 import httpx
 import pytest
@@ -60,3 +61,28 @@ def test_small_uploads_are_kept_and_bad_clips_refused(server, studio_home):
         assert bad.status_code == 422 and "no upload" in bad.json()["detail"]
     assert not list((studio_home / "uploads").glob("*.part"))
     assert JobStore(studio_home / "jobs").list() == []
+
+
+def test_highlights_and_render_jobs(server, sample_clip, tmp_path):
+    clip, _ = sample_clip
+    with httpx.Client(base_url=server, headers=KEY, timeout=120) as http:
+        job = http.post("/jobs", json={"kind": "highlights", "params": {"clip": str(clip), "duration_s": 6,
+                                                                          "preset": "draft"}}).json()
+        deadline = time.monotonic() + 180
+        while http.get(f"/jobs/{job['id']}").json()["status"] not in ("done", "failed") and time.monotonic() < deadline:
+            time.sleep(0.5)
+        done = http.get(f"/jobs/{job['id']}").json()
+        assert done["status"] == "done", done["error"]
+        reel = http.get(f"/jobs/{job['id']}/artifacts/highlights.mp4")
+        timeline = http.get(f"/jobs/{job['id']}/artifacts/highlights.otio")
+        assert reel.status_code == 200 and timeline.status_code == 200
+        (tmp_path / "reel.otio").write_bytes(timeline.content)
+        again = http.post("/jobs", json={"kind": "render", "params": {"clip": str(tmp_path / "reel.otio"),
+                                                                        "preset": "draft"}}).json()
+        while http.get(f"/jobs/{again['id']}").json()["status"] not in ("done", "failed"):
+            time.sleep(0.5)
+        assert http.get(f"/jobs/{again['id']}").json()["steps"][0]["outputs"]["video"] == "render.mp4"
+    from animstudio.media import probe
+
+    (tmp_path / "reel.mp4").write_bytes(reel.content)
+    assert 4 <= probe(tmp_path / "reel.mp4").duration_s <= 8

@@ -2,6 +2,7 @@
 
     POST   /uploads                      a clip (multipart), up to the size limit -> {"clip": "upload:ID"}
     POST   /jobs                         {"kind": "parody", "params": {"clip": ..., "brief": ...}} -> the job
+                                         (kinds: parody, narrate, analyze, highlights, render)
     GET    /jobs/{id}                    the job, its steps and outputs
     GET    /jobs/{id}/events             server-sent events until the job ends
     GET    /jobs/{id}/artifacts/{name}   a file of the job's folder (never outside it)
@@ -32,7 +33,7 @@ ENDED = ("done", "failed", "cancelled")
 
 
 class JobRequest(BaseModel):
-    kind: str = Field(description="parody, narrate or analyze")
+    kind: str = Field(description="parody, narrate, analyze, highlights or render (clip: the timeline)")
     params: dict[str, Any] = Field(default_factory=dict, description="clip (a path or upload:ID), brief, ...")
 
 

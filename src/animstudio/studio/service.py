@@ -17,14 +17,15 @@ from animstudio.files import check_input_file
 from animstudio.studio.jobs import Job, JobStore
 from animstudio.studio.runner import Pipeline, run_job
 
-DELIVERED = ("analysis.json", "parody.mp4", "parody.srt", "parody.otio", "plan.json", "report.html", "manifest.json",
-             "voices")
+DELIVERED = ("analysis.json", "highlights.mp4", "highlights.otio", "render.mp4", "parody.mp4", "parody.srt",
+             "parody.otio", "plan.json", "report.html", "manifest.json", "voices")
 
 
 def pipelines() -> dict[str, Pipeline]:
     from animstudio.studio.parody import PIPELINE, step_analyze
+    from animstudio.studio.short_jobs import PIPELINES
 
-    return {"parody": PIPELINE, "narrate": PIPELINE, "analyze": [("analyze", step_analyze)]}
+    return {"parody": PIPELINE, "narrate": PIPELINE, "analyze": [("analyze", step_analyze)], **PIPELINES}
 
 
 def submit(kind: str, params: dict[str, Any], store: JobStore | None = None) -> Job:
