@@ -133,3 +133,15 @@ def test_bad_clips_and_folders(models, tmp_path):
     taken = run_cli("parody", str(clip), "-o", str(tmp_path / "taken"), env=env)
     assert taken.returncode == 1 and "not an empty folder" in taken.stderr
     assert (tmp_path / "taken" / "keep.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_narrate_has_only_the_narrator_and_no_beats(models, sample_clip, tmp_path):
+    clip, _ = sample_clip
+    out = tmp_path / "out"
+    proc = run_cli("narrate", str(clip), "-o", str(out), "--model", "smollm2-135m-instruct",
+                   env={"ANIMSTUDIO_MODELS": str(models)})
+    assert proc.returncode == 0, proc.stderr
+    plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    assert {s["beat"] for s in plan["shots"]} == {"none"}
+    assert {line["speaker"] for s in plan["shots"] for line in s["lines"]} <= {"narrator"}
+    check_outputs(out)
