@@ -145,3 +145,24 @@ def test_narrate_has_only_the_narrator_and_no_beats(models, sample_clip, tmp_pat
     assert {s["beat"] for s in plan["shots"]} == {"none"}
     assert {line["speaker"] for s in plan["shots"] for line in s["lines"]} <= {"narrator"}
     check_outputs(out)
+
+
+def test_a_plan_that_never_fits_fails_the_job_and_writes_nothing(sample_clip, tmp_path, monkeypatch):
+    from animstudio.llm.client import StructuredOutputError
+    from animstudio.studio import parody
+    from animstudio.studio.jobs import JobStore
+    from animstudio.studio.service import run, submit
+
+    class Hopeless:
+        def structured(self, messages, model, **params):
+            raise StructuredOutputError("the model's answer does not fit PlanDraft: shots: too short")
+
+    monkeypatch.setattr(parody, "_client", lambda ctx: Hopeless())
+    clip, _ = sample_clip
+    store = JobStore(tmp_path / "jobs")
+    job = submit("parody", {"clip": str(clip), "output": str(tmp_path / "out")}, store)
+    with pytest.raises(StructuredOutputError):
+        run(job.id, store)
+    failed = store.get(job.id)
+    assert failed.status == "failed" and "does not fit PlanDraft" in failed.error
+    assert [s.status for s in failed.steps][:2] == ["done", "pending"] and not (tmp_path / "out").exists()
