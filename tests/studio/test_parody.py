@@ -166,3 +166,32 @@ def test_a_plan_that_never_fits_fails_the_job_and_writes_nothing(sample_clip, tm
     failed = store.get(job.id)
     assert failed.status == "failed" and "does not fit PlanDraft" in failed.error
     assert [s.status for s in failed.steps][:2] == ["done", "pending"] and not (tmp_path / "out").exists()
+
+
+def test_a_brief_the_model_cannot_plan_falls_back_and_says_so(sample_clip, tmp_path, monkeypatch):
+    from animstudio.studio import parody
+    from animstudio.studio.jobs import JobStore
+    from animstudio.studio.runner import run_job
+
+    briefs = []
+
+    class Literal:
+        """Writes blank lines for any brief but the default one."""
+
+        def structured(self, messages, model, **params):
+            if model.__name__ == "Shortened":
+                return model.model_validate({name: "Short." for name in model.model_fields})
+            briefs.append(messages[1]["content"].split("\n")[0])
+            text = "Here the bunny sleeps." if "nature documentary" in briefs[-1] else " "
+            shots = model.model_fields["shots"].metadata[0].min_length
+            return model.model_validate({"title": "T", "shots": [{"lines": [{"text": text}]}] * shots})
+
+    monkeypatch.setattr(parody, "_client", lambda ctx: Literal())
+    clip, _ = sample_clip
+    store = JobStore(tmp_path / "jobs")
+    job = store.create("parody", {"clip": str(clip), "brief": "a haiku about tax law"}, ["analyze", "plan"])
+    run_job(store, job.id, parody.PIPELINE[:2])
+    plan = store.get(job.id).steps[1].outputs
+    assert len(briefs) == 2 and "hushed nature documentary" in briefs[1]
+    assert any("planned again as a nature documentary" in d["decision"] for d in plan["decisions"])
+    assert plan["lines"] >= 1
