@@ -161,7 +161,7 @@ def _speak(line: Line, characters: dict[str, Any], engines: dict[Any, Any], cach
 
     from animstudio.plugins import get_backend
     from animstudio.voice.base import Prosody
-    from animstudio.voice.characters import engine_for, get_character, say_as
+    from animstudio.voice.characters import engine_for, get_character, say_as, voice_of
     from animstudio.voice.lipsync import line_phonemes
     from animstudio.voice.prosody import speak
 
@@ -169,9 +169,8 @@ def _speak(line: Line, characters: dict[str, Any], engines: dict[Any, Any], cach
         who = get_character(line.character, characters)
         if who.name not in engines:
             engines[who.name] = engine_for(who)
-        engine, voice, language, base = engines[who.name], who.voice, who.language, who.prosody
-        if "voices" in type(engine).Options.model_fields and who.emotions:
-            voice = who.reference_voice(line.emotion)
+        engine, language, base = engines[who.name], who.language, who.prosody
+        voice = voice_of(who, engine, line.emotion)
     else:
         name = line.engine or "piper"
         if name not in engines:
@@ -198,15 +197,12 @@ def _speak(line: Line, characters: dict[str, Any], engines: dict[Any, Any], cach
 def speak_script(script: str | os.PathLike[str], out_dir: str | os.PathLike[str],
                  on_progress: ProgressCallback = ignore, check: bool = False) -> ScriptResult:
     """Speak every line of ``script`` into ``out_dir`` (built beside it, then moved in place whole)."""
-    from animstudio.voice.characters import load_characters
-    from animstudio.voice.lipsync import mouth_cues, write_cues
+    from animstudio.voice.characters import get_character, load_characters
 
     lines = read_script(script)
     characters = load_characters()
     for i, line in enumerate(lines, 1):   # unknown characters before any audio is made
         if line.character and line.character not in characters:
-            from animstudio.voice.characters import get_character
-
             try:
                 get_character(line.character, characters)
             except InvalidInputError as exc:
@@ -218,7 +214,7 @@ def speak_script(script: str | os.PathLike[str], out_dir: str | os.PathLike[str]
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        result = _speak_all(lines, characters, tmp, on_progress, mouth_cues, write_cues, check)
+        result = _speak_all(lines, characters, tmp, on_progress, check)
         if out.exists():
             shutil.rmtree(out)
         tmp.rename(out)
@@ -231,8 +227,10 @@ def speak_script(script: str | os.PathLike[str], out_dir: str | os.PathLike[str]
 
 
 def _speak_all(lines: list[Line], characters: dict[str, Any], tmp: Path, on_progress: ProgressCallback,
-               mouth_cues: Any, write_cues: Any, check: bool) -> list[SpokenLine]:
+               check: bool) -> list[SpokenLine]:
     import soundfile as sf
+
+    from animstudio.voice.lipsync import mouth_cues, write_cues
 
     engines: dict[Any, Any] = {}
     cache = _cache_dir()

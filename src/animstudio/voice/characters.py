@@ -108,13 +108,23 @@ def get_character(name: str, characters: dict[str, Character] | None = None) -> 
     return characters[name]
 
 
+def _clones(engine_cls: type[TTSEngine], character: Character) -> bool:
+    """Whether the engine takes reference clips as its voices and the character has clips to give."""
+    return "voices" in engine_cls.Options.model_fields and bool(character.emotions)
+
+
+def voice_of(character: Character, engine: TTSEngine, emotion: str) -> str | None:
+    """The voice name ``engine`` knows the character by in ``emotion``."""
+    return character.reference_voice(emotion) if _clones(type(engine), character) else character.voice
+
+
 def engine_for(character: Character) -> TTSEngine:
     """The character's engine, with its options and, for cloning engines, its reference clips as voices."""
     from animstudio.plugins import get_backend
 
     cls = get_backend("tts_engine", character.engine)
     options = dict(character.options)
-    if "voices" in cls.Options.model_fields and character.emotions:
+    if _clones(cls, character):
         lang = character.language or "en"
         options["voices"] = {f"{character.name}:{emotion}": {
             "ref_audio_path": ref.ref_audio, "prompt_text": ref.prompt_text, "prompt_lang": ref.prompt_lang or lang,
@@ -129,7 +139,5 @@ def say_as(character: Character, line: str, emotion: str = "neutral", engine: TT
     from animstudio.voice.prosody import speak
 
     engine = engine or engine_for(character)
-    voice = character.voice
-    if "voices" in type(engine).Options.model_fields and character.emotions:
-        voice = character.reference_voice(emotion)
-    return speak(engine, line, voice=voice, emotion=emotion, base=character.prosody, language=character.language)
+    return speak(engine, line, voice=voice_of(character, engine, emotion), emotion=emotion, base=character.prosody,
+                 language=character.language)
