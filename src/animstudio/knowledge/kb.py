@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +91,11 @@ def guess_collection(path: Path) -> str:
     return "documents"
 
 
+def _deferred(make: Callable[[], list[Item]]) -> Iterator[Item]:
+    """Items made only when read: an unchanged source is never parsed (index_source stops first)."""
+    yield from make()
+
+
 def record_items(records: list[Record]) -> list[Item]:
     return [(r.record_id(), r.text(), r.metadata()) for r in records]
 
@@ -146,14 +151,10 @@ class KnowledgeBase:
 
             extra = file_hash(check_input_file(transcript, "transcript")) if transcript else ""
             digest = file_hash(path, name, extra)
-            if (target.source(str(path)) or {}).get("hash") == digest:
-                return IndexReport(sources_unchanged=1)
-            items: Any = record_items(shot_records(path, transcript))
+            items: Any = _deferred(lambda: record_items(shot_records(path, transcript)))
         elif name in COLLECTIONS and name != "documents":
             digest = file_hash(path, name)
-            if (target.source(str(path)) or {}).get("hash") == digest:
-                return IndexReport(sources_unchanged=1)
-            items = record_items(records_of(path, name))
+            items = _deferred(lambda: record_items(records_of(path, name)))
         else:
             from animstudio.knowledge.loaders import load_chunks
 

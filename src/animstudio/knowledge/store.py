@@ -9,7 +9,6 @@ that every write bumps; a companion collection lists the sources indexed into it
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -162,7 +161,3 @@ class Store:
             out[name] = {"records": c.count(), "sources": c.sources.count(), "revision": c.revision,
                          **{k: v for k, v in (c.chroma.metadata or {}).items() if k in ("record_kind", "embedder")}}
         return {"store": self.where, "collections": out}
-
-
-def dumps(meta: dict[str, Any]) -> str:
-    return json.dumps(meta, sort_keys=True, ensure_ascii=False)
