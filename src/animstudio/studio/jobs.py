@@ -81,11 +81,11 @@ class JobStore:
         self.root = Path(root) if root else load_settings().home / "jobs"
         self.root.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
+            db.execute("PRAGMA journal_mode=WAL")   # kept in the file: readers never wait for a writer
             db.executescript(SCHEMA)
 
     def _db(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.root / "jobs.sqlite", timeout=30, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA busy_timeout=30000")
         return db
 

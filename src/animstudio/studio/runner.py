@@ -50,13 +50,14 @@ class Context:
         return self.outputs[step][key]
 
     def progress(self, fraction: float | None, message: str = "") -> None:
-        """Record how far the current step is (at most a few events a second)."""
+        """Record how far the current step is (at most a few events a second); a cancel, in this process
+        or in the store, stops the step at the next event recorded."""
+        now = time.monotonic()
+        if not self.cancel.is_set() and fraction is not None and 0 < fraction < 1 and now - self._last < 0.25:
+            return   # no store round trip for the many progress calls in between
         if self.cancel.is_set() or self.store.get_status(self.job_id) == "cancelled":
             self.cancel.set()
             raise Cancelled(f"job {self.job_id} was cancelled")
-        now = time.monotonic()
-        if fraction is not None and 0 < fraction < 1 and now - self._last < 0.25:
-            return
         self._last = now
         self.store.add_event(self.job_id, self.step, fraction, message)
 
