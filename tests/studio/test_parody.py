@@ -24,6 +24,12 @@ def models(tmp_path_factory):
     return installed_warehouse(tmp_path_factory, "smollm2-135m-instruct", "whisper-base", "piper-en_US-joe-medium")
 
 
+def run_command(command, clip, out, models):
+    """``animstudio COMMAND CLIP -o OUT`` with the smallest LLM, as a user runs it."""
+    return run_cli(command, str(clip), "-o", str(out), "--model", "smollm2-135m-instruct",
+                   env={"ANIMSTUDIO_MODELS": str(models)})
+
+
 def check_outputs(out):
     from animstudio.editing.subtitles import read_subtitles
     from animstudio.editing.timeline import Edit
@@ -53,8 +59,7 @@ def check_outputs(out):
 def test_parody_of_the_sample_clip(models, sample_clip, tmp_path):
     clip, truth = sample_clip
     out = tmp_path / "out"
-    proc = run_cli("parody", str(clip), "-o", str(out), "--model", "smollm2-135m-instruct",
-                   env={"ANIMSTUDIO_MODELS": str(models)})
+    proc = run_command("parody", clip, out, models)
     assert proc.returncode == 0, proc.stderr
     assert f"Output: {out}" in proc.stdout
     manifest = check_outputs(out)
@@ -102,8 +107,7 @@ def test_a_two_second_clip_without_sound(models, tmp_path):
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=24:duration=2", "-c:v", "libx264", "-pix_fmt", "yuv420p",
            str(clip))
     out = tmp_path / "out"
-    proc = run_cli("parody", str(clip), "-o", str(out), "--model", "smollm2-135m-instruct",
-                   env={"ANIMSTUDIO_MODELS": str(models)})
+    proc = run_command("parody", clip, out, models)
     assert proc.returncode == 0, proc.stderr
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert any("no sound" in d["decision"] for d in manifest["decisions"])
@@ -116,8 +120,7 @@ def test_a_two_second_clip_without_sound(models, tmp_path):
 @pytest.mark.slow
 def test_parody_of_big_buck_bunny(models, shared_data, tmp_path):
     out = tmp_path / "out"
-    proc = run_cli("parody", str(shared_data / "video" / "big_buck_bunny_0_30.webm"), "-o", str(out), "--model",
-                   "smollm2-135m-instruct", env={"ANIMSTUDIO_MODELS": str(models)})
+    proc = run_command("parody", shared_data / "video" / "big_buck_bunny_0_30.webm", out, models)
     assert proc.returncode == 0, proc.stderr
     check_outputs(out)
 
@@ -138,8 +141,7 @@ def test_bad_clips_and_folders(models, tmp_path):
 def test_narrate_has_only_the_narrator_and_no_beats(models, sample_clip, tmp_path):
     clip, _ = sample_clip
     out = tmp_path / "out"
-    proc = run_cli("narrate", str(clip), "-o", str(out), "--model", "smollm2-135m-instruct",
-                   env={"ANIMSTUDIO_MODELS": str(models)})
+    proc = run_command("narrate", clip, out, models)
     assert proc.returncode == 0, proc.stderr
     plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
     assert {s["beat"] for s in plan["shots"]} == {"none"}
