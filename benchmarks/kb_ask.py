@@ -46,8 +46,9 @@ def main() -> None:
         for q in unanswerable[::step_u][: args.n]:
             answer = ask(kb, q["text"])
             abstained += answer.abstained
-            print(f"unanswerable  {'abstains' if answer.abstained else 'ANSWERS '}  {q['text']}  ->  {answer.answer}"
-                  f"  ({answer.reason})" * answer.abstained)
+            said = f"abstains  {q['text']}  ->  ({answer.reason})" if answer.abstained else (
+                f"ANSWERS   {q['text']}  ->  {answer.answer}")
+            print(f"unanswerable  {said}")
         answered = cited_gold = correct = 0
         asked = answerable[::step_a][: max(1, args.n // 2)]
         for q in asked:

@@ -24,9 +24,13 @@ The texts are real: sentences of the SQuAD paragraphs and the DPR Natural Questi
    query after a change builds the BM25 index; that build is timed on its own and kept out of the
    latencies. A breakdown of hybrid's parts follows each size.
 3. Memory: 20 cycles of indexing 2000 chunks, 20 hybrid queries and removing the source, in this
-   process, with the stand-in embedder for chunks and questions; the resident set size and the
-   store's size on disk are read after each cycle. This runs first, before the model and the big
-   collection are loaded.
+   process, with the stand-in embedder for chunks and questions; the resident set size, the Python
+   heap (tracemalloc: everything animstudio and Chroma's Python side hold) and the store's size on
+   disk are read after each cycle. Then 20 cycles that re-index one source with new text each time
+   (the edit-and-re-add workflow: chunk ids stay, vectors are replaced in place). This runs first,
+   before the model and the big collection are loaded. Chroma's HNSW index only marks removed
+   vectors as deleted and keeps them in memory and on disk (its native side, outside the Python
+   heap), so removing sources grows the resident set by about the size of the removed vectors.
 """
 
 from __future__ import annotations
@@ -161,28 +165,40 @@ def bulk_add(collection: Any, texts: list[str], first: int, embedder: HashedEmbe
 # ---------------------------------------------------------------- the three measurements
 
 
-def memory_cycles(work: Path, pool: list[str], asks: list[str], cycles: int) -> list[float]:
+def memory_cycles(work: Path, pool: list[str], asks: list[str], cycles: int) -> dict[str, float]:
+    import tracemalloc
+
     from animstudio.knowledge.indexing import index_source, remove_source
     from animstudio.knowledge.search import search
     from animstudio.knowledge.store import Store
 
     embedder = HashedEmbedder()
     collection = Store(path=work / "cycles").collection("documents", create=True, embedder=embedder)
-    samples = []
-    print(f"\nmemory: {cycles} cycles of index 2000 chunks, 20 hybrid queries, remove")
-    print(f"{'cycle':>5} {'RSS MiB':>8} {'seconds':>8} {'on disk MiB':>12}")
-    for cycle in range(1, cycles + 1):
-        start = time.perf_counter()
-        source = f"/cycles/{cycle}.txt"
-        index_source(collection, embedder, source, str(cycle), items_of(chunks(pool, 2000, 1000 + cycle), source),
-                     "document")
-        for question in asks[cycle % 10::10][:20]:
-            search([collection], embedder, question, k=10, method="hybrid")
-        remove_source(collection, source)
-        samples.append(rss_mib())
-        disk = sum(f.stat().st_size for f in (work / "cycles").rglob("*") if f.is_file()) / 2**20
-        print(f"{cycle:5d} {samples[-1]:8.1f} {time.perf_counter() - start:8.2f} {disk:12.1f}")
-    return samples
+    tracemalloc.start()
+    rows: dict[str, list[tuple[float, float]]] = {"remove": [], "replace": []}
+    for phase in rows:
+        what = "remove the source" if phase == "remove" else "re-index the same source with new text"
+        print(f"\nmemory: {cycles} cycles of index 2000 chunks, 20 hybrid queries, {what}")
+        print(f"{'cycle':>5} {'RSS MiB':>8} {'heap MiB':>9} {'seconds':>8} {'on disk MiB':>12}")
+        for cycle in range(1, cycles + 1):
+            start = time.perf_counter()
+            source = f"/cycles/{cycle}.txt" if phase == "remove" else "/cycles/edited.txt"
+            index_source(collection, embedder, source, f"{phase}{cycle}",
+                         items_of(chunks(pool, 2000, 1000 + cycle), source), "document")
+            for question in asks[cycle % 10::10][:20]:
+                search([collection], embedder, question, k=10, method="hybrid")
+            if phase == "remove":
+                remove_source(collection, source)
+            rows[phase].append((rss_mib(), tracemalloc.get_traced_memory()[0] / 2**20))
+            disk = sum(f.stat().st_size for f in (work / "cycles").rglob("*") if f.is_file()) / 2**20
+            print(f"{cycle:5d} {rows[phase][-1][0]:8.1f} {rows[phase][-1][1]:9.1f} "
+                  f"{time.perf_counter() - start:8.2f} {disk:12.1f}")
+    tracemalloc.stop()
+    growth = {}
+    for phase, got in rows.items():
+        growth[f"rss_growth_{phase}_{cycles}_cycles_mib"] = got[-1][0] - got[0][0]
+        growth[f"heap_growth_{phase}_{cycles}_cycles_mib"] = got[-1][1] - got[0][1]
+    return growth
 
 
 def indexing(work: Path, pool: list[str], minilm: Any, n: int) -> dict[str, float]:
@@ -293,7 +309,7 @@ def main() -> None:
     results: list[tuple[str, float, str, str]] = []
     with tempfile.TemporaryDirectory(prefix="kb-speed-") as tmp:
         work = Path(tmp)
-        rss = memory_cycles(work, pool, questions(), cycles)
+        memory = memory_cycles(work, pool, questions(), cycles)
 
         from animstudio.knowledge.embedders import MiniLMEmbedder
         from animstudio.knowledge.store import Store
@@ -326,7 +342,7 @@ def main() -> None:
         results.append((f"dense_p50_{label}_ms", got["dense_p50"], "ms", "none"))
         results.append((f"dense_p95_{label}_ms", got["dense_p95"], "ms", "none"))
         results.append((f"hybrid_over_dense_p50_{label}", got["hybrid_p50"] / got["dense_p50"], "x", "none"))
-    results.append((f"rss_growth_{cycles}_cycles_mib", rss[-1] - rss[0], "MiB", "none"))
+    results += [(name, value, "MiB", "none") for name, value in memory.items()]
     print(f"\ntotal {time.perf_counter() - began:.0f} s, load average {os.getloadavg()[0]:.2f}")
     for name, value, unit, goal in results:
         print(f"RESULT {name} {value:.2f} {unit} goal {goal}")

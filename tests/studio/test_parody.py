@@ -21,7 +21,8 @@ from conftest import installed_warehouse, run_cli
 def models(tmp_path_factory):
     pytest.importorskip("xllamacpp")
     pytest.importorskip("faster_whisper")
-    return installed_warehouse(tmp_path_factory, "smollm2-135m-instruct", "whisper-base", "piper-en_US-joe-medium")
+    return installed_warehouse(tmp_path_factory, "smollm2-135m-instruct", "whisper-base", "piper-en_US-joe-medium",
+                               "all-minilm-l6-v2")
 
 
 def run_command(command, clip, out, models):
@@ -68,6 +69,16 @@ def test_parody_of_the_sample_clip(models, sample_clip, tmp_path):
     assert [s["shot"] for s in plan["shots"]] == list(range(len(truth["shots"])))
     again = run_cli("parody", str(clip), "-o", str(out), env={"ANIMSTUDIO_MODELS": str(models)})
     assert again.returncode == 1 and "not an empty folder" in again.stderr
+    # the film's shots went into the knowledge base, one record per shot, searchable by what they show
+    indexed = manifest["steps"]["analyze"]["outputs"]["indexed_shots"]
+    assert indexed == len(truth["shots"])
+    sources = json.loads(run_cli("kb", "list", "--collection", "films", "--json",
+                                 env={"ANIMSTUDIO_MODELS": str(models)}).stdout)
+    assert sources == {f"film:{clip}": {**sources[f"film:{clip}"], "chunks": indexed}}
+    found = run_cli("kb", "search", "shot 2", "--collection", "films", "--where", '{"shot": 2}', "--json",
+                    env={"ANIMSTUDIO_MODELS": str(models)})
+    assert found.returncode == 0, found.stderr
+    assert [h["id"] for h in json.loads(found.stdout)] == [f"shot:{clip.name}:2"]
 
 
 def test_a_job_killed_while_rendering_resumes_without_redoing_steps(models, sample_clip, tmp_path, studio_home):
@@ -136,6 +147,19 @@ def test_bad_clips_and_folders(models, tmp_path):
     taken = run_cli("parody", str(clip), "-o", str(tmp_path / "taken"), env=env)
     assert taken.returncode == 1 and "not an empty folder" in taken.stderr
     assert (tmp_path / "taken" / "keep.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_an_hour_long_clip_is_refused_over_the_limit(models, tmp_path):
+    from conftest import ffmpeg
+
+    clip = tmp_path / "hour.mp4"   # 61 minutes at one frame a second: seconds to make, an hour to play
+    ffmpeg("-f", "lavfi", "-i", "color=c=teal:size=64x64:rate=1:duration=3660", "-c:v", "libx264", "-preset",
+           "ultrafast", "-pix_fmt", "yuv420p", str(clip))
+    out = tmp_path / "out"
+    proc = run_command("parody", clip, out, models)
+    assert proc.returncode == 1
+    assert "lasts 61.0 min, over the limit of 10 min" in proc.stderr and "--max-minutes" in proc.stderr
+    assert not out.exists()
 
 
 def test_narrate_has_only_the_narrator_and_no_beats(models, sample_clip, tmp_path):

@@ -42,7 +42,30 @@ def step_analyze(ctx: Context) -> dict[str, Any]:
     write_text_atomic(ctx.path("analysis.json"), analysis.model_dump_json(indent=1))
     if not analysis.audio.has_audio:
         ctx.decide("the clip has no sound: the voices play alone, nothing to duck")
-    return {"analysis": "analysis.json", "shots": len(analysis.shots), "duration_s": info.duration_s}
+    return {"analysis": "analysis.json", "shots": len(analysis.shots), "duration_s": info.duration_s,
+            "indexed_shots": _index_film(ctx, ctx.path("analysis.json"))}
+
+
+def _index_film(ctx: Context, analysis_file: Path) -> int:
+    """Put the analysed shots into the knowledge base's ``films`` collection (``kb search ... -c films``
+    finds them later). The parody does not depend on it: a knowledge base that is not installed or
+    not reachable is noted in the report and the job goes on."""
+    ctx.progress(0.95, "indexing the shots in the knowledge base")
+    try:
+        from animstudio.knowledge.films import shot_records
+        from animstudio.knowledge.kb import KnowledgeBase
+
+        records = shot_records(analysis_file)
+        report = KnowledgeBase().add_records("films", records, source=f"film:{records[0].film}")
+    except ImportError:
+        ctx.decide("the knowledge base is not installed (pip install 'animstudio[knowledge]'): shots not indexed")
+        return 0
+    except StudioError as exc:
+        ctx.decide(f"the shots were not indexed in the knowledge base: {exc}")
+        return 0
+    kept = report.sources_unchanged > 0
+    ctx.decide(f"{len(records)} shots {'already' if kept else 'now'} in the knowledge base's films collection")
+    return len(records)
 
 
 def _characters(ctx: Context) -> list[dict[str, Any]]:
