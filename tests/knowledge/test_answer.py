@@ -81,6 +81,13 @@ def test_grounding_checks():
     assert ungrounded("What did Rick keep in 2005?", "a portal gun", passage) == "the passage never mentions 2005"
     assert "repeats the question" in ungrounded("Who gave King Morty a gift?", "King Morty", passage)
     assert ungrounded("Since when has Rick kept a portal gun?", "since 1998", passage) == ""
+    # a name the question gives must be in the passage too (plurals, possessives and accents aside)
+    assert ungrounded("Where has Summer kept a portal gun?", "his garage", passage) == \
+        "the passage never mentions Summer"
+    assert ungrounded("Where is Rick's portal gun kept?", "his garage", passage) == ""
+    assert ungrounded("What did Kings give Rick?", "a portal gun", passage) == ""
+    assert ungrounded("Who gave Rick the gun Hervé owned?", "King Morty",
+                      "Herve's gun went to Rick from King Morty.") == ""
 
 
 def test_ask_cli_json(kb, tmp_path):

@@ -122,6 +122,8 @@ def test_a_two_second_clip_without_sound(models, tmp_path):
     assert proc.returncode == 0, proc.stderr
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert any("no sound" in d["decision"] for d in manifest["decisions"])
+    assert manifest["steps"]["analyze"]["outputs"]["shots"] == 1   # one shot, planned as one
+    assert len(json.loads((out / "plan.json").read_text(encoding="utf-8"))["shots"]) == 1
     from animstudio.media import probe
 
     info = probe(out / "parody.mp4")

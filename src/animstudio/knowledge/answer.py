@@ -7,6 +7,8 @@ them by record id, or an honest "I don't know" when the evidence is weak or sile
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,19 +50,41 @@ class Answer:
 
 
 def _normal(text: str) -> str:
-    return " ".join("".join(c.lower() if c.isalnum() else " " for c in text).split())
+    folded = unicodedata.normalize("NFKD", text)   # Hervé and Herve are one name
+    return " ".join("".join(c.lower() if c.isalnum() else " " for c in folded if not unicodedata.combining(c)).split())
 
 
 def _content(text: str) -> set[str]:
     return {w for w in _normal(text).split() if w not in STOPWORDS}
 
 
+def _named(question: str) -> list[str]:
+    """What the question names: numbers, and capitalised words past its first word."""
+    words = re.findall(r"[^\W_][\w'’-]*", question)
+    return [w for n, w in enumerate(words) if any(c.isdigit() for c in w) or (n and w[0].isupper() and w != "I")]
+
+
+def _stem(word: str) -> str:
+    return (word[:-1] if len(word) > 3 and word.endswith("s") else word)[:5]
+
+
 def ungrounded(question: str, answer: str, passage: str) -> str:
-    """Why an answer is not grounded in its passage ('' when it is): a number the question names
-    that the passage never mentions (the question asks about something else), or an answer made only
-    of the question's own words (the roles in the question are swapped)."""
+    """Why an answer is not grounded in its passage ('' when it is): a number or a name the question
+    gives that the passage never mentions (the question asks about something else; names match on
+    their first five letters without a plural s, so plurals and possessives count), or an answer made only of the
+    question's own words (the roles in the question are swapped)."""
     words = set(_normal(passage).split())
-    missing = [w for w in _normal(question).split() if any(c.isdigit() for c in w) and w not in words]
+    stems = {_stem(w) for w in words}
+    missing = []
+    for name in _named(question):
+        parts = _normal(re.sub(r"['’]s$", "", name)).split()   # Rick's names Rick
+        if any(c.isdigit() for c in name):
+            parts = [p for p in parts if any(c.isdigit() for c in p)]
+            known = all(p in words for p in parts)
+        else:
+            known = all(_stem(p) in stems for p in parts)
+        if not known:
+            missing.append(name)
     if missing:
         return f"the passage never mentions {', '.join(missing)}"
     said = _content(answer)
