@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from typing import get_args
 
 import pytest
 
@@ -67,6 +68,8 @@ def test_parody_of_the_sample_clip(models, sample_clip, tmp_path):
     assert manifest["inputs"]["clip"]["sha256"] and manifest["models"]["smollm2-135m-instruct"]
     plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
     assert [s["shot"] for s in plan["shots"]] == list(range(len(truth["shots"])))
+    # the longest third of the shots get a beat: the schema leaves the model no other choice
+    assert sum(s["beat"] != "none" for s in plan["shots"]) == max(1, len(truth["shots"]) // 3)
     again = run_cli("parody", str(clip), "-o", str(out), env={"ANIMSTUDIO_MODELS": str(models)})
     assert again.returncode == 1 and "not an empty folder" in again.stderr
     # the film's shots went into the knowledge base, one record per shot, searchable by what they show
@@ -211,8 +214,10 @@ def test_a_brief_the_model_cannot_plan_falls_back_and_says_so(sample_clip, tmp_p
                 return model.model_validate({name: "Short." for name in model.model_fields})
             briefs.append(messages[1]["content"].split("\n")[0])
             text = "Here the bunny sleeps." if "nature documentary" in briefs[-1] else " "
-            shots = model.model_fields["shots"].metadata[0].min_length
-            return model.model_validate({"title": "T", "shots": [{"lines": [{"text": text}]}] * shots})
+            shots = {name: field.annotation for name, field in model.model_fields.items() if name.startswith("shot_")}
+            return model.model_validate({"title": "T", "look": "none", **{
+                name: {"speaker": "narrator", "line": text, "emotion": "happy", "caption": "Zzz",
+                       "beat": get_args(shot.model_fields["beat"].annotation)[0]} for name, shot in shots.items()}})
 
     monkeypatch.setattr(parody, "_client", lambda ctx: Literal())
     clip, _ = sample_clip

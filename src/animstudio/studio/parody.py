@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from animstudio.errors import InvalidInputError, StudioError
-from animstudio.studio.plan import PlanLine, caption_fits, fits, plain_line, plan_messages, shortened_model
+from animstudio.studio.plan import (
+    CHARS_PER_SECOND,
+    PlanLine,
+    caption_fits,
+    cut_to,
+    fits,
+    plain_line,
+    plan_messages,
+    shortened_model,
+)
 from animstudio.studio.runner import Context, Pipeline
 
 MAX_WER = 0.35           # a line heard back worse than this is spoken again, once
@@ -99,26 +108,27 @@ def _client(ctx: Context) -> Any:
 def step_plan(ctx: Context) -> dict[str, Any]:
     from animstudio.files import write_text_atomic
     from animstudio.studio.briefs import DEFAULT_BRIEF
-    from animstudio.studio.plan import Plan, ShotPlan, draft_model
+    from animstudio.studio.plan import Plan, ShotPlan, beat_shots, draft_model, draft_shots, speaking_shots
 
     analysis = _analysis(ctx)
     characters = _characters(ctx)
     brief = ctx.params.get("brief") or DEFAULT_BRIEF
     client = _client(ctx)
-    schema = draft_model(len(analysis.shots), [c["name"] for c in characters])
-    params = {"temperature": 0.7, "max_tokens": 120 * len(analysis.shots) + 100, "seed": int(ctx.params.get("seed", 7))}
+    order = [s.index for s in analysis.shots]
+    beats_at = set() if ctx.params.get("narrate") else beat_shots(analysis)
+    speaking = speaking_shots(analysis)
+    budgets = {shot: int(max(MIN_LINE_S, seconds - VOICE_START_S) * CHARS_PER_SECOND)
+               for shot, seconds in speaking.items()}
+    schema = draft_model(order, [c["name"] for c in characters], beats_at, budgets)
+    params = {"temperature": 0.7, "max_tokens": sum(budgets.values()) // 2 + 60 * len(order) + 80,
+              "seed": int(ctx.params.get("seed", 7))}
     ctx.progress(0.1, "writing the plan")
-    draft = client.structured(plan_messages(analysis, brief, characters), schema, **params)
-    if not all(line.text.strip() for s in draft.shots for line in s.lines) and brief != DEFAULT_BRIEF:
+    draft = client.structured(plan_messages(analysis, brief, characters, beats_at, speaking), schema, **params)
+    if not all(s["lines"] for s in draft_shots(draft, order) if s["shot"] in speaking) and brief != DEFAULT_BRIEF:
         ctx.decide(f"the brief {brief!r} gave a plan with empty lines: planned again as a {DEFAULT_BRIEF}")
-        draft = client.structured(plan_messages(analysis, DEFAULT_BRIEF, characters), schema, **params)
-    shots = []
-    for s, entry in zip(analysis.shots, draft.shots, strict=True):
-        fields = entry.model_dump()
-        fields["lines"] = [{**line, "text": plain_line(line["text"])} for line in fields["lines"]
-                           if plain_line(line["text"])]
-        fields["caption"] = plain_line(fields["caption"])
-        shots.append(ShotPlan.model_validate({"shot": s.index, **fields}))
+        draft = client.structured(plan_messages(analysis, DEFAULT_BRIEF, characters, beats_at, speaking), schema,
+                                  **params)
+    shots = [ShotPlan.model_validate(fields) for fields in draft_shots(draft, order)]
     plan = Plan(title=draft.title, look=draft.look, shots=shots)
     shots = plan.shots
     if ctx.params.get("narrate"):
@@ -131,8 +141,14 @@ def step_plan(ctx: Context) -> dict[str, Any]:
 
 
 def _shorten(ctx: Context, client: Any, plan: Any, analysis: Any) -> Any:
-    """Lines too long for their shot and captions too wide for the frame go back to the model once."""
+    """Lines too long for the picture they are spoken over (their shot and the silent shots after it)
+    and captions too wide for the frame go back to the model once."""
+    ends = {s.index: s.end_s for s in analysis.shots}
+    starts = {s.index: s.start_s for s in analysis.shots}
+    talking = [s.shot for s in plan.shots if s.lines] + [None]
     durations = {s.index: s.end_s - s.start_s for s in analysis.shots}
+    for shot, following in zip(talking, talking[1:], strict=False):
+        durations[shot] = (starts[following] if following is not None else max(ends.values())) - starts[shot]
     width, height = analysis.video.width or 1280, analysis.video.height or 720
     long: list[tuple[int, int | None, str, int]] = []   # shot, line (None: caption), text, character budget
     for s in plan.shots:
@@ -161,8 +177,8 @@ def _shorten(ctx: Context, client: Any, plan: Any, analysis: Any) -> Any:
     shots = {s.shot: s.model_copy(deep=True) for s in plan.shots}
     for n, (shot, line, text, limit) in enumerate(long):
         new = plain_line(shorter[n]) if n < len(shorter) and plain_line(shorter[n]) else text
-        if len(new) > limit:   # still too long after asking once: cut at a word
-            new = new[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "..."
+        if len(new) > limit:   # still too long after asking once: cut at a clause or a word
+            new = cut_to(new, limit)
         ctx.decide(f"shot {shot}: {'caption' if line is None else 'line'} shortened to fit", before=text, after=new)
         if line is None:
             shots[shot].caption = new
