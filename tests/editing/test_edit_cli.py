@@ -116,8 +116,11 @@ def test_ctrl_c_stops_ffmpeg_and_leaves_no_partial_file(sample_clip, tmp_path):
         e.cut(clip, 0.0, 12.0)
     path = e.save(tmp_path / "long.otio")
     out = tmp_path / "long.mp4"
+    # a shell that starts jobs in the background (nohup, `&`) passes Ctrl-C on as ignored: give the
+    # render the default handling a terminal would
     proc = subprocess.Popen([sys.executable, "-m", "animstudio", "edit", "render", str(path), "-o", str(out),
-                             "--preset", "high"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--preset", "high"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 60
     while time.time() < deadline and not list(tmp_path.glob(".render-*/segment-*")):
         time.sleep(0.1)
