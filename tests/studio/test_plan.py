@@ -56,3 +56,20 @@ def test_short_shots_share_a_line():
     schema = draft_model([0, 1], line_chars={0: 40})
     assert "line" in schema.model_fields["shot_1"].annotation.model_fields
     assert set(schema.model_fields["shot_2"].annotation.model_fields) == {"caption", "beat"}
+
+
+def test_repeated_captions_and_lines_are_left_out():
+    from animstudio.studio.plan import drop_repeats
+
+    def shot(i, caption, text):
+        return {"shot": i, "caption": caption, "beat": "none",
+                "lines": [{"speaker": "narrator", "emotion": "happy", "text": text}] if text else []}
+
+    shots = [shot(0, "The sun sets", "The serengeti is a place of wonder and beauty."),
+             shot(1, "Grass sways", ""), shot(2, "the sun sets!", "The serengeti is a place..."),
+             shot(3, "Lions nap", "Meanwhile, a lion naps."), shot(4, "", "The seren... no, a zebra!"),
+             shot(5, "", "The serengeti is a place of wonder, a pl")]
+    dropped = drop_repeats(shots)
+    assert [s["caption"] for s in shots] == ["The sun sets", "Grass sways", "", "Lions nap", "", ""]
+    assert [len(s["lines"]) for s in shots] == [1, 0, 0, 1, 1, 0]   # "seren" is not the word "serengeti"
+    assert len(dropped) == 3 and all("repeats an earlier one" in d for d in dropped)

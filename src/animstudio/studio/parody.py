@@ -108,7 +108,15 @@ def _client(ctx: Context) -> Any:
 def step_plan(ctx: Context) -> dict[str, Any]:
     from animstudio.files import write_text_atomic
     from animstudio.studio.briefs import DEFAULT_BRIEF
-    from animstudio.studio.plan import Plan, ShotPlan, beat_shots, draft_model, draft_shots, speaking_shots
+    from animstudio.studio.plan import (
+        Plan,
+        ShotPlan,
+        beat_shots,
+        draft_model,
+        draft_shots,
+        drop_repeats,
+        speaking_shots,
+    )
 
     analysis = _analysis(ctx)
     characters = _characters(ctx)
@@ -128,7 +136,10 @@ def step_plan(ctx: Context) -> dict[str, Any]:
         ctx.decide(f"the brief {brief!r} gave a plan with empty lines: planned again as a {DEFAULT_BRIEF}")
         draft = client.structured(plan_messages(analysis, DEFAULT_BRIEF, characters, beats_at, speaking), schema,
                                   **params)
-    shots = [ShotPlan.model_validate(fields) for fields in draft_shots(draft, order)]
+    entries = draft_shots(draft, order)
+    for dropped in drop_repeats(entries):
+        ctx.decide(dropped)
+    shots = [ShotPlan.model_validate(fields) for fields in entries]
     plan = Plan(title=draft.title, look=draft.look, shots=shots)
     shots = plan.shots
     if ctx.params.get("narrate"):

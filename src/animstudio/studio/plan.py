@@ -125,6 +125,40 @@ def shortened_model(limits: list[int]) -> type[BaseModel]:
     return create_model("Shortened", **fields)
 
 
+def _common(a: list[str], b: list[str]) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
+
+
+def drop_repeats(shots: list[dict[str, Any]]) -> list[str]:
+    """Blank captions and drop lines that say again what an earlier shot said (a small model loops);
+    returns what was dropped, as decisions."""
+    def plain(text: str) -> str:
+        return " ".join("".join(c.lower() if c.isalnum() else " " for c in text).split())
+
+    said: list[list[str]] = []
+    shown: set[str] = set()
+    dropped = []
+    for shot in shots:
+        caption = plain(shot["caption"])
+        if caption and caption in shown:
+            dropped.append(f"shot {shot['shot']}: caption {shot['caption']!r} repeats an earlier one: left out")
+            shot["caption"] = ""
+        shown.add(caption)
+        kept = []
+        for line in shot["lines"]:
+            words = plain(line["text"]).split()   # the same first words (six, or all of the shorter line)
+            if any(words and old and _common(words, old) >= min(6, len(words), len(old)) for old in said):
+                dropped.append(f"shot {shot['shot']}: line {line['text']!r} repeats an earlier one: left out")
+                continue
+            said.append(words)
+            kept.append(line)
+        shot["lines"] = kept
+    return dropped
+
+
 def colour_name(hex_colour: str) -> str:
     rgb = tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
     return min(COLOURS, key=lambda n: sum((a - b) ** 2 for a, b in zip(COLOURS[n], rgb, strict=True)))
