@@ -15,6 +15,7 @@ from animstudio.errors import InvalidInputError, StudioError
 from animstudio.studio.plan import (
     CHARS_PER_SECOND,
     PlanLine,
+    caption_chars,
     caption_fits,
     cut_to,
     fits,
@@ -87,8 +88,9 @@ def _characters(ctx: Context) -> list[dict[str, Any]]:
         from animstudio.knowledge.kb import KnowledgeBase
 
         kb = KnowledgeBase()
+        has_bible = "characters" in kb.store.names()
         for name in names:
-            hits = kb.search(name, k=1, collections=["characters"]) if "characters" in kb.store.names() else []
+            hits = kb.search(name, k=1, collections=["characters"]) if has_bible else []
             record = json.loads(hits[0].metadata["record"]) if hits and name.lower() in hits[0].text.lower() else None
             found.append(record or {"name": name})
             ctx.decide(f"character {name}: " + ("from the knowledge base" if record else "not in the knowledge base"))
@@ -123,29 +125,25 @@ def step_plan(ctx: Context) -> dict[str, Any]:
     brief = ctx.params.get("brief") or DEFAULT_BRIEF
     client = _client(ctx)
     order = [s.index for s in analysis.shots]
-    beats_at = set() if ctx.params.get("narrate") else beat_shots(analysis)
     speaking = speaking_shots(analysis)
     budgets = {shot: int(max(MIN_LINE_S, seconds - VOICE_START_S) * CHARS_PER_SECOND)
                for shot, seconds in speaking.items()}
-    schema = draft_model(order, [c["name"] for c in characters], beats_at, budgets)
+    narrate = bool(ctx.params.get("narrate"))   # the narrator alone, no beats
+    beats_at = set() if narrate else beat_shots(analysis)
+    schema = draft_model(order, [] if narrate else [c["name"] for c in characters], beats_at, budgets)
     params = {"temperature": 0.7, "max_tokens": sum(budgets.values()) // 2 + 60 * len(order) + 80,
               "seed": int(ctx.params.get("seed", 7))}
     ctx.progress(0.1, "writing the plan")
     draft = client.structured(plan_messages(analysis, brief, characters, beats_at, speaking), schema, **params)
-    if not all(s["lines"] for s in draft_shots(draft, order) if s["shot"] in speaking) and brief != DEFAULT_BRIEF:
+    entries = draft_shots(draft, order)
+    if not all(e["lines"] for e in entries if e["shot"] in speaking) and brief != DEFAULT_BRIEF:
         ctx.decide(f"the brief {brief!r} gave a plan with empty lines: planned again as a {DEFAULT_BRIEF}")
         draft = client.structured(plan_messages(analysis, DEFAULT_BRIEF, characters, beats_at, speaking), schema,
                                   **params)
-    entries = draft_shots(draft, order)
+        entries = draft_shots(draft, order)
     for dropped in drop_repeats(entries):
         ctx.decide(dropped)
-    shots = [ShotPlan.model_validate(fields) for fields in entries]
-    plan = Plan(title=draft.title, look=draft.look, shots=shots)
-    shots = plan.shots
-    if ctx.params.get("narrate"):
-        shots = [s.model_copy(update={"beat": "none", "lines": [line.model_copy(update={"speaker": "narrator"})
-                                                                for line in s.lines]}) for s in shots]
-    plan = plan.model_copy(update={"shots": shots})
+    plan = Plan(title=draft.title, look=draft.look, shots=[ShotPlan.model_validate(e) for e in entries])
     plan = _shorten(ctx, client, plan, analysis)
     write_text_atomic(ctx.path("plan.json"), plan.model_dump_json(indent=1))
     return {"plan": "plan.json", "title": plan.title, "lines": sum(len(s.lines) for s in plan.shots)}
@@ -154,12 +152,11 @@ def step_plan(ctx: Context) -> dict[str, Any]:
 def _shorten(ctx: Context, client: Any, plan: Any, analysis: Any) -> Any:
     """Lines too long for the picture they are spoken over (their shot and the silent shots after it)
     and captions too wide for the frame go back to the model once."""
-    ends = {s.index: s.end_s for s in analysis.shots}
     starts = {s.index: s.start_s for s in analysis.shots}
     talking = [s.shot for s in plan.shots if s.lines] + [None]
     durations = {s.index: s.end_s - s.start_s for s in analysis.shots}
     for shot, following in zip(talking, talking[1:], strict=False):
-        durations[shot] = (starts[following] if following is not None else max(ends.values())) - starts[shot]
+        durations[shot] = (starts[following] if following is not None else analysis.shots[-1].end_s) - starts[shot]
     width, height = analysis.video.width or 1280, analysis.video.height or 720
     long: list[tuple[int, int | None, str, int]] = []   # shot, line (None: caption), text, character budget
     for s in plan.shots:
@@ -170,9 +167,10 @@ def _shorten(ctx: Context, client: Any, plan: Any, analysis: Any) -> Any:
         spoken = sum(len(line.text) for line in s.lines)
         if s.lines and not fits(" " * spoken, durations[s.shot] - VOICE_START_S):
             for i, line in enumerate(s.lines):
-                long.append((s.shot, i, line.text, int(len(line.text) * durations[s.shot] * 14 / max(spoken, 1))))
+                long.append((s.shot, i, line.text,
+                             int(len(line.text) * durations[s.shot] * CHARS_PER_SECOND / max(spoken, 1))))
         if s.caption and not caption_fits(s.caption, width, height):
-            long.append((s.shot, None, s.caption, int(0.9 * width / (0.55 * 0.07 * height))))
+            long.append((s.shot, None, s.caption, caption_chars(width, height)))
     if not long:
         return plan
     ask = [{"role": "user", "content": "Shorten each text to at most its number of characters, keeping the joke:\n"

@@ -17,7 +17,7 @@ from animstudio.studio.briefs import brief_text
 
 Emotion = Literal["neutral", "happy", "sad", "angry", "excited", "whisper", "scared", "sarcastic"]
 BEATS = ("freeze_zoom", "slow_motion", "rewind", "record_scratch", "speed_ramp", "repeat", "title_card")
-Beat = Literal["none", "freeze_zoom", "slow_motion", "rewind", "record_scratch", "speed_ramp", "repeat", "title_card"]
+Beat = Literal[("none", *BEATS)]  # type: ignore[valid-type]
 Look = Literal["none", "cartoon_pop", "warm", "cool", "vintage", "noir"]
 CHARS_PER_SECOND = 14.0     # how much text a voice speaks in a second, about
 CAPTION_WIDTH = 0.9         # a caption may use this share of the frame's width
@@ -134,22 +134,21 @@ def _common(a: list[str], b: list[str]) -> int:
 
 def drop_repeats(shots: list[dict[str, Any]]) -> list[str]:
     """Blank captions and drop lines that say again what an earlier shot said (a small model loops);
-    returns what was dropped, as decisions."""
-    def plain(text: str) -> str:
-        return " ".join("".join(c.lower() if c.isalnum() else " " for c in text).split())
+    returns what was dropped, as decisions. Texts are compared as the words spoken (``normalise``)."""
+    from animstudio.voice.wer import normalise
 
     said: list[list[str]] = []
     shown: set[str] = set()
     dropped = []
     for shot in shots:
-        caption = plain(shot["caption"])
+        caption = " ".join(normalise(shot["caption"]))
         if caption and caption in shown:
             dropped.append(f"shot {shot['shot']}: caption {shot['caption']!r} repeats an earlier one: left out")
             shot["caption"] = ""
         shown.add(caption)
         kept = []
         for line in shot["lines"]:
-            words = plain(line["text"]).split()   # the same first words (six, or all of the shorter line)
+            words = normalise(line["text"])   # the same first words (six, or all of the shorter line)
             if any(words and old and _common(words, old) >= min(6, len(words), len(old)) for old in said):
                 dropped.append(f"shot {shot['shot']}: line {line['text']!r} repeats an earlier one: left out")
                 continue
@@ -253,7 +252,11 @@ def fits(text: str, seconds: float) -> bool:
     return len(text) <= max(12, seconds * CHARS_PER_SECOND)
 
 
-def caption_fits(text: str, width: int, height: int, size: float = 0.07) -> bool:
-    """Whether a caption of text height ``size`` (share of the frame height) fits the frame's width
+def caption_chars(width: int, height: int, size: float = 0.07) -> int:
+    """How many characters of text height ``size`` (share of the frame height) fit the frame's width
     (Roboto's average advance is about 0.55 of the text height)."""
-    return len(text) * 0.55 * size * height <= CAPTION_WIDTH * width
+    return int(CAPTION_WIDTH * width / (0.55 * size * height))
+
+
+def caption_fits(text: str, width: int, height: int, size: float = 0.07) -> bool:
+    return len(text) <= caption_chars(width, height, size)
