@@ -56,6 +56,25 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
                           env=full_env, cwd=cwd, timeout=600)
 
 
+def assert_bad_input(proc: subprocess.CompletedProcess, *needles: str, code: int = 1) -> list[str]:
+    """What bad input must get: exit ``code`` (2 for usage), at most two lines on stderr starting with
+    ``error:``, no traceback and no internal error; each of ``needles`` in the message. Returns the lines."""
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == code, (proc.returncode, proc.stderr[-2000:])
+    assert 1 <= len(lines) <= 2, proc.stderr[-2000:]
+    assert lines[0].startswith("error: "), lines
+    text = proc.stderr + proc.stdout
+    assert "Traceback" not in text and "internal error" not in text, text[-2000:]
+    for needle in needles:
+        assert needle in " ".join(lines), lines
+    return lines
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` with its bytes (to show that nothing was changed, made or deleted)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 def ffmpeg(*args: str) -> None:
     from animstudio.media.ffmpeg import ffmpeg_exe
 
