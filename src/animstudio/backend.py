@@ -26,7 +26,7 @@ class Backend(ABC):  # noqa: B024 - each kind adds its one abstract method
     description: ClassVar[str] = ""
 
     class Options(BaseModel):
-        model_config = ConfigDict(extra="forbid")
+        model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     def __init__(self, options: BaseModel | dict[str, Any] | None = None, **kwargs: Any) -> None:
         self.options = self.parse_options(options, **kwargs)

@@ -32,7 +32,7 @@ CONFIG_FILE_NAME = "config.toml"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class LLMCacheSettings(_Section):
@@ -90,7 +90,8 @@ def default_home() -> Path:
 class Settings(BaseSettings):
     """The whole configuration. Field descriptions are what `animstudio config show` documents."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid",
+                                      allow_inf_nan=False)
 
     home: Path = Field(default_factory=default_home, description="studio home: config, jobs, stores")
     models: Path | None = Field(None, description="model warehouse; default <home>/models")
@@ -110,6 +111,10 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _absolute(self) -> Settings:
         self.home = self.home.absolute()
+        for what, folder in (("home", self.home), ("models", self.models)):
+            if folder is not None and folder.exists() and not folder.is_dir():
+                variable = ENV_PREFIX + what.upper()
+                raise ConfigError(f"{what} {folder} is a file, not a folder; point {variable} at a folder")
         if self.models is not None and not self.models.is_absolute():
             self.models = self.home / self.models  # relative to the home, wherever the command runs
         return self

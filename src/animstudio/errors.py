@@ -9,6 +9,8 @@ with ``exit_code``; the HTTP API answers with ``http_status`` and a JSON body.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class StudioError(Exception):
     """Base of every error animstudio raises for a reason the user can act on."""
@@ -97,3 +99,17 @@ class NotFoundError(InvalidInputError):
     """A named thing (a job, an artifact) does not exist."""
 
     http_status = 404
+
+
+def describe_invalid(exc: Any) -> str:
+    """A pydantic ValidationError as one line naming each bad value and what is allowed."""
+    errors = exc.errors()
+    parts = []
+    for err in errors[:2]:
+        key = ".".join(str(p) for p in err["loc"]) or "value"
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        given = err.get("input")
+        shown = "" if isinstance(given, dict | list) or err["type"] == "missing" else f" {given!r}"
+        parts.append(f"invalid {key}{shown}: {msg[:1].lower() + msg[1:]}")
+    more = len(errors) - len(parts)
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")

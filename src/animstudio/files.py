@@ -3,6 +3,13 @@
     >>> with atomic_output("out/clip.mp4") as tmp:   # tmp: out/.clip.mp4.<random>.tmp.mp4
     ...     render_to(tmp)
     # out/clip.mp4 appears only if the block finished; on error the temp file is removed.
+
+Output folders are the same: built beside the target, then moved in. A folder that holds files
+the command did not write is refused before any work, so nothing of the user's is ever replaced:
+
+    >>> with output_folder("out/scene3", "voice batch") as tmp:
+    ...     (tmp / "mix.wav").write_bytes(...)
+    # out/scene3 gets mix.wav; files of an earlier `voice batch` run there are replaced, nothing else
 """
 
 from __future__ import annotations
@@ -10,10 +17,13 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from animstudio.errors import InvalidInputError, MediaUnreadableError
 
@@ -79,6 +89,96 @@ def atomic_output(path: str | os.PathLike[str], what: str = "output") -> Iterato
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+OWNER_FILE = ".animstudio-output.json"   # in an output folder: the command that wrote it and its files
+
+
+def _owned(folder: Path) -> dict[str, Any] | None:
+    """What an earlier run wrote into ``folder`` (its command and files), or None."""
+    try:
+        data = json.loads((folder / OWNER_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(data, dict) and isinstance(data.get("command"), str) and isinstance(data.get("files"), list)
+    return data if ok else None
+
+
+def check_output_folder(path: str | os.PathLike[str], command: str) -> Path:
+    """``path`` as a Path if ``command`` may write its files there: a new folder, an empty one, or one
+    that an earlier run of the same command wrote (whose other files are then left alone)."""
+    out = Path(path).expanduser()
+    if out.exists() and not out.is_dir():
+        raise InvalidInputError(f"output {out} is a file; give the name of a new folder")
+    if out.is_dir():
+        owner = _owned(out)
+        theirs = [p for p in out.iterdir() if p.name != OWNER_FILE]
+        if theirs and (owner is None or owner["command"] != command):
+            raise InvalidInputError(f"output folder {out} already holds files that `animstudio {command}` did not "
+                                    f"write; choose a new or empty folder (nothing in it was changed)")
+    place = out.parent
+    while not place.exists() and place != place.parent:   # nothing is created before the work is done
+        place = place.parent
+    try:
+        if not place.is_dir():
+            raise NotADirectoryError(20, "not a folder")
+        tempfile.TemporaryDirectory(dir=place, prefix=".animstudio-probe-").cleanup()
+    except OSError as exc:
+        raise InvalidInputError(f"cannot write to folder {out.parent} ({exc.strerror or type(exc).__name__}); "
+                                f"choose another output location or fix its permissions") from exc
+    return out
+
+
+@contextlib.contextmanager
+def output_folder(path: str | os.PathLike[str], command: str) -> Iterator[Path]:
+    """Yield an empty temp folder beside ``path``; when the block succeeds, move its files into ``path``.
+
+    Only the command's own files change: the files of its earlier run there are replaced or removed,
+    anything else in the folder stays. On error nothing in ``path`` has changed."""
+    out = check_output_folder(path, command)
+    made = [p for p in out.parents if not p.exists()]   # deepest first
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name[:100]}.", suffix=".part"))
+    try:
+        yield tmp
+        _move_in(tmp, check_output_folder(out, command), command)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        for folder in made:   # the folders made for it, if nothing else was put there meanwhile
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _move_in(tmp: Path, out: Path, command: str) -> None:
+    files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file() and p.name != OWNER_FILE)
+    owner = {"command": command, "files": files}
+    if not out.exists() or (out.is_dir() and not any(out.iterdir())):
+        (tmp / OWNER_FILE).write_text(json.dumps(owner, indent=1), encoding="utf-8")
+        for folder in [tmp, *(p for p in tmp.rglob("*") if p.is_dir())]:
+            os.chmod(folder, 0o777 & ~_umask())   # mkdtemp makes 0700; outputs get the usual permissions
+        if out.exists():
+            out.rmdir()
+        os.rename(tmp, out)
+        return
+    before = set((_owned(out) or {}).get("files", []))
+    clash = [f for f in files if f not in before and (out / f).exists()]
+    if clash:
+        raise InvalidInputError(f"{out / clash[0]} was not written by `animstudio {command}`; move it away and run "
+                                f"again (nothing in {out} was changed)")
+    for name in files:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp / name, out / name)
+    for name in sorted(before - set(files)):   # the earlier run's files this run did not write again
+        old = out / name
+        if old.is_file() and old.resolve().is_relative_to(out.resolve()):
+            old.unlink()
+            if old.parent != out:
+                with contextlib.suppress(OSError):   # its folder, if that is now empty
+                    old.parent.rmdir()
+    write_text_atomic(out / OWNER_FILE, json.dumps(owner, indent=1))
 
 
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:

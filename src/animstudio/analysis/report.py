@@ -16,10 +16,11 @@ from PIL import Image, ImageDraw, ImageFont
 
 from animstudio.analysis.analyze import VideoAnalysis
 from animstudio.errors import InvalidInputError, MissingDependencyError
-from animstudio.files import atomic_output, write_bytes_atomic, write_text_atomic
+from animstudio.files import check_output_folder, output_folder
 from animstudio.media import read_frame
 
 THUMB_W = 320
+COMMAND = "analyze report"   # what writes the report folder
 
 
 def thumbnails(result: VideoAnalysis) -> list[Image.Image]:
@@ -156,18 +157,17 @@ Coherence {result.coherence.overall:.2f} (warp error {result.coherence.warp_erro
 
 
 def write_report(result: VideoAnalysis, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
-    """Write the four report files into ``out_dir`` (each atomically); returns their paths."""
+    """Write the four report files into ``out_dir`` (built beside it, then moved in); returns their paths."""
     import opentimelineio as otio
 
-    folder = Path(out_dir)
-    if folder.exists() and not folder.is_dir():
-        raise InvalidInputError(f"{folder} is a file; give a folder for the report")
+    folder = check_output_folder(out_dir, COMMAND)
     thumbs = thumbnails(result)
     sheet = contact_sheet(result, thumbs)
-    paths = {name: folder / name for name in ("analysis.json", "timeline.otio", "contact_sheet.png", "report.html")}
-    write_text_atomic(paths["analysis.json"], result.model_dump_json(indent=2))
-    write_text_atomic(paths["timeline.otio"], otio.adapters.write_to_string(timeline(result), "otio_json"))
-    with atomic_output(paths["contact_sheet.png"]) as tmp:
-        sheet.save(tmp, format="PNG")
-    write_bytes_atomic(paths["report.html"], html_report(result, thumbs, sheet).encode("utf-8"))
-    return paths
+    names = ("analysis.json", "timeline.otio", "contact_sheet.png", "report.html")
+    with output_folder(folder, COMMAND) as tmp:
+        (tmp / "analysis.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
+        (tmp / "timeline.otio").write_text(otio.adapters.write_to_string(timeline(result), "otio_json"),
+                                           encoding="utf-8")
+        sheet.save(tmp / "contact_sheet.png", format="PNG")
+        (tmp / "report.html").write_text(html_report(result, thumbs, sheet), encoding="utf-8")
+    return {name: folder / name for name in names}

@@ -7,15 +7,17 @@ Built-in command groups register through the ``register_commands`` hook, like pl
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import sys
 import traceback
+from typing import Any
 
 import typer
 
 import animstudio
-from animstudio.errors import StudioError
+from animstudio.errors import StudioError, describe_invalid
 from animstudio.plugins import hookimpls
 
 
@@ -67,6 +69,43 @@ def _register_commands(app: typer.Typer) -> None:
                        f"kept the existing command(s)", err=True)
 
 
+def _finite(param: Any) -> None:
+    """Make ``param`` refuse nan and infinity after parsing (alone, in a list or in a tuple)."""
+    parse = param.process_value
+
+    def checked(ctx: Any, value: Any) -> Any:
+        value = parse(ctx, value)
+        values = value if isinstance(value, list | tuple) else (value,)
+        if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+            raise typer.BadParameter("is not a finite number; give a plain number such as 1.5", ctx=ctx, param=param)
+        return value
+
+    param.process_value = checked
+
+
+def _finite_floats(command: Any) -> Any:
+    """Every float option of every command refuses nan and infinity, in one place."""
+    for param in command.params:
+        _finite(param)
+    for sub in getattr(command, "commands", {}).values():
+        _finite_floats(sub)
+    return command
+
+
+def _command_path(command: Any, args: list[str]) -> str:
+    """``animstudio voice say`` for ``voice say TEXT --rate 0``: the words of ``args`` that name commands."""
+    words = ["animstudio"]
+    for arg in args:
+        sub = getattr(command, "commands", {}).get(arg)
+        if arg.startswith("-") or sub is None:
+            if not arg.startswith("-"):
+                break
+            continue
+        words.append(arg)
+        command = sub
+    return " ".join(words)
+
+
 def _on_sigterm(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # unwind like Ctrl-C: temp files are removed, child processes stopped
 
@@ -80,8 +119,9 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("ANIMSTUDIO_DEBUG", "").lower() in ("1", "true", "yes", "on")
     signal.signal(signal.SIGTERM, _on_sigterm)
+    command: Any = None
     try:
-        command = typer.main.get_command(build_app())
+        command = _finite_floats(typer.main.get_command(build_app()))
         code = command.main(args=args, prog_name="animstudio", standalone_mode=False)
     except StudioError as exc:
         if debug:
@@ -102,6 +142,12 @@ def main(argv: list[str] | None = None) -> None:
             where = ctx.command_path if ctx is not None else "animstudio"
             typer.echo(f"error: {exc.format_message()} (see `{where} --help`)", err=True)
             sys.exit(exc.exit_code)
+        if type(exc).__name__ == "ValidationError" and hasattr(exc, "errors"):  # a value out of its range
+            if debug:
+                traceback.print_exc()
+            where = _command_path(command, args) if command is not None else "animstudio"
+            typer.echo(f"error: {describe_invalid(exc)} (see `{where} --help`)", err=True)
+            sys.exit(2)
         if type(exc).__name__ == "Abort":  # the parser's own interrupt signal
             typer.echo("error: interrupted; nothing was left half-written", err=True)
             sys.exit(130)

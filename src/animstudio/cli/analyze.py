@@ -139,10 +139,10 @@ def report(
     option: list[str] = typer.Option([], "--option", "-O", help=OPTION_HELP),
 ) -> None:
     """Analyse a video and write the report folder."""
-    from animstudio.analysis.report import write_report
-    from animstudio.files import check_output_path
+    from animstudio.analysis.report import COMMAND, write_report
+    from animstudio.files import check_output_folder
 
-    check_output_path(out / "analysis.json", "report folder")
+    check_output_folder(out, COMMAND)
     result = _full(file, detector, option)
     paths = write_report(result, out)
     ui.say(f"{len(result.shots)} shots, cuts at {result.cuts}; wrote " + ", ".join(str(p) for p in paths.values()))

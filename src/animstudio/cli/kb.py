@@ -91,11 +91,11 @@ def sync(
 @app.command("search")
 def search_cmd(
     query: str = typer.Argument(..., metavar="QUERY"),
-    k: int = typer.Option(5, "--k", "-k", help="How many hits."),
+    k: int = typer.Option(5, "--k", "-k", min=1, max=1000, help="How many hits."),
     collection: list[str] = typer.Option(None, "--collection", "-c", help="Search these (default: all)."),
     where: str = typer.Option(None, "--where", help="Metadata filter: KEY=VALUE[,KEY=VALUE] or Chroma JSON."),
     method: str = typer.Option("hybrid", "--method", help="hybrid (dense + BM25, fused), dense or bm25."),
-    diversity: float = typer.Option(None, "--diversity", help="MMR: 0 relevance only ... 1 variety only."),
+    diversity: float = typer.Option(None, "--diversity", min=0.0, max=1.0, help="MMR: 0 relevance only ... 1 variety only."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Search by meaning and by words; each hit with its score and its rank in each list."""
@@ -111,7 +111,7 @@ def search_cmd(
 @app.command("ask")
 def ask_cmd(
     question: str = typer.Argument(..., metavar="QUESTION"),
-    k: int = typer.Option(3, "--k", "-k", help="Passages given to the model."),
+    k: int = typer.Option(3, "--k", "-k", min=1, max=20, help="Passages given to the model."),
     collection: list[str] = typer.Option(None, "--collection", "-c", help="Search these (default: all)."),
     where: str = typer.Option(None, "--where", help="Metadata filter, as for search."),
     as_json: bool = JSON_OPT,
@@ -191,7 +191,7 @@ def stats(as_json: bool = JSON_OPT) -> None:
 def eval_cmd(
     dataset: Path = typer.Argument(..., metavar="DATASET_DIR", help="BEIR layout: corpus.jsonl, queries.jsonl, "
                                                                     "qrels/test.tsv."),
-    k: int = typer.Option(10, "--k", "-k", help="Cut-off for nDCG and recall."),
+    k: int = typer.Option(10, "--k", "-k", min=1, max=1000, help="Cut-off for nDCG and recall."),
     split: str = typer.Option("test", "--split", help="Which qrels file (qrels/SPLIT.tsv)."),
     as_json: bool = JSON_OPT,
 ) -> None:

@@ -38,8 +38,8 @@ def chat(
     upstream: str = typer.Option(None, "--upstream", "-u", help=UPSTREAM_HELP),
     schema: Path = typer.Option(None, "--schema", help="A JSON schema file: the answer is JSON that fits it."),
     system: str = typer.Option(None, "--system", help="A system message."),
-    max_tokens: int = typer.Option(512, "--max-tokens", help="Longest answer, tokens."),
-    temperature: float = typer.Option(0.7, "--temperature", "-t", help="0 for deterministic answers."),
+    max_tokens: int = typer.Option(512, "--max-tokens", min=1, help="Longest answer, tokens."),
+    temperature: float = typer.Option(0.7, "--temperature", "-t", min=0.0, max=2.0, help="0 for deterministic answers."),
     stream: bool = typer.Option(False, "--stream", help="Print the answer as it is generated."),
 ) -> None:
     """Ask a model one question (the embedded engine unless --upstream is given)."""
@@ -94,8 +94,8 @@ def models(
 def bench(
     model: list[str] = typer.Option([], "--model", "-m", help="Catalog models to time (default: every catalog LLM; "
                                                                "missing ones are installed)."),
-    threads: int = typer.Option(0, "--threads", help="CPU threads (0: all cores)."),
-    max_tokens: int = typer.Option(128, "--max-tokens", help="Tokens to generate per run."),
+    threads: int = typer.Option(0, "--threads", min=0, help="CPU threads (0: all cores)."),
+    max_tokens: int = typer.Option(128, "--max-tokens", min=1, help="Tokens to generate per run."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Prompt and generation speed of the embedded engine, per model, on this machine."""
@@ -148,12 +148,12 @@ def _upstream(spec: str, alias: str):  # type: ignore[no-untyped-def]
 @app.command("serve")
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    port: int = typer.Option(8000, "--port", "-p", help="Port to listen on."),
+    port: int = typer.Option(8000, "--port", "-p", min=1, max=65535, help="Port to listen on."),
     model: list[str] = typer.Option([], "--model", "-m", help="Serve a catalog model or .gguf with the embedded "
                                                                "engine (repeat; default: llm.default_model)."),
     upstream: list[str] = typer.Option([], "--upstream", "-u", help="ALIAS=URL[@MODEL][,URL...]: upstreams served "
                                                                       "as ALIAS, failed over in order (repeat)."),
-    threads: int = typer.Option(0, "--threads", help="CPU threads for the embedded engine (0: all cores)."),
+    threads: int = typer.Option(0, "--threads", min=0, help="CPU threads for the embedded engine (0: all cores)."),
     api_key: list[str] = typer.Option([], "--api-key", help="A key clients must send (repeat; default: "
                                                              "llm.gateway.api_keys)."),
     cache: bool = typer.Option(True, "--cache/--no-cache", help="Answer deterministic requests from the cache."),

@@ -106,7 +106,7 @@ def frame(
 def audio(
     file: Path = typer.Argument(..., metavar="FILE", help="A video or audio file."),
     out: Path = typer.Option(..., "--output", "-o", help="WAV file to write."),
-    rate: int = typer.Option(16000, "--rate", help="Sample rate in Hz."),
+    rate: int = typer.Option(16000, "--rate", min=1000, max=384000, help="Sample rate in Hz."),
     stereo: bool = typer.Option(False, "--stereo", help="Keep two channels instead of mixing to mono."),
 ) -> None:
     """Extract the audio track to a 16-bit WAV at the rate you choose."""

@@ -69,8 +69,8 @@ def parody(
     character: list[str] = typer.Option(None, "--character", "-c", help="A character in it (looked up in the "
                                                                         "knowledge base and the voice registry)."),
     model: str = typer.Option(None, "--model", help="The catalog LLM to plan with (default: the configured one)."),
-    seed: int = typer.Option(7, "--seed", help="Seed of the plan's sampling."),
-    max_minutes: float = typer.Option(10.0, "--max-minutes", help="Refuse clips longer than this."),
+    seed: int = typer.Option(7, "--seed", min=0, help="Seed of the plan's sampling."),
+    max_minutes: float = typer.Option(10.0, "--max-minutes", min=0.1, help="Refuse clips longer than this."),
 ) -> None:
     """Re-dub a clip as a parody: plan, voices, beats, captions, render; plus SRT, OTIO and a report."""
     from animstudio.studio.service import submit
@@ -86,7 +86,7 @@ def narrate(
     clip: Path = typer.Argument(..., metavar="CLIP", help="The clip to narrate."),
     output: Path = typer.Option(..., "--output", "-o", help="A new folder for the results."),
     model: str = typer.Option(None, "--model", help="The catalog LLM to plan with (default: the configured one)."),
-    seed: int = typer.Option(7, "--seed", help="Seed of the plan's sampling."),
+    seed: int = typer.Option(7, "--seed", min=0, help="Seed of the plan's sampling."),
 ) -> None:
     """A documentary-style voice-over of a clip (narrator only, no beats)."""
     from animstudio.studio.service import submit
@@ -143,9 +143,9 @@ def jobs_resume(job_id: str = typer.Argument(..., metavar="ID")) -> None:
 @studio_app.command("serve")
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    port: int = typer.Option(8100, "--port", help="Port to listen on."),
+    port: int = typer.Option(8100, "--port", min=1, max=65535, help="Port to listen on."),
     api_key: list[str] = typer.Option(None, "--api-key", help="Require this key (repeatable); default: none."),
-    max_upload_mb: float = typer.Option(512, "--max-upload-mb", help="Largest upload accepted."),
+    max_upload_mb: float = typer.Option(512, "--max-upload-mb", min=1, help="Largest upload accepted."),
 ) -> None:
     """The studio's HTTP API: submit jobs, stream their events, fetch their artifacts (OpenAPI at /docs)."""
     try:

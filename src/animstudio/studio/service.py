@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from animstudio.errors import InvalidInputError
-from animstudio.files import check_input_file
+from animstudio.files import output_folder
 from animstudio.studio.jobs import Job, JobStore
+from animstudio.studio.params import check_params
 from animstudio.studio.runner import Pipeline, run_job
 
 DELIVERED = ("analysis.json", "highlights.mp4", "highlights.otio", "render.mp4", "parody.mp4", "parody.srt",
@@ -29,37 +30,27 @@ def pipelines() -> dict[str, Pipeline]:
 
 
 def submit(kind: str, params: dict[str, Any], store: JobStore | None = None) -> Job:
+    """A new job of ``kind``; its parameters are checked first (nothing is made for bad ones)."""
     known = pipelines()
     if kind not in known:
         raise InvalidInputError(f"unknown job kind {kind!r}; kinds: {', '.join(known)}")
-    clip = check_input_file(params.get("clip", ""), "clip")
-    params = {**params, "clip": str(clip.resolve()), "kind": kind}
-    if params.get("output"):
-        out = Path(params["output"]).resolve()
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
-            raise InvalidInputError(f"{out} exists and is not an empty folder; pick a new output folder")
-        params["output"] = str(out)
+    params = check_params(kind, params)
     store = store or JobStore()
     return store.create(kind, params, [name for name, _ in known[kind]])
 
 
 def deliver(job: Job) -> Path | None:
-    """Copy the job's results to its output folder (built beside it, renamed into place)."""
+    """Copy the job's results to its output folder (built beside it, then moved in)."""
     if not job.params.get("output"):
         return None
     out = Path(job.params["output"])
-    tmp = out.with_name(f".{out.name}.part")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    for name in DELIVERED:
-        src = job.folder / name
-        if src.is_dir():
-            shutil.copytree(src, tmp / name)
-        elif src.exists():
-            shutil.copy2(src, tmp / name)
-    if out.exists():
-        out.rmdir()   # checked empty at submit
-    tmp.rename(out)
+    with output_folder(out, job.kind) as tmp:
+        for name in DELIVERED:
+            src = job.folder / name
+            if src.is_dir():
+                shutil.copytree(src, tmp / name)
+            elif src.exists():
+                shutil.copy2(src, tmp / name)
     return out
 
 

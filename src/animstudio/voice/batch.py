@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,12 +23,13 @@ from typing import Any
 import numpy as np
 
 from animstudio.errors import InvalidInputError
-from animstudio.files import check_input_file, write_text_atomic
+from animstudio.files import check_input_file, check_output_folder, output_folder, write_text_atomic
 from animstudio.progress import Progress, ProgressCallback, ignore
 from animstudio.voice.base import Speech, Timed
 from animstudio.voice.effects import resample
 
 CACHE_VERSION = 1
+COMMAND = "voice batch"   # what writes the output folder
 GAP_S = 0.3              # silence between lines that give no start time
 UNSAFE = re.compile(r"[^\w-]+")
 SPEAKER = re.compile(r"^\s*([\w .'-]{1,40}?)\s*:\s+(.+)$", re.S)
@@ -196,7 +196,8 @@ def _speak(line: Line, characters: dict[str, Any], engines: dict[Any, Any], cach
 
 def speak_script(script: str | os.PathLike[str], out_dir: str | os.PathLike[str],
                  on_progress: ProgressCallback = ignore, check: bool = False) -> ScriptResult:
-    """Speak every line of ``script`` into ``out_dir`` (built beside it, then moved in place whole)."""
+    """Speak every line of ``script`` into ``out_dir`` (built beside it, then moved in; a folder holding
+    files of anything but an earlier ``voice batch`` is refused before any line is spoken)."""
     from animstudio.voice.characters import get_character, load_characters
 
     lines = read_script(script)
@@ -207,20 +208,9 @@ def speak_script(script: str | os.PathLike[str], out_dir: str | os.PathLike[str]
                 get_character(line.character, characters)
             except InvalidInputError as exc:
                 raise InvalidInputError(f"line {i}: {exc}") from exc
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise InvalidInputError(f"{out} is a file; give a folder for the script's audio")
-    tmp = out.with_name(f".{out.name}.part")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
+    out = check_output_folder(out_dir, COMMAND)
+    with output_folder(out, COMMAND) as tmp:
         result = _speak_all(lines, characters, tmp, on_progress, check)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     for spoken in result:
         spoken.wav, spoken.cues = str(out / spoken.wav), str(out / spoken.cues)
     return ScriptResult(result, out / "mix.wav", out / "lines.json")

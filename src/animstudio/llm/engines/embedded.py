@@ -23,12 +23,29 @@ from animstudio.llm.base import Engine, Request, Response, check_request
 _DONE = object()
 
 
-def _gguf(model: str) -> Path:
-    """The GGUF file of a catalog model, or a .gguf path given as is."""
+def check_model(model: str) -> None:
+    """Refuse, without loading anything, a name that is neither a catalog LLM nor a GGUF file."""
     as_file = Path(model).expanduser()
     if as_file.suffix == ".gguf":
-        if not as_file.is_file():
-            raise InvalidInputError(f"{as_file} does not exist; pass a .gguf file or a catalog model name")
+        from animstudio.files import check_input_file
+
+        with check_input_file(as_file, "model file").open("rb") as fh:
+            if fh.read(4) != b"GGUF":
+                raise InvalidInputError(f"{as_file} is not a GGUF model (it lacks the GGUF header); pass a .gguf "
+                                        f"file made for llama.cpp or a catalog model name")
+        return
+    from animstudio.models.catalog import catalog, get_entry
+
+    if get_entry(model).kind != "llm":
+        llms = ", ".join(e.name for e in catalog() if e.kind == "llm")
+        raise InvalidInputError(f"{model} is not a language model; use one of: {llms}")
+
+
+def _gguf(model: str) -> Path:
+    """The GGUF file of a catalog model, or a .gguf path given as is."""
+    check_model(model)
+    as_file = Path(model).expanduser()
+    if as_file.suffix == ".gguf":
         return as_file
     from animstudio.models.install import ensure
 
@@ -65,7 +82,12 @@ class EmbeddedEngine(Engine):
         params.warmup = False
         params.verbosity = -1   # llama.cpp logs nothing of its own; errors come back in results
         self.model_name = o.model if not o.model.endswith(".gguf") else Path(o.model).stem
-        self._server = xllamacpp.Server(params)
+        try:
+            self._server = xllamacpp.Server(params)
+        except RuntimeError as exc:   # llama.cpp could not read the weights
+            raise InvalidInputError(f"llama.cpp could not load {params.model.path} ({exc}); the file may be "
+                                    f"truncated or of an architecture this llama.cpp does not know: run "
+                                    f"`animstudio models verify` or pass another model") from exc
 
     def models(self) -> list[str]:
         return [self.model_name]

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 import time
 import wave
 from dataclasses import dataclass
@@ -25,7 +23,14 @@ from typing import Any
 import numpy as np
 
 from animstudio.errors import InvalidInputError
-from animstudio.files import atomic_output, check_input_file, sha256_file, write_text_atomic
+from animstudio.files import (
+    atomic_output,
+    check_input_file,
+    check_output_folder,
+    output_folder,
+    sha256_file,
+    write_text_atomic,
+)
 from animstudio.progress import Progress, ProgressCallback, ignore
 from animstudio.voice.dataset import quality
 from animstudio.voice.dataset.options import DatasetOptions, parse_options
@@ -37,6 +42,7 @@ RATE = 16000
 PEAK = 10 ** (-1 / 20)           # clips are scaled so their loudest sample is at -1 dBFS
 REGION_PAD_S = 0.1               # silence kept either side of speech
 LIST_FILE = "dataset.list"
+COMMAND = "voice dataset"            # what writes the output folder
 
 
 @dataclass
@@ -46,23 +52,6 @@ class _Candidate:
     snr_db: float = 0.0
     text: str = ""
     language: str = ""
-
-
-def check_output_folder(output: str | os.PathLike[str]) -> Path:
-    """``output`` as a Path, if it is a folder that does not exist yet (or is empty) in a writable place."""
-    out = Path(output).expanduser()
-    if out.exists() and not out.is_dir():
-        raise InvalidInputError(f"output {out} is a file; give the name of a new folder")
-    if out.is_dir() and any(out.iterdir()):
-        raise InvalidInputError(f"output folder {out} already exists and is not empty; choose a new folder "
-                                f"or remove it")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tempfile.TemporaryDirectory(dir=out.parent, prefix=".animstudio-probe-").cleanup()
-    except OSError as exc:
-        raise InvalidInputError(f"cannot write to folder {out.parent} ({exc.strerror or type(exc).__name__}); "
-                                f"choose another output location or fix its permissions") from exc
-    return out
 
 
 def build_dataset(source: str | os.PathLike[str], output: str | os.PathLike[str],
@@ -75,7 +64,7 @@ def build_dataset(source: str | os.PathLike[str], output: str | os.PathLike[str]
     opts = parse_options(options, **kwargs)
     src = check_input_file(source, "input file")
     refs = {name: check_input_file(path, f"reference recording for {name}") for name, path in opts.names.items()}
-    out = check_output_folder(output)
+    out = check_output_folder(output, COMMAND)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -274,10 +263,9 @@ def _write_wav(path: Path, clip: np.ndarray, rate: int) -> None:
 def _write(out: Path, report: DatasetReport, kept: list[_Candidate], names: list[str],
            named: dict[int, tuple[str, float]], refs: dict[str, Path], src: Path, samples: np.ndarray, rate: int,
            on_progress: ProgressCallback) -> None:
-    """Write clips, lists and the report into a temp folder beside ``out``, then rename it to ``out``."""
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name[:100]}.", suffix=".tmp"))
+    """Write clips, lists and the report into a temp folder beside ``out``, then move them into ``out``."""
     final = out.resolve()
-    try:
+    with output_folder(out, COMMAND) as tmp:
         kept.sort(key=lambda c: c.turn.start_s)
         counts: dict[str, int] = {}
         lines: dict[str, list[str]] = {}
@@ -302,20 +290,3 @@ def _write(out: Path, report: DatasetReport, kept: list[_Candidate], names: list
         write_text_atomic(tmp / LIST_FILE, "\n".join(everything) + "\n")
         write_text_atomic(tmp / "report.md", report.to_markdown())
         write_text_atomic(tmp / "report.json", json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
-        os.chmod(tmp, 0o777 & ~_umask())
-        try:
-            if out.is_dir():
-                out.rmdir()  # empty when the work began
-            os.rename(tmp, out)
-        except OSError as exc:
-            raise InvalidInputError(f"cannot create {out} ({exc.strerror or exc}): it was made or filled while "
-                                    f"the dataset was being built; choose a new folder") from exc
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
