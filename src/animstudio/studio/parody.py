@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from animstudio.errors import InvalidInputError, StudioError
+from animstudio.errors import StudioError
 from animstudio.studio.plan import (
     CHARS_PER_SECOND,
     PlanLine,
