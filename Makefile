@@ -6,8 +6,10 @@ PIP    := $(BIN)/python -m pip
 # CPU machines take the CPU build of torch that is on disk; anything else pulls a multi-GB CUDA build.
 TORCH  := torch==2.13.0
 DEMO_OUT ?= out/demo
+# Debian packages the tests call: a real Redis for the LLM response cache, espeak-ng for IPA and its voices
+DEBS   := redis-server espeak-ng
 
-.PHONY: demo test test-all lint clean
+.PHONY: demo test test-all lint clean debs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,11 +32,23 @@ demo: $(VENV)/.installed-base
 	rm -rf $(DEMO_OUT)/parody
 	$(BIN)/animstudio parody $(if $(VIDEO),$(VIDEO),$(DEMO_OUT)/sample.mp4) -o $(DEMO_OUT)/parody
 
-test: $(VENV)/.installed-all
+# installed with apt-get when run as root; otherwise it stops with the command to run
+debs:
+	@missing=""; for deb in $(DEBS); do dpkg -s $$deb >/dev/null 2>&1 || missing="$$missing $$deb"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else \
+			echo "the tests need the Debian packages$$missing; install them with: sudo apt-get install -y$$missing" >&2; \
+			exit 1; \
+		fi; \
+	fi
+
+test: debs $(VENV)/.installed-all
 	$(BIN)/python -m pytest -q
 
 # also the slow tier (large models, long renders)
-test-all: $(VENV)/.installed-all
+test-all: debs $(VENV)/.installed-all
 	$(BIN)/python -m pytest -q -m "slow or not slow"
 
 lint: $(VENV)/.installed-all
