@@ -126,7 +126,7 @@ def test_two_speakers_each_with_its_own_sentence(turns_built):
 def test_clips_are_16_bit_mono_wavs_of_their_stretch(turns_built):
     report, out, _ = turns_built
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
-        "dataset.list", "report.json", "report.md", "speaker_1", "speaker_1/speaker_1.list",
+        ".animstudio-output.json", "dataset.list", "report.json", "report.md", "speaker_1", "speaker_1/speaker_1.list",
         "speaker_1/speaker_1_0001.wav", "speaker_2", "speaker_2/speaker_2.list", "speaker_2/speaker_2_0001.wav"]
     for clip in report.clips:
         data, rate, width = read_wav(out / clip.path)
@@ -209,7 +209,7 @@ def test_cli_refuses_bad_arguments_before_work(tmp_path, turns_wav):
         "must look like SPEAKER=RECORDING": [str(turns_wav), "-o", str(tmp_path / "b"), "--name", "wizard"],
         "reference recording for wizard": [str(turns_wav), "-o", str(tmp_path / "c"), "--name",
                                            f"wizard={tmp_path / 'nope.wav'}"],
-        "already exists and is not empty": [str(turns_wav), "-o", str(tmp_path / "full")],
+        "did not write; choose a new or empty folder": [str(turns_wav), "-o", str(tmp_path / "full")],
         "above max_seconds": [str(turns_wav), "-o", str(tmp_path / "d"), "--min-seconds", "12"],
         "names a folder": [str(turns_wav), "-o", str(tmp_path / "e"), "--name", f"a/b={LEFT}"],
     }
