@@ -95,11 +95,17 @@ def search_cmd(
     collection: list[str] = typer.Option(None, "--collection", "-c", help="Search these (default: all)."),
     where: str = typer.Option(None, "--where", help="Metadata filter: KEY=VALUE[,KEY=VALUE] or Chroma JSON."),
     method: str = typer.Option("hybrid", "--method", help="hybrid (dense + BM25, fused), dense or bm25."),
-    diversity: float = typer.Option(None, "--diversity", min=0.0, max=1.0, help="MMR: 0 relevance only ... 1 variety only."),
+    diversity: float = typer.Option(None, "--diversity", min=0.0, max=1.0,
+                                    help="MMR: 0 relevance only ... 1 variety only."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Search by meaning and by words; each hit with its score and its rank in each list."""
-    hits = _kb().search(query, k=k, collections=collection or None, where=_where(where), method=method,  # type: ignore[arg-type]
+    from animstudio.errors import InvalidInputError
+
+    if method not in ("hybrid", "dense", "bm25"):   # before the embedder loads
+        raise InvalidInputError(f"unknown method {method!r}; use hybrid, dense or bm25")
+    filters = _where(where)
+    hits = _kb().search(query, k=k, collections=collection or None, where=filters, method=method,  # type: ignore[arg-type]
                         diversity=diversity)
     if as_json:
         ui.print_json([h.as_dict() for h in hits])
@@ -119,7 +125,8 @@ def ask_cmd(
     """Answer from the knowledge base with citations (record ids), or say it does not know."""
     from animstudio.knowledge.answer import ask
 
-    answer = ask(_kb(), question, k=k, collections=collection or None, where=_where(where))
+    filters = _where(where)
+    answer = ask(_kb(), question, k=k, collections=collection or None, where=filters)
     if as_json:
         ui.print_json(answer.as_dict())
         return

@@ -39,7 +39,8 @@ def chat(
     schema: Path = typer.Option(None, "--schema", help="A JSON schema file: the answer is JSON that fits it."),
     system: str = typer.Option(None, "--system", help="A system message."),
     max_tokens: int = typer.Option(512, "--max-tokens", min=1, help="Longest answer, tokens."),
-    temperature: float = typer.Option(0.7, "--temperature", "-t", min=0.0, max=2.0, help="0 for deterministic answers."),
+    temperature: float = typer.Option(0.7, "--temperature", "-t", min=0.0, max=2.0,
+                                      help="0 for deterministic answers."),
     stream: bool = typer.Option(False, "--stream", help="Print the answer as it is generated."),
 ) -> None:
     """Ask a model one question (the embedded engine unless --upstream is given)."""

@@ -20,7 +20,7 @@ def _state(states: set[str]) -> str:
     if states == {"verified"}:
         return "verified"
     if "bad" in states:
-        return "bad hash"
+        return "damaged (reinstall it)"
     if states == {"missing"}:
         return "not installed"
     return "incomplete" if "missing" in states else "installed (unverified)"
@@ -81,9 +81,8 @@ def verify(
     from animstudio.models.warehouse import Warehouse
 
     wh = Warehouse()
-    entries = [get_entry(name)] if name else [e for e in catalog()
-                                              if any(s.state != "missing" for s in wh.status(e))]
-    if name and all(s.state == "missing" for s in wh.status(entries[0])):
+    entries = [get_entry(name)] if name else [e for e in catalog() if wh.installed(e)]
+    if name and not wh.installed(entries[0]):
         raise ModelNotInstalledError(f"model {name} is not installed; run `animstudio models install {name}`")
     rows = []
     with ui.progress_bar() as on_progress:

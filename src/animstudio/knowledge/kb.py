@@ -144,7 +144,17 @@ class KnowledgeBase:
                  on_progress: ProgressCallback = ignore) -> IndexReport:
         path = path.resolve()
         name = collection or guess_collection(path)
+        new = name not in self.store.names()
         target = self.collection(name, create=True)
+        try:
+            return self._index_file(target, name, path, transcript, on_progress)
+        except BaseException:
+            if new and target.count() == 0:   # a file that could not be read leaves no empty collection behind
+                self.store.drop(name)
+            raise
+
+    def _index_file(self, target: Any, name: str, path: Path, transcript: str | os.PathLike[str] | None,
+                    on_progress: ProgressCallback) -> IndexReport:
         kind = COLLECTIONS.get(name, COLLECTIONS["documents"]).kind
         if name == "films":
             from animstudio.knowledge.films import shot_records

@@ -98,6 +98,8 @@ def search(collections: list[Any], embedder: Any, query: str, k: int = 10, where
         raise InvalidInputError(f"k must be at least 1, not {k}")
     if method not in ("hybrid", "dense", "bm25"):
         raise InvalidInputError(f"unknown method {method!r}; use hybrid, dense or bm25")
+    if diversity is not None and not 0 <= diversity <= 1:
+        raise InvalidInputError(f"diversity is 0 to 1, not {diversity}")
     pool = max(POOL, 4 * k) if (method == "hybrid" or diversity) else k
     query_vector = embedder.embed([query])[0] if method != "bm25" or diversity else None
     lists: list[list[Hit]] = []
@@ -111,8 +113,6 @@ def search(collections: list[Any], embedder: Any, query: str, k: int = 10, where
     else:
         hits = lists[0] if lists else []
     if diversity:
-        if not 0 <= diversity <= 1:
-            raise InvalidInputError(f"diversity is 0 to 1, not {diversity}")
         vectors = embedder.embed([h.text for h in hits]) if hits else np.zeros((0, 1))
         hits = mmr(hits, vectors, query_vector, k, diversity)
     return hits[:k]

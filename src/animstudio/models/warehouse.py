@@ -122,6 +122,8 @@ class Warehouse:
                 continue
             known = self._stamped(path, data)
             state: State = "unverified" if known is None else ("verified" if known == file.sha256 else "bad")
+            if path.stat().st_size != file.size:   # truncated or replaced: no need to hash it to know
+                state = "bad"
             out.append(FileStatus(file, path, state, in_place))
         return out
 
@@ -148,6 +150,10 @@ class Warehouse:
             on_progress(Progress(f"verify {label}", done, total, "B"))
 
         return sha256_file(path, tick)
+
+    def installed(self, entry: CatalogEntry) -> bool:
+        """Whether ``entry`` was installed here (complete or not: a deleted file still counts)."""
+        return self.folder(entry).is_dir() or any(s.state != "missing" for s in self.status(entry))
 
     def verify(self, entry: CatalogEntry, on_progress: ProgressCallback = ignore) -> list[FileStatus]:
         return self.status(entry, rehash=True, on_progress=on_progress)
