@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import ffmpeg, run_cli
+from conftest import assert_bad_input, ffmpeg, run_cli
 
 
 def assert_clean_error(proc, *needles: str) -> None:
@@ -144,3 +145,116 @@ def test_debug_shows_traceback(tmp_path):
     proc = run_cli("--debug", "media", "probe", str(tmp_path / "nope.mp4"))
     assert proc.returncode == 1
     assert "Traceback" in proc.stderr and "does not exist" in proc.stderr
+
+
+# -- numbers: nan, infinity and out-of-range values are refused where they are parsed (exit 2) -----------------
+
+@pytest.mark.parametrize("args", [
+    ["media", "sample", "x.mp4", "--seconds", "nan"],
+    ["parody", "x.mp4", "-o", "out", "--max-minutes", "nan"],
+    ["parody", "x.mp4", "-o", "out", "--max-minutes", "inf"],
+    ["parody", "x.mp4", "-o", "out", "--seed", "-1"],
+    ["edit", "highlights", "x.mp4", "-o", "r.mp4", "-d", "nan"],
+    ["llm", "chat", "hi", "--temperature", "-inf"],
+    ["llm", "chat", "hi", "--max-tokens", "0"],
+    ["voice", "say", "hi", "-o", "x.wav", "--rate", "nan"],
+    ["voice", "dataset", "x.wav", "-o", "d", "--min-seconds", "inf"],
+    ["llm", "serve", "-p", "99999"],
+    ["studio", "serve", "--port", "99999"],
+    ["studio", "serve", "--max-upload-mb", "-5"],
+    ["kb", "search", "cats", "--diversity", "5"],
+    ["kb", "search", "cats", "-k", "0"],
+    ["media", "audio", "x.mp4", "-o", "x.wav", "--rate", "0"],
+])
+def test_bad_numbers_are_usage_errors(tmp_path, args):
+    proc = run_cli(*args, cwd=tmp_path)
+    assert_bad_input(proc, "Invalid value for", code=2)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("rate,pitch,needle", [("0", "0", "invalid rate 0.0"), ("-1", "0", "invalid rate"),
+                                               ("1e12", "0", "invalid rate"), ("1", "1e12", "pitch")])
+def test_a_value_out_of_a_models_range_is_one_line_naming_it(tmp_path, rate, pitch, needle):
+    proc = run_cli("voice", "say", "hi", "-o", str(tmp_path / "x.wav"), "--rate", rate, "--pitch", pitch)
+    lines = assert_bad_input(proc, needle, "voice say --help", code=2)
+    assert len(lines) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- the studio home and the model files ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("variable", ["ANIMSTUDIO_HOME", "ANIMSTUDIO_MODELS"])
+def test_a_home_or_warehouse_that_is_a_file(tmp_path, variable):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert_bad_input(run_cli("models", "list", env={variable: str(blocker)}), "is a file", variable)
+
+
+def test_damaged_models_are_found(tmp_path_factory):
+    from conftest import installed_warehouse
+
+    root = installed_warehouse(tmp_path_factory, "silero-vad")
+    env = {"ANIMSTUDIO_MODELS": str(root)}
+    onnx = next(root.rglob("*.onnx"))
+    assert run_cli("models", "verify", env=env).returncode == 0
+    onnx.write_bytes(onnx.read_bytes()[:1000])   # truncated
+    listed = {m["name"]: m["status"] for m in json.loads(run_cli("models", "list", "--json", env=env).stdout)}
+    assert listed["silero-vad"] == "damaged (reinstall it)"
+    assert_bad_input(run_cli("models", "verify", env=env), "silero-vad", "is BAD", "models install silero-vad")
+    onnx.unlink()   # deleted
+    assert_bad_input(run_cli("models", "verify", env=env), "is missing", "models install silero-vad")
+    assert_bad_input(run_cli("models", "verify", "silero-vad", env=env), "is missing")
+
+
+# -- the LLM ---------------------------------------------------------------------------------------------------
+
+def test_a_model_file_that_is_not_a_model(tmp_path):
+    text = tmp_path / "text.gguf"
+    text.write_text("hello\n" * 100)
+    assert_bad_input(run_cli("llm", "chat", "hi", "-m", str(text)), "is not a GGUF model")
+    fake = tmp_path / "fake.gguf"
+    fake.write_bytes(b"GGUF" + bytes(range(256)) * 4)
+    assert_bad_input(run_cli("llm", "chat", "hi", "-m", str(fake)), "llama.cpp could not load", "models verify")
+    assert_bad_input(run_cli("llm", "chat", "hi", "-m", "whisper-base"), "not a language model")
+
+
+# -- jobs --------------------------------------------------------------------------------------------------------
+
+def test_a_job_with_bad_parameters_is_refused_before_any_work(tmp_path, sample_clip, studio_home):
+    clip, _ = sample_clip
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video\n" * 20)
+    cases = [
+        (["parody", str(clip), "-o", str(tmp_path / "a"), "--model", "bogus"], "no model called 'bogus'"),
+        (["parody", str(text), "-o", str(tmp_path / "b")], "not a media file"),
+        (["narrate", str(clip), "-o", str(tmp_path / "c"), "--model", "whisper-base"], "not a language model"),
+        (["parody", str(clip), "-o", str(tmp_path), "--max-minutes", "0.1"], "over the limit of 0.1 min"),
+    ]
+    for args, needle in cases:
+        assert_bad_input(run_cli(*args), needle)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.mp4"]
+    assert json.loads(run_cli("jobs", "list", "--json").stdout) == []   # no job, no job folder
+
+
+def test_jobs_show_prints_strict_json_for_any_stored_parameter(sample_clip, studio_home):
+    from animstudio.studio.jobs import JobStore
+
+    clip, _ = sample_clip
+    job = JobStore().create("analyze", {"clip": str(clip), "max_minutes": float("nan")}, ["analyze"])
+    proc = run_cli("jobs", "show", job.id)
+    assert proc.returncode == 0, proc.stderr
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} is not JSON")
+
+    assert json.loads(proc.stdout, parse_constant=refuse)["params"]["max_minutes"] is None
+
+
+# -- the knowledge base -----------------------------------------------------------------------------------------
+
+def test_a_file_kb_add_cannot_read_leaves_no_collection(tmp_path):
+    pytest.importorskip("chromadb")
+    binary = tmp_path / "notes.md"
+    binary.write_bytes(bytes(range(256)) * 64)
+    assert_bad_input(run_cli("kb", "add", str(binary), "-c", "scratch"))
+    assert json.loads(run_cli("kb", "list", "--json").stdout) == {}

@@ -86,3 +86,19 @@ def test_highlights_and_render_jobs(server, sample_clip, tmp_path):
 
     (tmp_path / "reel.mp4").write_bytes(reel.content)
     assert 4 <= probe(tmp_path / "reel.mp4").duration_s <= 8
+
+
+def test_bad_job_parameters_are_refused_before_a_job_exists(server, sample_clip, studio_home):
+    clip, _ = sample_clip
+    bad = {"max_minutes": float("nan"), "seed": -1, "preset": "ultra", "bogus": 1, "model": "no-such-model",
+           "duration_s": float("inf")}
+    with httpx.Client(base_url=server, headers=KEY, timeout=60) as http:
+        for key, value in bad.items():
+            body = json.dumps({"kind": "parody", "params": {"clip": str(clip), key: value}})  # NaN as JSON allows
+            reply = http.post("/jobs", content=body, headers={"content-type": "application/json"})
+            assert reply.status_code == 422, (key, reply.text)
+            detail = reply.json()["detail"]
+            assert isinstance(detail, str) and "\n" not in detail and (key in detail or "no-such-model" in detail)
+        text = http.post("/jobs", json={"kind": "analyze", "params": {"clip": __file__}})
+        assert text.status_code == 422 and "not a media file" in text.json()["detail"]
+    assert JobStore(studio_home / "jobs").list() == []

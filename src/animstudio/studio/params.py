@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from animstudio.errors import InvalidInputError, describe_invalid
+from animstudio.errors import InvalidInputError, StudioError, describe_invalid
 from animstudio.files import check_input_file, check_output_folder
 
 
@@ -51,7 +51,10 @@ def check_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
     if checked.model:
         from animstudio.llm.engines.embedded import check_model
 
-        check_model(checked.model)
+        try:
+            check_model(checked.model)
+        except StudioError as exc:   # a parameter of the request, whatever the model's own error says
+            raise InvalidInputError(f"invalid model: {exc}") from exc
     values = checked.model_dump(exclude_unset=True) | {"clip": str(clip.resolve()), "kind": kind}
     if checked.output:
         values["output"] = str(check_output_folder(Path(checked.output).resolve(), kind))
