@@ -65,3 +65,25 @@ def test_unknown_jobs_and_mismatched_pipelines(tmp_path):
     job = store.create("parody", {}, ["analyze"])
     with pytest.raises(InvalidInputError, match="has steps"):
         run_job(store, job.id, pipeline([]))
+
+
+def test_failed_jobs_are_listed_and_can_be_removed(studio_home):
+    import json
+
+    from conftest import assert_bad_input, run_cli
+
+    store = JobStore()
+    failed = store.create("parody", {"clip": "x.mp4"}, ["analyze", "plan", "render"])
+    with pytest.raises(InvalidInputError):
+        run_job(store, failed.id, pipeline([], fail_at="analyze"))
+    running = store.create("parody", {"clip": "y.mp4"}, ["analyze"])
+    store.set_status(running.id, "running")
+    listed = run_cli("jobs", "list")
+    assert failed.id in listed.stdout and "analyze broke" in listed.stdout and "jobs remove --failed" in listed.stdout
+    assert_bad_input(run_cli("jobs", "remove", running.id), "is running", "jobs cancel")
+    assert_bad_input(run_cli("jobs", "remove", failed.id, "nope"), "no job 'nope'")
+    assert store.folder(failed.id).is_dir()   # a bad name removed nothing
+    proc = run_cli("jobs", "remove", "--failed")
+    assert proc.returncode == 0 and "removed 1 job" in proc.stdout, proc.stderr
+    assert not store.folder(failed.id).exists() and store.folder(running.id).is_dir()
+    assert [j["id"] for j in json.loads(run_cli("jobs", "list", "--json").stdout)] == [running.id]

@@ -106,9 +106,12 @@ def jobs_list(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
     if as_json:
         ui.print_json([j.as_dict() for j in jobs])
         return
-    ui.table("jobs", ["id", "kind", "status", "steps done", "clip"],
+    ui.table("jobs", ["id", "kind", "status", "steps done", "clip", "error"],
              [[j.id, j.kind, j.status, f"{sum(s.status == 'done' for s in j.steps)}/{len(j.steps)}",
-               Path(j.params.get("clip", "")).name] for j in jobs])
+               Path(j.params.get("clip", "")).name, j.error[:80]] for j in jobs])
+    if any(j.status == "failed" for j in jobs):
+        ui.say("failed jobs keep their finished steps: `animstudio jobs resume ID` goes on, "
+               "`animstudio jobs remove --failed` forgets them")
 
 
 @jobs_app.command("show")
@@ -132,6 +135,27 @@ def jobs_cancel(job_id: str = typer.Argument(..., metavar="ID")) -> None:
         return
     store.set_status(job_id, "cancelled", "cancelled by the user")
     ui.say(f"job {job_id} cancelled")
+
+
+@jobs_app.command("remove")
+def jobs_remove(
+    job_ids: list[str] = typer.Argument(None, metavar="ID...", help="Jobs to forget."),
+    failed: bool = typer.Option(False, "--failed", help="Every failed or cancelled job."),
+) -> None:
+    """Forget jobs and delete their working folders (a finished job's output folder is kept)."""
+    from animstudio.errors import InvalidInputError
+    from animstudio.studio.jobs import JobStore
+
+    store = JobStore()
+    ids = list(job_ids or []) + ([j.id for j in store.list(limit=10_000) if j.status in ("failed", "cancelled")]
+                                 if failed else [])
+    if not ids and not failed:
+        raise InvalidInputError("name the jobs to remove (see animstudio jobs list), or pass --failed")
+    for job_id in ids:
+        store.get(job_id)   # every name is checked before any job is removed
+    for job_id in ids:
+        store.remove(job_id)
+    ui.say(f"removed {len(ids)} job(s)")
 
 
 @jobs_app.command("resume")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import time
 import uuid
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from animstudio.errors import NotFoundError
+from animstudio.errors import InvalidInputError, NotFoundError
 
 Status = Literal["queued", "running", "done", "failed", "cancelled"]
 SCHEMA = """
@@ -151,6 +152,18 @@ class JobStore:
             return [Event(*r) for r in db.execute(
                 "SELECT seq, time, step, fraction, message FROM events WHERE job = ? AND seq > ? ORDER BY seq",
                 (job_id, after))]
+
+    def remove(self, job_id: str) -> None:
+        """Forget a job that is not running: its record, events and folder (its delivered output stays)."""
+        status = self.get(job_id).status
+        if status == "running":
+            raise InvalidInputError(f"job {job_id} is {status}; cancel it first (animstudio jobs cancel {job_id})")
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            for table, key in (("events", "job"), ("steps", "job"), ("jobs", "id")):
+                db.execute(f"DELETE FROM {table} WHERE {key} = ?", (job_id,))
+            db.execute("COMMIT")
+        shutil.rmtree(self.folder(job_id), ignore_errors=True)
 
     def running(self) -> int:
         with self._db() as db:
