@@ -70,8 +70,9 @@ def test_parody_of_the_sample_clip(models, sample_clip, tmp_path):
     assert [s["shot"] for s in plan["shots"]] == list(range(len(truth["shots"])))
     # the longest third of the shots get a beat: the schema leaves the model no other choice
     assert sum(s["beat"] != "none" for s in plan["shots"]) == max(1, len(truth["shots"]) // 3)
-    again = run_cli("parody", str(clip), "-o", str(out), env={"ANIMSTUDIO_MODELS": str(models)})
-    assert again.returncode == 1 and "not an empty folder" in again.stderr
+    # the folder is the parody's now: another command may not write into it (a parody run again may)
+    other = run_cli("narrate", str(clip), "-o", str(out), env={"ANIMSTUDIO_MODELS": str(models)})
+    assert other.returncode == 1 and "`animstudio narrate` did not write" in other.stderr
     # the film's shots went into the knowledge base, one record per shot, searchable by what they show
     indexed = manifest["steps"]["analyze"]["outputs"]["indexed_shots"]
     assert indexed == len(truth["shots"])
@@ -141,7 +142,7 @@ def test_parody_of_big_buck_bunny(models, shared_data, tmp_path):
     check_outputs(out)
 
 
-def test_bad_clips_and_folders(models, tmp_path):
+def test_bad_clips_and_folders(models, tmp_path, sample_clip):
     env = {"ANIMSTUDIO_MODELS": str(models)}
     missing = run_cli("parody", str(tmp_path / "nope.mp4"), "-o", str(tmp_path / "out"), env=env)
     assert missing.returncode == 1 and "nope.mp4" in missing.stderr
@@ -149,9 +150,12 @@ def test_bad_clips_and_folders(models, tmp_path):
     (tmp_path / "taken" / "keep.txt").write_text("mine", encoding="utf-8")
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(b"not a video")
-    taken = run_cli("parody", str(clip), "-o", str(tmp_path / "taken"), env=env)
-    assert taken.returncode == 1 and "not an empty folder" in taken.stderr
+    bad = run_cli("parody", str(clip), "-o", str(tmp_path / "new"), env=env)
+    assert bad.returncode == 1 and "not a media file" in bad.stderr
+    taken = run_cli("parody", str(sample_clip[0]), "-o", str(tmp_path / "taken"), env=env)
+    assert taken.returncode == 1 and "did not write; choose a new or empty folder" in taken.stderr
     assert (tmp_path / "taken" / "keep.txt").read_text(encoding="utf-8") == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "taken"]
 
 
 def test_an_hour_long_clip_is_refused_over_the_limit(models, tmp_path):
