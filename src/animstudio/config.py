@@ -80,6 +80,8 @@ class MediaSettings(_Section):
 
 class JobsSettings(_Section):
     max_concurrent: int = Field(1, ge=1, description="jobs that run at once")
+    media_folders: list[Path] = Field(default_factory=list, description="folders the studio API may read clips "
+                                                                        "and timelines from, besides its uploads")
 
 
 def default_home() -> Path:

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,10 +20,11 @@ KEY = {"X-API-Key": "sesame"}
 
 
 @pytest.fixture
-def server(studio_home):
+def server(studio_home, sample_clip, tmp_path):
     port = free_port()
+    media = ["--media", str(sample_clip[0].parent), "--media", str(tmp_path)]
     with running_process([sys.executable, "-m", "animstudio", "studio", "serve", "--port", str(port),
-                          "--api-key", "sesame", "--max-upload-mb", "1"], port, env=dict(os.environ),
+                          "--api-key", "sesame", "--max-upload-mb", "1", *media], port, env=dict(os.environ),
                          what="studio", wait_s=60, health="/openapi.json", suffix="") as url:
         yield url
 
@@ -88,8 +90,9 @@ def test_highlights_and_render_jobs(server, sample_clip, tmp_path):
     assert 4 <= probe(tmp_path / "reel.mp4").duration_s <= 8
 
 
-def test_bad_job_parameters_are_refused_before_a_job_exists(server, sample_clip, studio_home):
+def test_bad_job_parameters_are_refused_before_a_job_exists(server, sample_clip, studio_home, tmp_path):
     clip, _ = sample_clip
+    (tmp_path / "notes.mp4").write_text("not a video\n" * 20)
     bad = {"max_minutes": float("nan"), "seed": -1, "preset": "ultra", "bogus": 1, "model": "no-such-model",
            "duration_s": float("inf")}
     with httpx.Client(base_url=server, headers=KEY, timeout=60) as http:
@@ -99,6 +102,29 @@ def test_bad_job_parameters_are_refused_before_a_job_exists(server, sample_clip,
             assert reply.status_code == 422, (key, reply.text)
             detail = reply.json()["detail"]
             assert isinstance(detail, str) and "\n" not in detail and (key in detail or "no-such-model" in detail)
-        text = http.post("/jobs", json={"kind": "analyze", "params": {"clip": __file__}})
+        text = http.post("/jobs", json={"kind": "analyze", "params": {"clip": str(tmp_path / "notes.mp4")}})
         assert text.status_code == 422 and "not a media file" in text.json()["detail"]
     assert JobStore(studio_home / "jobs").list() == []
+
+
+def test_the_server_reads_only_uploads_and_the_folders_it_serves(server, sample_clip, tmp_path_factory):
+    """A path in a request is untrusted: a clip, or a timeline's media, outside the served folders is refused."""
+    from animstudio.editing.timeline import Edit
+
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    outside = elsewhere / "clip.mp4"
+    outside.write_bytes(sample_clip[0].read_bytes())
+    sneaky = Edit()
+    sneaky.cut(outside, 0.0, 1.0)
+    served = Path(server_media := str(sample_clip[0].parent)) / "sneaky.otio"
+    sneaky.save(served)
+    try:
+        with httpx.Client(base_url=server, headers=KEY, timeout=60) as http:
+            for kind, clip, needle in (("analyze", str(outside), "outside the folders"),
+                                       ("analyze", "/etc/passwd", "outside the folders"),
+                                       ("analyze", f"{server_media}/../{elsewhere.name}/clip.mp4", "outside"),
+                                       ("render", str(served), "media of")):
+                reply = http.post("/jobs", json={"kind": kind, "params": {"clip": clip}})
+                assert reply.status_code == 422 and needle in reply.json()["detail"], reply.text
+    finally:
+        served.unlink()

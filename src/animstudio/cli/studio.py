@@ -170,6 +170,9 @@ def serve(
     port: int = typer.Option(8100, "--port", min=1, max=65535, help="Port to listen on."),
     api_key: list[str] = typer.Option(None, "--api-key", help="Require this key (repeatable); default: none."),
     max_upload_mb: float = typer.Option(512, "--max-upload-mb", min=1, help="Largest upload accepted."),
+    media: list[Path] = typer.Option(None, "--media", metavar="DIR", help="A folder whose clips and timelines "
+                                     "jobs may name by path (repeat; default: jobs.media_folders); other files "
+                                     "must be uploaded."),
 ) -> None:
     """The studio's HTTP API: submit jobs, stream their events, fetch their artifacts (OpenAPI at /docs)."""
     try:
@@ -180,5 +183,10 @@ def serve(
         raise MissingDependencyError.for_extra("uvicorn", "studio", "The studio server") from exc
     from animstudio.studio.api import create_app
 
-    uvicorn.run(create_app(api_keys=list(api_key or []), max_upload_mb=max_upload_mb), host=host, port=port,
-                log_level="warning")
+    for folder in media or []:
+        if not folder.is_dir():
+            from animstudio.errors import InvalidInputError
+
+            raise InvalidInputError(f"--media {folder} is not a folder; give a folder of clips")
+    app_ = create_app(api_keys=list(api_key or []), max_upload_mb=max_upload_mb, media_folders=media or None)
+    uvicorn.run(app_, host=host, port=port, log_level="warning")

@@ -38,13 +38,19 @@ class JobRequest(BaseModel):
 
 
 def create_app(store: JobStore | None = None, api_keys: list[str] | None = None, max_upload_mb: float = 512,
-               max_concurrent: int | None = None) -> Any:
+               max_concurrent: int | None = None, media_folders: list[Path] | None = None) -> Any:
+    """The API app. Clips and timelines are read only from its uploads and from ``media_folders``
+    (default: the ``jobs.media_folders`` setting); a timeline's media must lie there too."""
     from animstudio.config import load_settings
     from animstudio.studio import service
 
     settings = load_settings()
+    if max_upload_mb <= 0:
+        raise InvalidInputError(f"the upload limit must be above 0 MB, not {max_upload_mb:g}")
     store = store or JobStore()
     uploads = store.root.parent / "uploads"
+    served = [uploads.resolve()] + [Path(f).expanduser().resolve() for f in
+                                    (settings.jobs.media_folders if media_folders is None else media_folders)]
     pool = ThreadPoolExecutor(max_workers=max_concurrent or settings.jobs.max_concurrent,
                               thread_name_prefix="studio-job")
     cancels: dict[str, threading.Event] = {}
@@ -80,18 +86,33 @@ def create_app(store: JobStore | None = None, api_keys: list[str] | None = None,
         part.rename(target)
         return {"clip": f"upload:{target.name}", "bytes": size}
 
-    def resolve(params: dict[str, Any]) -> dict[str, Any]:
+    def readable(path: Path, what: str) -> Path:
+        path = path.expanduser().resolve()
+        if not any(path.is_relative_to(folder) for folder in served):
+            raise InvalidInputError(f"{what} {path} is outside the folders this server reads; upload it "
+                                    f"(POST /uploads) or serve its folder (studio serve --media DIR)")
+        return path
+
+    def resolve(kind: str, params: dict[str, Any]) -> dict[str, Any]:
         clip = str(params.get("clip", ""))
         if clip.startswith("upload:"):
             path = (uploads / clip.removeprefix("upload:")).resolve()
             if path.parent != uploads.resolve() or not path.is_file():
                 raise InvalidInputError(f"no upload {clip!r}; POST the file to /uploads first")
-            params = {**params, "clip": str(path)}
+        else:
+            path = readable(Path(clip), "clip")
+        if kind == "render":   # a timeline names its media: those must be readable here too
+            from animstudio.editing.timeline import Edit, media_path
+
+            for item in Edit.load(path).timeline.find_clips():
+                if (source := media_path(item)) is not None:
+                    readable(source, f"media of {item.name or 'a clip'}")
+        params = {**params, "clip": str(path)}
         return {k: v for k, v in params.items() if k != "output"}   # results stay in the job folder
 
     @app.post("/jobs", status_code=201, dependencies=[Depends(check_key)])
     def submit(body: JobRequest) -> dict[str, Any]:
-        job = service.submit(body.kind, resolve(body.params), store)
+        job = service.submit(body.kind, resolve(body.kind, body.params), store)
         cancels[job.id] = threading.Event()
         pool.submit(_run_quietly, service.run, job.id, store, cancels[job.id])
         return job.as_dict()
