@@ -17,7 +17,7 @@ WER_WARNING = 0.2   # a line heard back with more word errors than this is flagg
 @app.command("say")
 def say(
     text: str = typer.Argument(..., metavar="TEXT", help="The line to speak."),
-    output: Path = typer.Option(..., "--output", "-o", help="The WAV to write."),
+    output: Path = typer.Option(..., "--output", "-o", help="The file to write: .wav, .flac, .ogg or .mp3."),
     character: str = typer.Option(None, "--character", "-c", help="A character of the voice registry "
                                                                   "(characters.yaml; see `animstudio voice voices`)."),
     engine: str = typer.Option(None, "--engine", "-e", help="TTS engine (default piper; see `voice voices`)."),
@@ -33,13 +33,23 @@ def say(
     check: bool = typer.Option(False, "--check", help="Transcribe the line back and report its word error rate."),
     as_json: bool = typer.Option(False, "--json", help="Print the phoneme timings as JSON."),
 ) -> None:
-    """Speak a line into a WAV file (with phoneme timings and mouth cues where the engine has them)."""
+    """Speak a line into a WAV file, or .flac, .ogg, .mp3 (with phoneme timings and mouth cues where the engine
+    has them)."""
     from animstudio.errors import InvalidInputError
+    from animstudio.files import atomic_output
     from animstudio.plugins import get_backend
-    from animstudio.voice.base import Prosody
+    from animstudio.voice.base import AUDIO_FORMATS, Prosody
     from animstudio.voice.characters import engine_for, get_character, say_as
+    from animstudio.voice.lipsync import CUE_SUFFIXES
+    from animstudio.voice.paths import check_output_file
     from animstudio.voice.prosody import speak
+    from animstudio.voice.text import check_length
 
+    check_length(text)
+    Prosody(rate=rate, pitch_semitones=pitch)          # out of range: one line naming the value
+    output = check_output_file(output, "speech", tuple(AUDIO_FORMATS))
+    if cues is not None:
+        cues = check_output_file(cues, "cue file", CUE_SUFFIXES)
     if character:
         if engine or voice:
             raise InvalidInputError("--character brings its own engine and voice; drop --engine/--voice, or drop "
@@ -55,23 +65,25 @@ def say(
         tts = cls(url=url) if url and "url" in cls.Options.model_fields else cls()
         speech = speak(tts, text, voice=voice, emotion=emotion, base=Prosody(rate=rate, pitch_semitones=pitch),
                        language=language)
-    path = speech.write(output)
-    if cues is not None:
-        from animstudio.voice.lipsync import cues_for_speech, write_cues
-
-        write_cues(cues_for_speech(speech, path, text), cues, duration_s=speech.duration_s, sound_file=path.name)
     heard = None
     if check:
         from animstudio.voice.qa import hear_back
 
         heard = hear_back(speech, text)
+    with atomic_output(output, "speech") as tmp:   # the speech and its cues, or nothing
+        speech.write(tmp)
+        if cues is not None:
+            from animstudio.voice.lipsync import cues_for_speech, write_cues
+
+            write_cues(cues_for_speech(speech, tmp, text), cues, cues.suffix.lstrip(".").lower(),
+                       duration_s=speech.duration_s, sound_file=output.name)
     if as_json:
         phonemes = [{"phoneme": p.text, "start": p.start_s, "end": p.end_s} for p in speech.phonemes]
-        ui.print_json({"output": str(path), "duration_s": round(speech.duration_s, 3),
+        ui.print_json({"output": str(output), "duration_s": round(speech.duration_s, 3),
                        "sample_rate": speech.sample_rate, "language": speech.language, "phonemes": phonemes}
                       | ({"check": {"heard": heard.heard, "wer": round(heard.wer, 4)}} if heard else {}))
         return
-    ui.say(f"wrote {path} ({speech.duration_s:.2f} s)")
+    ui.say(f"wrote {output} ({speech.duration_s:.2f} s)" + (f" and {cues}" if cues is not None else ""))
     if heard:
         verdict = "" if heard.wer <= WER_WARNING else f": more than {WER_WARNING:.0%} off, listen to it"
         ui.say(f"heard back: {heard.heard!r} (word error rate {heard.wer:.0%}{verdict})")
@@ -89,11 +101,16 @@ def check_cmd(
 ) -> None:
     """How well a voice speaks a language: sample lines spoken, transcribed back and scored (word error rate)."""
     from animstudio.errors import InvalidInputError
-    from animstudio.files import check_input_file
     from animstudio.plugins import get_backend
     from animstudio.voice.characters import engine_for, get_character, say_as
+    from animstudio.voice.paths import read_text_file
     from animstudio.voice.qa import SAMPLE_LINES, check_voice, corpus_wer
 
+    given = None
+    if lines_file is not None:   # a bad file fails before any voice is loaded
+        given = [x.strip() for x in read_text_file(lines_file, "lines file").splitlines() if x.strip()]
+        if not given:
+            raise InvalidInputError(f"lines file {lines_file} has no lines; write one line to speak per line")
     if character:
         who = get_character(character)
         if language:
@@ -109,11 +126,7 @@ def check_cmd(
 
         def speak_line(line: str):  # type: ignore[no-untyped-def]
             return tts.synthesize(line, voice=voice, language=language)
-    if lines_file is not None:
-        lines = [x.strip() for x in check_input_file(lines_file, "lines file").read_text(encoding="utf-8")
-                 .splitlines() if x.strip()]
-    else:
-        lines = SAMPLE_LINES.get(language or "en", [])
+    lines = given if given is not None else SAMPLE_LINES.get(language or "en", [])
     if not lines:
         raise InvalidInputError(f"no sample lines in {language!r} (there are: {', '.join(SAMPLE_LINES)}); "
                                 "pass your own with --lines FILE")
@@ -153,18 +166,34 @@ def voices(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
 @app.command("transcribe")
 def transcribe(
     file: Path = typer.Argument(..., metavar="FILE", help="A recording or a video with sound."),
-    fmt: str = typer.Option("json", "--format", "-f", help="srt, vtt or json."),
-    output: Path = typer.Option(None, "--output", "-o", help="Write here instead of printing."),
+    fmt: str = typer.Option(None, "--format", "-f", help="srt, vtt or json (default: the output's suffix, "
+                                                         "else json)."),
+    output: Path = typer.Option(None, "--output", "-o", help="Write here (.srt, .vtt or .json) instead of "
+                                                             "printing."),
     language: str = typer.Option(None, "--language", "-l", help="Language code (en, it...); default: detected."),
 ) -> None:
     """Speech to text with word timings (faster-whisper base from the catalog)."""
     import json
 
     from animstudio.errors import InvalidInputError
-    from animstudio.voice.asr import get_transcriber, write_transcript
+    from animstudio.files import check_input_file
+    from animstudio.voice.asr import FORMATS, check_language, get_transcriber, write_transcript
+    from animstudio.voice.paths import check_output_file
 
-    if fmt not in ("srt", "vtt", "json"):
+    if fmt is not None and fmt.lower() not in FORMATS:
         raise InvalidInputError(f"unknown format {fmt!r}; use srt, vtt or json")
+    if output is not None:   # checked before any work
+        output = check_output_file(output, "transcript", tuple(f".{f}" for f in FORMATS))
+        named = output.suffix.lower().lstrip(".")
+        if fmt is not None and fmt.lower() != named:
+            raise InvalidInputError(f"--format {fmt} but the output {output.name} is named .{named}; make them "
+                                    f"agree, e.g. -o {output.with_suffix('.' + fmt.lower()).name} (or leave --format "
+                                    "out: the suffix picks the format)")
+        fmt = named
+    fmt = (fmt or "json").lower()
+    if language:
+        language = check_language(language)
+    check_input_file(file, "audio file")
     with ui.progress_bar() as on_progress:
         transcript = get_transcriber().transcribe(file, language=language, on_progress=on_progress)
     if not transcript.text.strip():

@@ -42,6 +42,12 @@ def lipsync(
             raise InvalidInputError(f"text file {text_file} is not UTF-8 text; save it as UTF-8") from exc
     if text is not None and not text.strip():
         raise InvalidInputError("the text is empty; pass what is said, or leave --text out to recognise it")
+    from animstudio.voice.asr import check_language
+    from animstudio.voice.phonemize import espeak_voice
+
+    language = check_language(language)
+    if language != "en":
+        espeak_voice(language)               # one espeak-ng cannot phonemize fails before the work too
     check_output_path(output, "cue file")
     if preview is not None:
         from animstudio.voice.preview import find_shapes

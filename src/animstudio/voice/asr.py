@@ -32,6 +32,21 @@ SILENCE_PEAK = 10 ** (-60 / 20)   # audio that never rises above -60 dBFS is not
 NO_SPEECH_DROP = 0.8              # segments the model itself thinks are not speech, this surely, are dropped
 
 Format = Literal["srt", "vtt", "json"]
+FORMATS: tuple[Format, ...] = ("srt", "vtt", "json")
+LANGUAGES = frozenset(  # the language codes Whisper knows
+    "af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha haw he hi hr ht hu "
+    "hy id is it ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr ms mt my ne nl nn no oc pa pl ps pt ro "
+    "ru sa sd si sk sl sn so sq sr su sv sw ta te tg th tk tl tr tt uk ur uz vi yi yo zh yue".split())
+
+
+def check_language(language: str) -> str:
+    """The Whisper code of ``language`` ("en" for "en", "EN" or "en-US"); an unknown one is a one-line error."""
+    code = str(language).strip().lower().replace("_", "-").split("-")[0]
+    if code not in LANGUAGES:
+        raise InvalidInputError(f"unknown language {language!r}; use a code such as en, it, fr, de, es "
+                                f"or ja (speech recognition knows {len(LANGUAGES)}: the ISO 639-1 codes Whisper "
+                                "lists)")
+    return code
 
 
 @dataclass
@@ -148,6 +163,7 @@ class Transcriber:
 
         ``language``: an ISO code ("en", "it"); None detects it. Progress events report seconds of
         audio done per segment."""
+        language = check_language(language) if language else None
         samples = load_samples(path_or_samples)
         duration = len(samples) / RATE
         task = "transcribe"

@@ -46,14 +46,36 @@ class Speech:
         return len(self.audio) / self.sample_rate
 
     def write(self, path: str | os.PathLike[str]) -> Path:
-        """A 16-bit WAV, written to a temp file and renamed."""
+        """A 16-bit WAV (or FLAC, Ogg Vorbis, MP3: the format its suffix names), written to a temp file
+        and renamed."""
         import soundfile as sf
 
         from animstudio.files import atomic_output
 
+        fmt, subtype = audio_format(path)
         with atomic_output(path, "speech") as tmp:
-            sf.write(str(tmp), self.audio, self.sample_rate, subtype="PCM_16", format="WAV")
+            sf.write(str(tmp), self.audio, self.sample_rate, subtype=subtype, format=fmt)
         return Path(path)
+
+
+AUDIO_FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS"),
+                 ".mp3": ("MP3", "MPEG_LAYER_III")}   # suffix -> soundfile format and subtype
+
+
+def audio_format(path: str | os.PathLike[str]) -> tuple[str, str]:
+    """The soundfile ``(format, subtype)`` that ``path``'s suffix names; another suffix is a one-line error."""
+    import soundfile as sf
+
+    suffix = Path(path).suffix.lower()
+    if suffix not in AUDIO_FORMATS:
+        found = f"is named {suffix}" if suffix else "has no suffix"
+        raise InvalidInputError(f"speech {Path(path).name} {found}; name it .wav, .flac, .ogg or .mp3 "
+                                f"(the suffix picks the format)")
+    fmt, subtype = AUDIO_FORMATS[suffix]
+    if fmt not in sf.available_formats() or subtype not in sf.available_subtypes(fmt):
+        raise InvalidInputError(f"this installation's libsndfile cannot write {suffix} files; name the output "
+                                f".wav, or update the Python package soundfile")
+    return fmt, subtype
 
 
 class Prosody(BaseModel):

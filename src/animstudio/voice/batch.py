@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
+import math
 import os
 import re
 from dataclasses import asdict, dataclass, field
@@ -27,10 +29,14 @@ from animstudio.files import check_input_file, check_output_folder, output_folde
 from animstudio.progress import Progress, ProgressCallback, ignore
 from animstudio.voice.base import Speech, Timed
 from animstudio.voice.effects import resample
+from animstudio.voice.paths import read_text_file
+from animstudio.voice.text import MAX_LINE_CHARS
 
 CACHE_VERSION = 1
 COMMAND = "voice batch"   # what writes the output folder
 GAP_S = 0.3              # silence between lines that give no start time
+MAX_START_S = 6 * 3600   # the latest start of a line: the track is held in memory
+FIELDS = ("text", "character", "emotion", "start", "engine", "voice")
 UNSAFE = re.compile(r"[^\w-]+")
 SPEAKER = re.compile(r"^\s*([\w .'-]{1,40}?)\s*:\s+(.+)$", re.S)
 
@@ -88,32 +94,72 @@ def read_script(path: str | os.PathLike[str]) -> list[Line]:
     return lines
 
 
-def _line(entry: dict[str, Any], where: str) -> Line:
-    text = str(entry.get("text") or "").strip()
-    if not text:
-        raise InvalidInputError(f"{where}: a line needs `text`")
-    start = entry.get("start")
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _start(start: Any, where: str) -> float | None:
+    """Seconds from the start of the track, or None for "after the line before"."""
+    if start is None or (isinstance(start, str) and not start.strip()):
+        return None
     try:
-        start_s = None if start in (None, "") else float(start)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"{where}: start {start!r} is not a number of seconds") from exc
-    if start_s is not None and start_s < 0:
-        raise InvalidInputError(f"{where}: start {start_s} is before the start of the track")
-    unknown = set(entry) - {"text", "character", "emotion", "start", "engine", "voice"}
+        if isinstance(start, bool) or not isinstance(start, int | float | str):
+            raise TypeError(type(start).__name__)
+        start_s = float(start)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InvalidInputError(f"{where}: start {_shown(start)} is not a number of seconds; give seconds "
+                                "such as 1.5") from exc
+    if not math.isfinite(start_s):
+        raise InvalidInputError(f"{where}: start {_shown(start)} is not a finite number of seconds; give seconds "
+                                "such as 1.5")
+    if start_s < 0:
+        raise InvalidInputError(f"{where}: start {start_s:g} is before the start of the track; give 0 or more "
+                                "seconds")
+    if start_s > MAX_START_S:
+        raise InvalidInputError(f"{where}: start {start_s:g} s is past {MAX_START_S // 3600} hours "
+                                f"({MAX_START_S} s), the longest track a script makes; start the line earlier")
+    return start_s
+
+
+def _name(entry: dict[Any, Any], key: str, where: str) -> str | None:
+    value = entry.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{where}: {key} {_shown(value)} is not a name; write one name, e.g. "
+                                f"{key}: {'happy' if key == 'emotion' else 'narrator'}")
+    return value.strip() or None
+
+
+def _line(entry: dict[Any, Any], where: str) -> Line:
+    unknown = sorted(str(k) for k in entry if k not in FIELDS)
+    text = entry.get("text")
+    if text is not None and not isinstance(text, str):
+        raise InvalidInputError(f"{where}: text {_shown(text)} is not a line of words; write the line in quotes, "
+                                'e.g. text: "Hello there."')
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInputError(f"{where}: a line needs `text`" + (f" (unknown field(s): {', '.join(unknown)})"
+                                                                   if unknown else ""))
     if unknown:
-        raise InvalidInputError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}; a line has text, "
-                                "character, emotion, start, engine, voice")
-    return Line(text=text, character=entry.get("character") or None, emotion=entry.get("emotion") or "neutral",
-                start_s=start_s, engine=entry.get("engine") or None, voice=entry.get("voice") or None)
+        raise InvalidInputError(f"{where}: unknown field(s) {', '.join(unknown)}; a line has "
+                                f"{', '.join(FIELDS)}")
+    if len(text) > MAX_LINE_CHARS:
+        raise InvalidInputError(f"{where}: the line is {len(text):,} characters long; split it into lines of at "
+                                f"most {MAX_LINE_CHARS:,}")
+    names = {key: _name(entry, key, where) for key in ("character", "emotion", "engine", "voice")}
+    return Line(text=text, character=names["character"], emotion=names["emotion"] or "neutral",
+                start_s=_start(entry.get("start"), where), engine=names["engine"], voice=names["voice"])
 
 
 def _yaml_lines(p: Path) -> list[Line]:
     import yaml
 
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InvalidInputError(f"{p}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+        data = yaml.safe_load(read_text_file(p, "script"))
+    except (yaml.YAMLError, ValueError) as exc:   # ValueError: a number too long to read
+        raise InvalidInputError(f"{p}: not valid YAML ({(str(exc).splitlines() or [''])[0][:200]})") from exc
     entries = data.get("lines") if isinstance(data, dict) else data
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise InvalidInputError(f"{p}: expected `lines:` as a list of {{character, text, emotion, start}}")
@@ -121,24 +167,26 @@ def _yaml_lines(p: Path) -> list[Line]:
 
 
 def _csv_lines(p: Path) -> list[Line]:
-    with p.open(encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.DictReader(f))
+    try:
+        rows = list(csv.DictReader(io.StringIO(read_text_file(p, "script"), newline="")))
+    except csv.Error as exc:
+        raise InvalidInputError(f"{p}: not a valid CSV file ({exc}); save it as CSV with a header row") from exc
     if rows and "text" not in rows[0]:
         raise InvalidInputError(f"{p}: the first row must name the columns, with at least `text` "
                                 "(and character, emotion, start)")
-    return [_line({k.strip(): (v or "").strip() for k, v in row.items() if k}, f"{p} row {i}")
-            for i, row in enumerate(rows, 2)]
+    return [_line({k.strip(): (v or "").strip() for k, v in row.items() if isinstance(k, str) and k.strip()},
+                  f"{p} row {i}") for i, row in enumerate(rows, 2)]
 
 
 def _srt_lines(p: Path) -> list[Line]:
     from animstudio.editing.subtitles import read_subtitles
 
     lines = []
-    for cue in read_subtitles(p):
+    for i, cue in enumerate(read_subtitles(p), 1):
         text = " ".join(cue.text.split())
         match = SPEAKER.match(text)
         character, text = (match.group(1), match.group(2)) if match else (None, text)
-        lines.append(Line(text=text, character=character, start_s=cue.start_s))
+        lines.append(_line({"text": text, "character": character, "start": cue.start_s}, f"{p} cue {i}"))
     return lines
 
 

@@ -23,6 +23,7 @@ from animstudio.files import write_text_atomic
 from animstudio.voice.base import Speech, Timed
 
 SHAPES = "ABCDEFGHX"
+CUE_SUFFIXES = (".tsv", ".json", ".dat")   # Rhubarb TSV and JSON, Moho switch data
 _GROUPS = {
     "A": "p b m",
     "G": "f v",

@@ -12,6 +12,16 @@ import unicodedata
 from animstudio.errors import InvalidInputError
 
 UNSPOKEN = {"So", "Sk", "Cn", "Co", "Cs", "Cf", "Cc"}   # emoji, pictographs, private use, controls
+MAX_LINE_CHARS = 20_000   # one line spoken at once: about a quarter of an hour of speech
+
+
+def check_length(text: str) -> str:
+    """``text`` if it is short enough to speak as one line; a longer one is a one-line error."""
+    if len(text) > MAX_LINE_CHARS:
+        raise InvalidInputError(f"the line is {len(text):,} characters long; one line may have at most "
+                                f"{MAX_LINE_CHARS:,} (about a quarter of an hour of speech): split the text into "
+                                "lines of a script and speak it with `animstudio voice batch SCRIPT -o FOLDER`")
+    return text
 
 
 def check_text(text: str) -> str:
