@@ -141,7 +141,9 @@ def report(
     """Analyse a video and write the report folder."""
     from animstudio.analysis.report import COMMAND, write_report
     from animstudio.files import check_output_folder
+    from animstudio.media import probe, require_video
 
+    require_video(probe(file))   # a bad video is refused before anything about the output folder
     check_output_folder(out, COMMAND)
     result = _full(file, detector, option)
     paths = write_report(result, out)

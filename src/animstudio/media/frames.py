@@ -14,6 +14,7 @@ import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import av
@@ -95,6 +96,7 @@ def iter_frames(path: str | os.PathLike[str], width: int | None = None, height: 
             stream.codec_context.options = {"skip_loop_filter": "all"}
         origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
         index: int | None = 0
+        end = 0.0   # where the data decoded so far ends, seconds of the file
         try:
             if start_s > 0:
                 container.seek(int((start_s + origin) / stream.time_base), stream=stream, backward=True)
@@ -109,6 +111,8 @@ def iter_frames(path: str | os.PathLike[str], width: int | None = None, height: 
                     continue
                 if end_s is not None and t >= end_s:
                     break
+                end = t + origin + (float(frame.duration * frame.time_base) if frame.duration and frame.time_base
+                                    else 0.0)
                 if index % step == 0:
                     if not images:  # the caller converts the kept source frame itself (e.g. in a thread)
                         image = np.empty((0, 0, 3), np.uint8)
@@ -119,8 +123,20 @@ def iter_frames(path: str | os.PathLike[str], width: int | None = None, height: 
                     yield Frame(index=index, time_s=round(t, 6), image=image,
                                 source=frame if keep_source else None)
                 index += 1
+            else:  # the data ran out: a file cut short must not pass for a short video
+                _check_whole(p, container, stream, index or 0, end)
         except av.error.FFmpegError as exc:
             raise unreadable(p, exc) from exc
+
+
+def _check_whole(p: Path, container: av.container.InputContainer, stream: av.VideoStream, frames: int,
+                 end: float) -> None:
+    """After decoding to the end of the data: a file that holds fewer frames or seconds than its
+    header promises is refused as ``probe`` refuses it (probe also weighs the audio, so only it decides)."""
+    from animstudio.media.probe import probe, truncation
+
+    if truncation(p, container.format.name, (container.duration or 0) / av.time_base, stream.frames, frames, end):
+        probe(p)   # raises MediaUnreadableError naming the mismatch
 
 
 def sample_planes(frame: av.VideoFrame, width: int, height: int | None = None) -> np.ndarray:

@@ -107,6 +107,19 @@ def _timing(container: av.container.InputContainer,
     return len(pts), packets, vfr, ((pts[-1] - pts[0] + step) * tb if step else None), end
 
 
+def truncation(path: object, container: str, duration_s: float, declared: int, present: int,
+               end_s: float) -> str | None:
+    """Why a file whose header promises ``declared`` frames and ``duration_s`` seconds, but holds
+    ``present`` frames and data up to ``end_s``, is cut short; None when it is whole."""
+    if declared and present < declared * 0.98:
+        return (f"{path} is truncated: its header lists {declared} frames but only {present} are present; "
+                f"re-export or re-download it")
+    if "matroska" in container and duration_s > 2 and end_s < 0.9 * duration_s:
+        return (f"{path} is truncated: its header says {duration_s:.2f} s but the data ends at {end_s:.2f} s; "
+                f"re-export or re-download it")
+    return None
+
+
 def probe(path: str | os.PathLike[str], count_frames: bool = True) -> MediaInfo:
     """Describe ``path``. ``count_frames`` demuxes the video to count frames exactly and detect VFR."""
     p, container = open_media(path)
@@ -139,13 +152,9 @@ def probe(path: str | os.PathLike[str], count_frames: bool = True) -> MediaInfo:
                     count, packets, info.vfr, span, end = _timing(container, v)
                 except av.error.FFmpegError as exc:
                     raise unreadable(p, exc) from exc
-                declared = v.frames
-                if declared and packets < declared * 0.98:
-                    raise MediaUnreadableError(f"{p} is truncated: its header lists {declared} frames but only "
-                                               f"{packets} are present; re-export or re-download it")
-                if "matroska" in info.container and info.duration_s > 2 and end < 0.9 * info.duration_s:
-                    raise MediaUnreadableError(f"{p} is truncated: its header says {info.duration_s:.2f} s but the "
-                                               f"data ends at {end:.2f} s; re-export or re-download it")
+                cut_short = truncation(p, info.container, info.duration_s, v.frames, packets, end)
+                if cut_short:
+                    raise MediaUnreadableError(cut_short)
                 info.frame_count = count
                 if span and not info.duration_s:
                     info.duration_s = span
