@@ -50,7 +50,8 @@ def render_cmd(
                                                                "see `animstudio edit styles`)."),
     captions: str = typer.Option("both", "--captions", help="Captions: both (burn in + .srt), burn, sidecar, none."),
     subtitles: Path = typer.Option(None, "--subtitles", help="An .srt, .vtt or .ass file to burn in and write beside."),
-    aspect: str = typer.Option(None, "--aspect", help="Reframe by cropping: 9:16, 1:1, 4:5, 16:9."),
+    aspect: str = typer.Option(None, "--aspect", help="Reframe by cropping to WIDTH:HEIGHT in whole numbers, "
+                                                      "e.g. 9:16, 1:1, 4:5, 16:9 or 4:3."),
     follow: Path = typer.Option(None, "--follow", help="An analysis.json: the crop keeps each shot's subject."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -139,11 +140,18 @@ def highlights_cmd(
     from animstudio.editing.export import export_timeline
     from animstudio.editing.highlights import build_highlights
     from animstudio.editing.render import _encoder
+    from animstudio.editing.styles import _normalise as check_styles
     from animstudio.editing.transitions import check_transition
 
     if transition != "cut":
         check_transition(transition)
     _encoder(output.suffix.lower(), "draft", 24.0)  # a wrong output type fails before the analysis
+    check_styles(style)
+    if music is not None:
+        from animstudio.media import probe
+        from animstudio.media.probe import require_audio
+
+        require_audio(probe(music, count_frames=False))
     with ui.progress_bar() as on_progress:
         edit = build_highlights(file, duration_s=duration, music=music, transition=transition,
                                 on_progress=on_progress)

@@ -30,6 +30,10 @@ def format_of(path: str | os.PathLike[str], fmt: str | None = None) -> str:
                                     f"pass --format otio|edl|fcp7xml")
     if fmt not in FORMATS:
         raise InvalidInputError(f"unknown export format {fmt!r}; use otio, edl or fcp7xml")
+    named = next((k for k, (_, ext) in FORMATS.items() if ext == Path(path).suffix.lower()), fmt)
+    if named != fmt:
+        raise InvalidInputError(f"{Path(path).name} is named like {named} but the format asked for is {fmt}; name "
+                                f"it {FORMATS[fmt][1]}, or pass --format {named}")
     return fmt
 
 
@@ -54,7 +58,10 @@ def _for_edl(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
 
 def export_timeline(timeline: otio.schema.Timeline, path: str | os.PathLike[str], fmt: str | None = None) -> Path:
     """Write ``timeline`` to ``path`` atomically in ``fmt`` (from the suffix when None)."""
+    from animstudio.editing.plan import check_times
+
     fmt = format_of(path, fmt)
+    check_times(timeline)   # what no editor can read is refused, as `edit check` refuses it
     adapter, _ = FORMATS[fmt]
     tl = _for_edl(timeline) if fmt == "edl" else timeline
     with atomic_output(path, "timeline") as tmp:

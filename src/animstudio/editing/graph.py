@@ -18,6 +18,7 @@ from animstudio.editing.fonts import font_path
 from animstudio.editing.plan import ImageLayer, Piece, Plan, TextLayer
 from animstudio.editing.schema import KenBurns, Output, Zoom
 from animstudio.editing.transitions import xfade_name
+from animstudio.media import MediaInfo
 
 
 def _sar_fix(piece: Piece) -> list[str]:
@@ -69,11 +70,19 @@ def _fit(piece: Piece, out: Output) -> list[str]:
             f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color={out.background}"]
 
 
+def loops(info: MediaInfo | None) -> bool:
+    """Whether ffmpeg's demuxer for a still repeats it (``-loop 1``): image files do; a one-frame video
+    or a GIF does not, and its frame is held by the filters instead."""
+    return info is None or info.container == "image2" or info.container.endswith("_pipe")
+
+
 def input_args(piece: Piece, fps: float) -> tuple[list[str], int]:
     """ffmpeg input options for a piece, and the frames to pad with clones at its start where the
     file has no media for a transition's handle (a short end is padded by the chain's ``tpad``)."""
     total = piece.head + piece.out_frames + piece.tail
     if piece.still:
+        if not loops(piece.info):   # the chain's ``tpad`` clones its last frame to the clip's length
+            return ["-i", str(piece.path)], 0
         return ["-loop", "1", "-framerate", rate(fps), "-t", num(total / fps + 1 / fps), "-i", str(piece.path)], 0
     assert piece.info is not None
     src_fps = piece.info.fps or fps
@@ -164,12 +173,14 @@ def _text(layer: TextLayer, offset_s: float, out: Output, work: Path, n: int) ->
     return "drawtext=" + ":".join(parts)
 
 
-def _image_chain(layer: ImageLayer, index: int, offset_s: float, out: Output) -> tuple[str, str]:
-    """(chain making the overlay stream, overlay filter) for an image layer."""
+def _image_chain(layer: ImageLayer, index: int, offset_s: float, out: Output, hold: int = 0) -> tuple[str, str]:
+    """(chain making the overlay stream, overlay filter) for an image layer; ``hold``: repeat the
+    input's first frame that many times at the output's rate (an input that does not loop itself)."""
     pl = layer.placement
     a, b = layer.start_s - offset_s, layer.end_s - offset_s
     w = max(2, round(pl.width * out.width / 2) * 2)
-    chain = [f"[{index}:v]format=rgba", f"scale={w}:-2"]
+    held = [f"loop=loop={hold}:size=1", f"setpts=N/({rate(out.fps)})/TB"] if hold else []
+    chain = [f"[{index}:v]{','.join([*held, 'format=rgba'])}", f"scale={w}:-2"]
     if pl.opacity < 1:
         chain.append(f"colorchannelmixer=aa={num(pl.opacity)}")
     chain.append(f"setpts=PTS-STARTPTS+{num(max(a, 0.0))}/TB")
@@ -245,8 +256,11 @@ def segment_args(plan: Plan, pieces: list[Piece], work: Path, out_file: Path, en
     for n, layer in enumerate(plan.images):
         if layer.end_s <= offset_s or layer.start_s >= end_s:
             continue
-        inputs += ["-loop", "1", "-framerate", rate(fps), "-t", num(frames / fps), "-i", str(layer.path)]
-        chain, overlay = _image_chain(layer, n_inputs, offset_s, out)
+        if loops(layer.info):
+            inputs += ["-loop", "1", "-framerate", rate(fps), "-t", num(frames / fps), "-i", str(layer.path)]
+        else:
+            inputs += ["-i", str(layer.path)]
+        chain, overlay = _image_chain(layer, n_inputs, offset_s, out, hold=0 if loops(layer.info) else frames)
         graph.append(f"{chain}[ov{n}]")
         top.append((f"ov{n}", overlay))
         n_inputs += 1

@@ -64,6 +64,7 @@ class ImageLayer:
     start_s: float
     end_s: float
     placement: ImageOverlay
+    info: MediaInfo | None = None
 
 
 @dataclass
@@ -176,7 +177,62 @@ def _frame(seconds: float, fps: float) -> int:
     return int(math.floor(seconds * fps + 0.5))
 
 
+LONGEST_S = 24 * 3600.0   # no time in a timeline is longer than a day
+
+
+def _check_time(t: otio.opentime.RationalTime, where: str, what: str) -> None:
+    if not (math.isfinite(t.rate) and t.rate > 0):
+        raise InvalidInputError(f"{where}: its {what} is at the rate {t.rate:g}; give its times a frame rate above 0")
+    if not math.isfinite(t.value) or abs(t.value / t.rate) > LONGEST_S:
+        raise InvalidInputError(f"{where}: its {what} is {t.value:g} frames at {t.rate:g} fps; give it a time "
+                                f"of at most 24 hours")
+
+
+def _check_range(rng: otio.opentime.TimeRange | None, where: str, what: str) -> None:
+    if rng is None:
+        return
+    _check_time(rng.start_time, where, f"{what} start")
+    _check_time(rng.duration, where, f"{what} duration")
+    if rng.duration.value < 0:
+        raise InvalidInputError(f"{where} has a negative duration; give it a positive one")
+
+
+def check_times(timeline: otio.schema.Timeline) -> None:
+    """Every time of the timeline can be computed with: finite, at a frame rate above 0, at most a
+    day, no negative length, and every clip has a length. Rendering and exporting both start here."""
+    for track in timeline.tracks:
+        if not isinstance(track, otio.schema.Track):
+            raise InvalidInputError(f"the timeline holds a {type(track).__name__} {track.name!r} among its tracks; "
+                                    f"flatten nested stacks first")
+        _check_range(track.source_range, f"track {track.name!r}", "source range")
+        for item in track:
+            where = _where(item, track)
+            if isinstance(item, otio.schema.Transition):
+                for offset, what in ((item.in_offset, "in offset"), (item.out_offset, "out offset")):
+                    _check_time(offset, f"transition {item.name!r} on track {track.name!r}", what)
+                    if offset.value < 0:
+                        raise InvalidInputError(f"transition {item.name!r} on track {track.name!r} has a negative "
+                                                f"{what}; give it a positive one")
+                continue
+            _check_range(item.source_range, where, "source range")
+            if isinstance(item, otio.schema.Clip):
+                ref = item.media_reference
+                _check_range(ref.available_range if ref is not None else None, where, "media range")
+                if item.source_range is None and (ref is None or ref.available_range is None):
+                    raise InvalidInputError(f"{where} has no source range and its media no length; give it a "
+                                            f"source range")
+                for effect in item.effects:   # a freeze frame is a time warp of speed 0
+                    if not isinstance(effect, otio.schema.LinearTimeWarp) or isinstance(effect,
+                                                                                     otio.schema.FreezeFrame):
+                        continue
+                    scalar = effect.time_scalar
+                    if not (math.isfinite(scalar) and 0 < scalar <= 16):
+                        raise InvalidInputError(f"{where} has speed {scalar:g}; speeds go from above 0 to 16 "
+                                                f"(use reverse for backwards)")
+
+
 def make_plan(timeline: otio.schema.Timeline) -> Plan:
+    check_times(timeline)
     output = _model(Output, meta(timeline), "timeline settings")
     fps = output.fps
     tracks = list(timeline.video_tracks())
@@ -214,7 +270,7 @@ def make_plan(timeline: otio.schema.Timeline) -> Plan:
                 if info.container not in STILLS and info.frame_count != 1:
                     raise InvalidInputError(f"{_where(clip, track)}: only images and text go on tracks above the "
                                             f"main one; put video clips on track {MAIN!r}")
-                plan.images.append(ImageLayer(path, a, b, _model(ImageOverlay, meta(clip), _where(clip, track))))
+                plan.images.append(ImageLayer(path, a, b, _model(ImageOverlay, meta(clip), _where(clip, track)), info))
             else:
                 raise InvalidInputError(f"{_where(clip, track)} is neither text, an image nor a caption")
     for track in timeline.audio_tracks():
@@ -251,8 +307,6 @@ def _main_pieces(main: otio.schema.Track, fps: float, probe_of: _Probe) -> list[
         rng = item.range_in_parent()
         out_start = _frame(rng.start_time.to_seconds(), fps)
         out_frames = _frame(rng.end_time_exclusive().to_seconds(), fps) - out_start
-        if item.source_range is not None and item.source_range.duration.value < 0:
-            raise InvalidInputError(f"{_where(item, main)} has a negative duration; give it a positive one")
         if out_frames <= 0:
             continue
         if isinstance(item, otio.schema.Gap):
@@ -268,10 +322,7 @@ def _main_pieces(main: otio.schema.Track, fps: float, probe_of: _Probe) -> list[
             for e in item.effects:
                 if isinstance(e, otio.schema.FreezeFrame):
                     effects = effects.model_copy(update={"freeze": True})
-                elif isinstance(e, otio.schema.LinearTimeWarp):
-                    if e.time_scalar <= 0:
-                        raise InvalidInputError(f"{_where(item, main)} has speed {e.time_scalar}; speeds are above 0 "
-                                                f"(use reverse for backwards)")
+                elif isinstance(e, otio.schema.LinearTimeWarp):   # its speed was checked by check_times
                     effects = effects.model_copy(update={"speed": e.time_scalar})
         src = item.source_range or item.available_range()
         start = src.start_time.to_seconds()

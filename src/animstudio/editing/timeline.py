@@ -15,6 +15,8 @@ and effects. Our own parameters live under ``metadata["animstudio"]`` (see ``sch
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +59,12 @@ def media_path(clip: otio.schema.Clip) -> Path | None:
 def meta(obj: Any) -> dict[str, Any]:
     """Our metadata of an OTIO object (a plain dict; empty when there is none)."""
     value = obj.metadata.get(META)
-    return dict(value) if value else {}
+    if not value:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(f"metadata[{META!r}] of {type(obj).__name__} {obj.name!r} is a "
+                                f"{type(value).__name__}, not a mapping of settings; fix it in the timeline")
+    return dict(value)
 
 
 def _analysis(value: Any) -> Any:
@@ -115,18 +122,22 @@ class Edit:
         return edit
 
     def reframe(self, aspect: str, follow: Any = None, height: int | None = None) -> None:
-        """Make the output ``aspect`` ("9:16", "1:1", "16:9", "4:5") by cropping; with ``follow`` (a
-        ``VideoAnalysis`` or its JSON) each clip keeps its shot's main subject in frame."""
-        try:
-            num_, den = (float(x) for x in aspect.split(":"))
-            if num_ <= 0 or den <= 0:
-                raise ValueError
-        except ValueError as exc:
-            raise InvalidInputError(f"aspect {aspect!r} is not like 9:16; pass width:height") from exc
+        """Make the output ``aspect`` (width:height in whole numbers: "9:16", "1:1", "16:9", "4:5",
+        "4:3"...) by cropping; with ``follow`` (a ``VideoAnalysis`` or its JSON) each clip keeps its
+        shot's main subject in frame."""
+        match = re.fullmatch(r"\s*([0-9]{1,5})\s*:\s*([0-9]{1,5})\s*", str(aspect))
+        if match is None or not int(match[1]) or not int(match[2]):
+            raise InvalidInputError(f"aspect {aspect!r} is not width:height in whole numbers above 0; pass e.g. "
+                                    f"9:16, 1:1, 4:5 or 16:9")
+        num_, den = int(match[1]), int(match[2])
         out = self.output
         h = height or max(out.width, out.height) if num_ < den else height or min(out.width, out.height)
         w = round(h * num_ / den / 2) * 2
-        self.set_output(width=w, height=round(h / 2) * 2, fit="crop")
+        h = round(h / 2) * 2
+        if not (16 <= w <= 8192 and 16 <= h <= 8192):
+            raise InvalidInputError(f"aspect {aspect} makes a {w}x{h} picture, and pictures are 16 to 8192 pixels a "
+                                    f"side; pass a ratio nearer square, e.g. 9:16, 1:1, 4:5 or 16:9")
+        self.set_output(width=w, height=h, fit="crop")
         if follow is None:
             return
         a = _analysis(follow)
