@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -116,17 +116,53 @@ def check_output_folder(path: str | os.PathLike[str], command: str) -> Path:
         if theirs and (owner is None or owner["command"] != command):
             raise InvalidInputError(f"output folder {out} already holds files that `animstudio {command}` did not "
                                     f"write; choose a new or empty folder (nothing in it was changed)")
-    place = out.parent
-    while not place.exists() and place != place.parent:   # nothing is created before the work is done
+    _check_writable(out.parent)
+    return out
+
+
+def _check_writable(folder: Path) -> None:
+    """Refuse ``folder`` unless files can be made in it (or in its nearest existing parent, where it
+    would be made). Nothing is created: outputs are checked before the work, made after it."""
+    place = folder
+    while not place.exists() and place != place.parent:
         place = place.parent
     try:
         if not place.is_dir():
             raise NotADirectoryError(20, "not a folder")
         tempfile.TemporaryDirectory(dir=place, prefix=".animstudio-probe-").cleanup()
     except OSError as exc:
-        raise InvalidInputError(f"cannot write to folder {out.parent} ({exc.strerror or type(exc).__name__}); "
+        raise InvalidInputError(f"cannot write to folder {folder} ({exc.strerror or type(exc).__name__}); "
                                 f"choose another output location or fix its permissions") from exc
-    return out
+
+
+def check_output_file(path: str | os.PathLike[str], what: str, suffixes: Sequence[str] = ()) -> Path:
+    """``path`` as a Path if a file may be written there: not a folder, named with one of ``suffixes``
+    (any, when empty), in a folder that exists or can be made and accepts new files. Nothing is created."""
+    p = Path(path).expanduser()
+    example = f"{what.replace(' ', '-')}{suffixes[0] if suffixes else ''}"
+    if p.is_dir():
+        raise InvalidInputError(f"{what} {p} is a folder; give a file name inside it, e.g. {p / example}")
+    if suffixes and p.suffix.lower() not in suffixes:
+        found = f"is named {p.suffix}" if p.suffix else "has no suffix"
+        names = suffixes[0] if len(suffixes) == 1 else f"{', '.join(suffixes[:-1])} or {suffixes[-1]}"
+        raise InvalidInputError(f"{what} {p} {found}; name it {names} (the suffix picks the format), "
+                                f"e.g. {p.with_suffix(suffixes[0]).name}")
+    _check_writable(p.parent)
+    return p
+
+
+def read_text_file(path: str | os.PathLike[str], what: str) -> str:
+    """The text of a UTF-8 file (a byte order mark is dropped); a binary file is a one-line error."""
+    p = check_input_file(path, what)
+    try:
+        text = p.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"{what} {p} is not a UTF-8 text file (byte {exc.start} is not UTF-8); "
+                                "pass a text file, saved as UTF-8") from exc
+    if "\x00" in text:
+        raise InvalidInputError(f"{what} {p} is not a UTF-8 text file (it holds NUL bytes); "
+                                "pass a text file, saved as UTF-8")
+    return text
 
 
 @contextlib.contextmanager

@@ -36,12 +36,11 @@ def say(
     """Speak a line into a WAV file, or .flac, .ogg, .mp3 (with phoneme timings and mouth cues where the engine
     has them)."""
     from animstudio.errors import InvalidInputError
-    from animstudio.files import atomic_output
+    from animstudio.files import atomic_output, check_output_file
     from animstudio.plugins import get_backend
     from animstudio.voice.base import AUDIO_FORMATS, Prosody
     from animstudio.voice.characters import engine_for, get_character, say_as
     from animstudio.voice.lipsync import CUE_SUFFIXES
-    from animstudio.voice.paths import check_output_file
     from animstudio.voice.prosody import speak
     from animstudio.voice.text import check_length
 
@@ -101,9 +100,9 @@ def check_cmd(
 ) -> None:
     """How well a voice speaks a language: sample lines spoken, transcribed back and scored (word error rate)."""
     from animstudio.errors import InvalidInputError
+    from animstudio.files import read_text_file
     from animstudio.plugins import get_backend
     from animstudio.voice.characters import engine_for, get_character, say_as
-    from animstudio.voice.paths import read_text_file
     from animstudio.voice.qa import SAMPLE_LINES, check_voice, corpus_wer
 
     given = None
@@ -176,9 +175,8 @@ def transcribe(
     import json
 
     from animstudio.errors import InvalidInputError
-    from animstudio.files import check_input_file
+    from animstudio.files import check_input_file, check_output_file
     from animstudio.voice.asr import FORMATS, check_language, get_transcriber, write_transcript
-    from animstudio.voice.paths import check_output_file
 
     if fmt is not None and fmt.lower() not in FORMATS:
         raise InvalidInputError(f"unknown format {fmt!r}; use srt, vtt or json")

@@ -25,11 +25,10 @@ from typing import Any
 import numpy as np
 
 from animstudio.errors import InvalidInputError
-from animstudio.files import check_input_file, check_output_folder, output_folder, write_text_atomic
+from animstudio.files import check_input_file, check_output_folder, output_folder, read_text_file, write_text_atomic
 from animstudio.progress import Progress, ProgressCallback, ignore
 from animstudio.voice.base import Speech, Timed
 from animstudio.voice.effects import resample
-from animstudio.voice.paths import read_text_file
 from animstudio.voice.text import MAX_LINE_CHARS
 
 CACHE_VERSION = 1
