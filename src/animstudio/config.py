@@ -113,10 +113,6 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _absolute(self) -> Settings:
         self.home = self.home.absolute()
-        for what, folder in (("home", self.home), ("models", self.models)):
-            if folder is not None and folder.exists() and not folder.is_dir():
-                variable = ENV_PREFIX + what.upper()
-                raise ConfigError(f"{what} {folder} is a file, not a folder; point {variable} at a folder")
         if self.models is not None and not self.models.is_absolute():
             self.models = self.home / self.models  # relative to the home, wherever the command runs
         return self
@@ -176,11 +172,17 @@ def _home_from(overrides: dict[str, Any]) -> Path:
     return Path(env).expanduser().absolute() if env and env.strip() else default_home()
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Build the effective settings; keyword arguments win over every other source."""
+def load_settings(check_folders: bool = True, **overrides: Any) -> Settings:
+    """Build the effective settings; keyword arguments win over every other source. A home or
+    warehouse that is a file is refused unless ``check_folders`` is off (``doctor`` reports it)."""
     toml_path = _home_from(overrides) / CONFIG_FILE_NAME
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
+        for what, folder in (("home", settings.home), ("models", settings.models)):
+            if check_folders and folder is not None and folder.exists() and not folder.is_dir():
+                variable = ENV_PREFIX + what.upper()
+                raise ConfigError(f"{what} {folder} is a file, not a folder; point {variable} at a folder")
+        return settings
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"])

@@ -207,7 +207,7 @@ def check_models() -> list[Check]:
 
 
 def _service_urls() -> dict[str, str]:
-    settings = load_settings()
+    settings = load_settings(check_folders=False)   # a bad home is a finding here
     found: dict[str, str] = {}
 
     def walk(prefix: str, tree: dict) -> None:
@@ -251,7 +251,7 @@ def check_services() -> list[Check]:
 
 
 def check_home() -> list[Check]:
-    settings = load_settings()
+    settings = load_settings(check_folders=False)   # a bad home is a finding here
     out = []
     for name, path, var in (("home", settings.home, "ANIMSTUDIO_HOME"),
                             ("warehouse", settings.warehouse, "ANIMSTUDIO_MODELS")):
