@@ -143,7 +143,8 @@ def report(
     from animstudio.files import check_output_folder
     from animstudio.media import probe, require_video
 
-    require_video(probe(file))   # a bad video is refused before anything about the output folder
+    require_video(probe(file, count_frames=False))   # a bad video is named before the output folder
+    # (a file cut short is refused by the decoder, before anything is written)
     check_output_folder(out, COMMAND)
     result = _full(file, detector, option)
     paths = write_report(result, out)

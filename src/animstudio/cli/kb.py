@@ -100,10 +100,9 @@ def search_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Search by meaning and by words; each hit with its score and its rank in each list."""
-    from animstudio.errors import InvalidInputError
+    from animstudio.knowledge.search import check_method
 
-    if method not in ("hybrid", "dense", "bm25"):   # before the embedder loads
-        raise InvalidInputError(f"unknown method {method!r}; use hybrid, dense or bm25")
+    check_method(method)   # before the embedder loads
     filters = _where(where)
     hits = _kb().search(query, k=k, collections=collection or None, where=filters, method=method,  # type: ignore[arg-type]
                         diversity=diversity)

@@ -89,6 +89,15 @@ def mmr(hits: list[Hit], vectors: np.ndarray, query_vector: np.ndarray, k: int, 
     return [hits[i] for i in chosen]
 
 
+METHODS = ("hybrid", "dense", "bm25")
+
+
+def check_method(method: str) -> None:
+    """Refuse a retrieval method that does not exist (cheap: callers check it before loading anything)."""
+    if method not in METHODS:
+        raise InvalidInputError(f"unknown method {method!r}; use {', '.join(METHODS[:-1])} or {METHODS[-1]}")
+
+
 def search(collections: list[Any], embedder: Any, query: str, k: int = 10, where: dict[str, Any] | None = None,
            method: Method = "hybrid", diversity: float | None = None) -> list[Hit]:
     """The ``k`` best hits for ``query`` across ``collections``."""
@@ -96,8 +105,7 @@ def search(collections: list[Any], embedder: Any, query: str, k: int = 10, where
         raise InvalidInputError("the query is empty; ask for something, e.g. kb search \"who is Rick?\"")
     if k < 1:
         raise InvalidInputError(f"k must be at least 1, not {k}")
-    if method not in ("hybrid", "dense", "bm25"):
-        raise InvalidInputError(f"unknown method {method!r}; use hybrid, dense or bm25")
+    check_method(method)
     if diversity is not None and not 0 <= diversity <= 1:
         raise InvalidInputError(f"diversity is 0 to 1, not {diversity}")
     pool = max(POOL, 4 * k) if (method == "hybrid" or diversity) else k
