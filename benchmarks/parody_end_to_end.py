@@ -16,8 +16,7 @@ CLIP = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "video" 
 
 
 def main() -> None:
-    from animstudio.studio.jobs import JobStore
-    from animstudio.studio.service import run, submit
+    from animstudio.jobs import JobStore, run, submit
 
     parser = argparse.ArgumentParser()
     parser.add_argument("clip", nargs="?", default=str(CLIP))

@@ -237,7 +237,7 @@ def test_a_job_with_bad_parameters_is_refused_before_any_work(tmp_path, sample_c
 
 
 def test_jobs_show_prints_strict_json_for_any_stored_parameter(sample_clip, studio_home):
-    from animstudio.studio.jobs import JobStore
+    from animstudio.jobs import JobStore
 
     clip, _ = sample_clip
     job = JobStore().create("analyze", {"clip": str(clip), "max_minutes": float("nan")}, ["analyze"])

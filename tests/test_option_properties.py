@@ -4,6 +4,7 @@ passes, the value validates or raises the studio's own one-line error, never any
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -53,15 +54,18 @@ def clip(tmp_path_factory):
                                                "brief", "narrate", "look", "model", "bogus"]),
                               ANY | NUMBERS, max_size=4))
 def test_job_parameters(clip, params):
-    from animstudio.studio.params import check_params
+    from animstudio.pipelines import get_pipeline
 
     try:
-        checked = check_params("parody", {"clip": clip, **params})
+        pipeline = get_pipeline("parody", {"clip": clip, **params})
+        pipeline.check()
     except StudioError as exc:
         _one_line(exc)
         return
+    checked = pipeline.options.model_dump(mode="json")
     _finite(checked)
-    assert 0 <= checked.get("seed", 0) < 2**32 and set(checked) <= set(params) | {"clip", "kind"}
+    assert 0 <= checked["seed"] < 2**32 and checked["clip"] == str(Path(clip).resolve())
+    assert set(params) <= set(checked)   # a name that is not a parameter was refused above
 
 
 @FEW

@@ -39,6 +39,10 @@ class UnknownBackendError(StudioError):
     http_status = 404
 
 
+class PluginError(StudioError):
+    """A plugin registered something that does not keep its kind's contract."""
+
+
 class MissingDependencyError(StudioError):
     """An optional dependency is not installed; the message names the extra to install."""
 
@@ -76,6 +80,12 @@ class InvalidInputError(StudioError):
     """An argument or option value that cannot work (wrong kind of file, unwritable folder...)."""
 
     http_status = 422
+
+
+class ForbiddenError(InvalidInputError):
+    """A path or resource that the server is not allowed to read for this request."""
+
+    http_status = 403
 
 
 class ServiceUnavailableError(StudioError):

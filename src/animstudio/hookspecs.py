@@ -38,7 +38,7 @@ def register_tts_engines(register: Register) -> None:
 
 @hookspec
 def register_image_backends(register: Register) -> None:
-    """Register image generation backend classes."""
+    """Register image generation backend classes (interface: ``generate(request) -> images``)."""
 
 
 @hookspec
@@ -48,7 +48,7 @@ def register_embedders(register: Register) -> None:
 
 @hookspec
 def register_vector_stores(register: Register) -> None:
-    """Register vector store classes for the knowledge base."""
+    """Register vector store classes for the knowledge base (interface: ``collection(name, create)``)."""
 
 
 @hookspec
@@ -58,7 +58,12 @@ def register_detectors(register: Register) -> None:
 
 @hookspec
 def register_tools(register: Register) -> None:
-    """Register agent tools (typed functions with docstrings)."""
+    """Register tools: typed functions with docstrings, made with ``animstudio.tools.tool``."""
+
+
+@hookspec
+def register_pipelines(register: Register) -> None:
+    """Register pipeline classes: creative jobs made of typed steps (interface: ``steps()``)."""
 
 
 @hookspec

@@ -16,20 +16,60 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pluggy
+from pydantic import BaseModel
 
 from animstudio import hookspecs
-from animstudio.errors import UnknownBackendError
+from animstudio.errors import PluginError, UnknownBackendError
 
-# kind -> hook that registers it
-KINDS: dict[str, str] = {
-    "llm_engine": "register_llm_engines",
-    "tts_engine": "register_tts_engines",
-    "image_backend": "register_image_backends",
-    "embedder": "register_embedders",
-    "vector_store": "register_vector_stores",
-    "detector": "register_detectors",
-    "tool": "register_tools",
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of backend: the hook that registers it, its base class and the method it must have."""
+
+    hook: str
+    base: str            # "module:Class", imported when the kind is first asked for
+    method: str
+
+    def base_class(self) -> type:
+        module, _, name = self.base.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+
+KINDS: dict[str, Kind] = {
+    "detector": Kind("register_detectors", "animstudio.analysis.detector:SceneDetector", "process"),
+    "llm_engine": Kind("register_llm_engines", "animstudio.llm.base:Engine", "chat"),
+    "tts_engine": Kind("register_tts_engines", "animstudio.voice.base:TTSEngine", "synthesize"),
+    "embedder": Kind("register_embedders", "animstudio.knowledge.embedders:TextEmbedder", "embed"),
+    "vector_store": Kind("register_vector_stores", "animstudio.knowledge.store:VectorStore", "collection"),
+    "image_backend": Kind("register_image_backends", "animstudio.image.base:ImageBackend", "generate"),
+    "tool": Kind("register_tools", "animstudio.tools:Tool", "__call__"),
+    "pipeline": Kind("register_pipelines", "animstudio.pipelines.base:Pipeline", "steps"),
 }
+
+
+def check_backend(kind: str, backend: Any, plugin: str = "") -> str:
+    """The backend's name, once it is checked against its kind's contract; else a PluginError naming
+    the plugin, the class and what it lacks."""
+    spec = KINDS[kind]
+    base = spec.base_class()
+    cls = backend if isinstance(backend, type) else type(backend)
+    where = f"{plugin}: " if plugin else ""
+    what = _qualname(backend if isinstance(backend, type) else cls)
+    if not issubclass(cls, base):
+        raise PluginError(f"{where}{what} is registered as a {kind.replace('_', ' ')} but is not one; subclass "
+                          f"{base.__module__}.{base.__qualname__} and define {spec.method}()")
+    missing = sorted(getattr(cls, "__abstractmethods__", ()) or ())
+    if missing:
+        raise PluginError(f"{where}{what} does not define {', '.join(m + '()' for m in missing)}, which every "
+                          f"{kind.replace('_', ' ')} must have")
+    name = getattr(backend, "name", "")
+    if not isinstance(name, str) or not name:
+        raise PluginError(f"{where}{what} has no name; give it a `name` attribute (the name users type)")
+    options = getattr(backend, "Options", None)
+    if not (isinstance(options, type) and issubclass(options, BaseModel)):
+        raise PluginError(f"{where}{what} has no Options model; give it a nested "
+                          f"`class Options({base.__qualname__}.Options)`")
+    return name
 
 
 @dataclass
@@ -108,9 +148,9 @@ def backends(kind: str) -> dict[str, Any]:
         found: dict[str, Any] = {}
 
         def register(backend: Any, name: str | None = None) -> None:
-            key = name or getattr(backend, "name", None) or getattr(backend, "__name__", None)
-            if not key:
-                raise TypeError(f"{backend!r} has no name; give it a `name` attribute")
+            key = name or check_backend(kind, backend)
+            if name:
+                check_backend(kind, backend)
             if key in found and found[key] is not backend:
                 keep, drop = (found[key], backend) if _is_builtin(found[key]) or not _is_builtin(backend) \
                     else (backend, found[key])
@@ -119,7 +159,7 @@ def backends(kind: str) -> dict[str, Any]:
                 backend = keep
             found[key] = backend
 
-        call_hook(KINDS[kind], register=register)
+        call_hook(KINDS[kind].hook, register=register)
         _registry[kind] = found
     return dict(_registry[kind])
 

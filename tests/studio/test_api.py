@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from animstudio.studio.jobs import JobStore
+from animstudio.jobs import JobStore
 from conftest import free_port, running_process
 
 pytest.importorskip("fastapi")
@@ -125,6 +125,6 @@ def test_the_server_reads_only_uploads_and_the_folders_it_serves(server, sample_
                                        ("analyze", f"{server_media}/../{elsewhere.name}/clip.mp4", "outside"),
                                        ("render", str(served), "media of")):
                 reply = http.post("/jobs", json={"kind": kind, "params": {"clip": clip}})
-                assert reply.status_code == 422 and needle in reply.json()["detail"], reply.text
+                assert reply.status_code == 403 and needle in reply.json()["detail"], reply.text
     finally:
         served.unlink()

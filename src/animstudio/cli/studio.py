@@ -1,4 +1,6 @@
-"""``animstudio parody`` / ``narrate`` and ``animstudio jobs``: creative jobs from the command line."""
+"""``animstudio parody`` / ``narrate`` and ``animstudio jobs``: creative jobs from the command line.
+
+The flags of ``parody`` and ``narrate`` are the fields of their pipelines' ``Options``."""
 
 from __future__ import annotations
 
@@ -8,44 +10,42 @@ from typing import Any
 import typer
 
 from animstudio.cli import ui
+from animstudio.options import with_options
+from animstudio.pipelines.parody import Narrate, Parody
 
 jobs_app = typer.Typer(no_args_is_help=True)
 studio_app = typer.Typer(no_args_is_help=True)
 
 
 def _follow(job_id: str) -> Any:
-    """Run a job in this process with a progress bar fed by its events."""
+    """Run a job in this process, drawing its events (the same ``follow()`` the API streams) as a bar."""
+    import threading
+
+    from animstudio.jobs import JobStore, follow, run
     from animstudio.progress import Progress
-    from animstudio.studio.jobs import JobStore
-    from animstudio.studio.service import run
 
     store = JobStore()
-    with ui.progress_bar() as on_progress:
-        seen = 0
+    ran: dict[str, Any] = {}
+    ended = threading.Event()
 
-        def pump() -> None:
-            nonlocal seen
-            for event in store.events(job_id, after=seen):
-                seen = event.seq
-                on_progress(Progress(event.step, event.fraction or 0.0, 1.0, "", event.message))
-
-        import threading
-
-        stop = threading.Event()
-
-        def loop() -> None:
-            while not stop.wait(0.3):
-                pump()
-
-        watcher = threading.Thread(target=loop, daemon=True)
-        watcher.start()
+    def work() -> None:
         try:
-            job = run(job_id, store)
+            ran["job"] = run(job_id, store)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the main thread
+            ran["error"] = exc
         finally:
-            stop.set()
-            watcher.join(1)
-            pump()
-    return job
+            ended.set()
+
+    worker = threading.Thread(target=work, name=f"job-{job_id}", daemon=True)
+    with ui.progress_bar() as on_progress:
+        worker.start()
+        for event in follow(store, job_id, stop=ended):
+            if event.kind == "progress":
+                on_progress(Progress(event.step, event.fraction or 0.0, 1.0, "", event.message))
+        worker.join()
+    if "error" in ran:
+        raise ran["error"]
+    return ran["job"]
 
 
 def _done(job: Any) -> None:
@@ -61,38 +61,31 @@ def _done(job: Any) -> None:
     typer.echo(f"Output: {out} (parody.mp4, parody.srt, parody.otio, report.html; job {job.id})")
 
 
+@with_options(Parody.Options, into="params", args=("clip", "output"), short={"brief": "-b", "characters": "-c"},
+              names={"characters": "--character"})
 def parody(
     clip: Path = typer.Argument(..., metavar="CLIP", help="The clip to re-dub."),
     output: Path = typer.Option(..., "--output", "-o", help="A new folder for the results."),
-    brief: str = typer.Option("nature documentary", "--brief", "-b", help="nature documentary, sports commentary, "
-                                                                         "movie trailer, sitcom, or your own words."),
-    character: list[str] = typer.Option(None, "--character", "-c", help="A character in it (looked up in the "
-                                                                        "knowledge base and the voice registry)."),
-    model: str = typer.Option(None, "--model", help="The catalog LLM to plan with (default: the configured one)."),
-    seed: int = typer.Option(7, "--seed", min=0, help="Seed of the plan's sampling."),
-    max_minutes: float = typer.Option(10.0, "--max-minutes", min=0.1, help="Refuse clips longer than this."),
+    params: Any = None,
 ) -> None:
     """Re-dub a clip as a parody: plan, voices, beats, captions, render; plus SRT, OTIO and a report."""
-    from animstudio.studio.service import submit
-
-    job = submit("parody", {"clip": str(clip), "output": str(output), "brief": brief,
-                            "characters": list(character or []), "model": model, "seed": seed,
-                            "max_minutes": max_minutes})
-    ui.say(f"job {job.id}")
-    _done(_follow(job.id))
+    _submit_and_follow("parody", params)
 
 
+@with_options(Narrate.Options, into="params", args=("clip", "output"))
 def narrate(
     clip: Path = typer.Argument(..., metavar="CLIP", help="The clip to narrate."),
     output: Path = typer.Option(..., "--output", "-o", help="A new folder for the results."),
-    model: str = typer.Option(None, "--model", help="The catalog LLM to plan with (default: the configured one)."),
-    seed: int = typer.Option(7, "--seed", min=0, help="Seed of the plan's sampling."),
+    params: Any = None,
 ) -> None:
     """A documentary-style voice-over of a clip (narrator only, no beats)."""
-    from animstudio.studio.service import submit
+    _submit_and_follow("narrate", params)
 
-    job = submit("narrate", {"clip": str(clip), "output": str(output), "brief": "nature documentary",
-                             "model": model, "seed": seed, "narrate": True})
+
+def _submit_and_follow(kind: str, params: Any) -> None:
+    from animstudio.jobs import submit
+
+    job = submit(kind, params.model_dump())
     ui.say(f"job {job.id}")
     _done(_follow(job.id))
 
@@ -100,7 +93,7 @@ def narrate(
 @jobs_app.command("list")
 def jobs_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Recent jobs."""
-    from animstudio.studio.jobs import JobStore
+    from animstudio.jobs import JobStore
 
     jobs = JobStore().list()
     if as_json:
@@ -117,7 +110,7 @@ def jobs_list(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
 @jobs_app.command("show")
 def jobs_show(job_id: str = typer.Argument(..., metavar="ID")) -> None:
     """One job: its parameters, steps, outputs and last events (JSON)."""
-    from animstudio.studio.jobs import JobStore
+    from animstudio.jobs import JobStore
 
     store = JobStore()
     ui.print_json(store.get(job_id).as_dict() | {"events": [e.as_dict() for e in store.events(job_id)[-20:]]})
@@ -126,7 +119,7 @@ def jobs_show(job_id: str = typer.Argument(..., metavar="ID")) -> None:
 @jobs_app.command("cancel")
 def jobs_cancel(job_id: str = typer.Argument(..., metavar="ID")) -> None:
     """Stop a job at its next progress check (its finished steps are kept)."""
-    from animstudio.studio.jobs import JobStore
+    from animstudio.jobs import JobStore
 
     store = JobStore()
     job = store.get(job_id)
@@ -144,7 +137,7 @@ def jobs_remove(
 ) -> None:
     """Forget jobs and delete their working folders (a finished job's output folder is kept)."""
     from animstudio.errors import InvalidInputError
-    from animstudio.studio.jobs import JobStore
+    from animstudio.jobs import JobStore
 
     store = JobStore()
     ids = list(job_ids or []) + ([j.id for j in store.list(limit=10_000) if j.status in ("failed", "cancelled")]

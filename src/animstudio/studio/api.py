@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 import threading
@@ -25,11 +24,10 @@ from fastapi import Depends, FastAPI, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from animstudio.errors import InvalidInputError, StudioError
-from animstudio.studio.jobs import JobStore
+from animstudio.errors import ForbiddenError, InvalidInputError, StudioError
+from animstudio.jobs import ENDED, JobStore, follow
 
 UPLOAD_CHUNK = 1 << 20
-ENDED = ("done", "failed", "cancelled")
 
 
 class JobRequest(BaseModel):
@@ -41,8 +39,8 @@ def create_app(store: JobStore | None = None, api_keys: list[str] | None = None,
                max_concurrent: int | None = None, media_folders: list[Path] | None = None) -> Any:
     """The API app. Clips and timelines are read only from its uploads and from ``media_folders``
     (default: the ``jobs.media_folders`` setting); a timeline's media must lie there too."""
+    from animstudio import jobs
     from animstudio.config import load_settings
-    from animstudio.studio import service
 
     settings = load_settings()
     if max_upload_mb <= 0:
@@ -89,7 +87,7 @@ def create_app(store: JobStore | None = None, api_keys: list[str] | None = None,
     def readable(path: Path, what: str) -> Path:
         path = path.expanduser().resolve()
         if not any(path.is_relative_to(folder) for folder in served):
-            raise InvalidInputError(f"{what} {path} is outside the folders this server reads; upload it "
+            raise ForbiddenError(f"{what} {path} is outside the folders this server reads; upload it "
                                     f"(POST /uploads) or serve its folder (studio serve --media DIR)")
         return path
 
@@ -112,9 +110,9 @@ def create_app(store: JobStore | None = None, api_keys: list[str] | None = None,
 
     @app.post("/jobs", status_code=201, dependencies=[Depends(check_key)])
     def submit(body: JobRequest) -> dict[str, Any]:
-        job = service.submit(body.kind, resolve(body.kind, body.params), store)
+        job = jobs.submit(body.kind, resolve(body.kind, body.params), store)
         cancels[job.id] = threading.Event()
-        pool.submit(_run_quietly, service.run, job.id, store, cancels[job.id])
+        pool.submit(_run_quietly, jobs.run, job.id, store, cancels[job.id])
         return job.as_dict()
 
     @app.get("/jobs/{job_id}", dependencies=[Depends(check_key)])
@@ -134,19 +132,10 @@ def create_app(store: JobStore | None = None, api_keys: list[str] | None = None,
     async def events(job_id: str) -> StreamingResponse:
         store.get(job_id)   # 404-like error for an unknown job before the stream starts
 
-        async def stream() -> Any:
-            seen = 0
-            while True:
-                for event in store.events(job_id, after=seen):
-                    seen = event.seq
-                    yield f"id: {event.seq}\nevent: progress\ndata: {json.dumps(event.as_dict())}\n\n"
-                status = store.get_status(job_id)
-                if status in ENDED:
-                    for event in store.events(job_id, after=seen):
-                        yield f"id: {event.seq}\nevent: progress\ndata: {json.dumps(event.as_dict())}\n\n"
-                    yield f"event: end\ndata: {json.dumps(store.get(job_id).as_dict())}\n\n"
-                    return
-                await asyncio.sleep(0.25)
+        def stream() -> Any:   # run in a worker thread by the response
+            for event in follow(store, job_id):
+                yield f"id: {event.seq}\nevent: {event.kind}\ndata: {json.dumps(event.as_dict())}\n\n"
+            yield f"event: end\ndata: {json.dumps(store.get(job_id).as_dict())}\n\n"
 
         return StreamingResponse(stream(), media_type="text/event-stream")
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from animstudio.studio.briefs import brief_text
+from animstudio.pipelines.briefs import brief_text
 
 Emotion = Literal["neutral", "happy", "sad", "angry", "excited", "whisper", "scared", "sarcastic"]
 BEATS = ("freeze_zoom", "slow_motion", "rewind", "record_scratch", "speed_ramp", "repeat", "title_card")

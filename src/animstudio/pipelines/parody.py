@@ -1,18 +1,27 @@
-"""The parody pipeline: analyse the clip, let the LLM plan a re-dub, voice the lines (checked by ear),
-build the edit (beats, captions, voice over the ducked original), render, and write the report.
+"""The parody and narrate pipelines: analyse the clip, let the LLM plan a re-dub, voice the lines
+(checked by ear), build the edit (beats, captions, voice over the ducked original), render, and
+write the report. Narrate is the same steps with the narrator alone and no beats.
 
-Each step is a function of the job's :class:`~animstudio.studio.runner.Context`; its files live in
-the job folder and its return value is what a resumed job reads back.
+Each step is a function of the :class:`~animstudio.jobs.runner.Context`; its files live in the
+job's folder and its return value is what a resumed job reads back.
+
+    Parody(clip="a.mp4", brief="sports commentary").run("out/")     # or jobs.submit("parody", {...})
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic import Field
 
 from animstudio.errors import StudioError
-from animstudio.studio.plan import (
+from animstudio.jobs.runner import Context, StepFn
+from animstudio.pipelines.base import Pipeline
+from animstudio.pipelines.briefs import DEFAULT_BRIEF
+from animstudio.pipelines.params import SEED, ClipOptions, Preset, check_clip, check_llm, check_output
+from animstudio.pipelines.parody_plan import (
     CHARS_PER_SECOND,
     PlanLine,
     caption_chars,
@@ -23,7 +32,6 @@ from animstudio.studio.plan import (
     plan_messages,
     shortened_model,
 )
-from animstudio.studio.runner import Context, Pipeline
 
 MAX_WER = 0.35           # a line heard back worse than this is spoken again, once
 LINE_GAP_S = 0.25        # silence between two lines of one shot
@@ -42,7 +50,7 @@ def step_analyze(ctx: Context) -> dict[str, Any]:
     from animstudio.files import write_text_atomic
     from animstudio.media import probe
 
-    clip = Path(ctx.params["clip"])   # its length was checked against max_minutes when the job was submitted
+    clip = Path(ctx.params.clip)   # its length was checked against max_minutes when the job was submitted
     info = probe(clip, count_frames=False)
     analysis = analyze(clip, on_progress=ctx.on_progress)
     write_text_atomic(ctx.path("analysis.json"), analysis.model_dump_json(indent=1))
@@ -76,7 +84,7 @@ def _index_film(ctx: Context, analysis_file: Path) -> int:
 
 def _characters(ctx: Context) -> list[dict[str, Any]]:
     """The named characters' bible entries from the knowledge base, where it has them."""
-    names = [n for n in ctx.params.get("characters", []) if n]
+    names = [n for n in getattr(ctx.params, "characters", []) if n]
     if not names:
         return []
     found = []
@@ -99,14 +107,13 @@ def _characters(ctx: Context) -> list[dict[str, Any]]:
 def _client(ctx: Context) -> Any:
     from animstudio.llm.client import Client, engine
 
-    model = ctx.params.get("model")
+    model = ctx.params.model
     return Client(engine("embedded", model=model) if model else None)
 
 
 def step_plan(ctx: Context) -> dict[str, Any]:
     from animstudio.files import write_text_atomic
-    from animstudio.studio.briefs import DEFAULT_BRIEF
-    from animstudio.studio.plan import (
+    from animstudio.pipelines.parody_plan import (
         Plan,
         ShotPlan,
         beat_shots,
@@ -118,17 +125,17 @@ def step_plan(ctx: Context) -> dict[str, Any]:
 
     analysis = _analysis(ctx)
     characters = _characters(ctx)
-    brief = ctx.params.get("brief") or DEFAULT_BRIEF
+    brief = getattr(ctx.params, "brief", "") or DEFAULT_BRIEF
     client = _client(ctx)
     order = [s.index for s in analysis.shots]
     speaking = speaking_shots(analysis)
     budgets = {shot: int(max(MIN_LINE_S, seconds - VOICE_START_S) * CHARS_PER_SECOND)
                for shot, seconds in speaking.items()}
-    narrate = bool(ctx.params.get("narrate"))   # the narrator alone, no beats
+    narrate = ctx.kind == "narrate"   # the narrator alone, no beats
     beats_at = set() if narrate else beat_shots(analysis)
     schema = draft_model(order, [] if narrate else [c["name"] for c in characters], beats_at, budgets)
     params = {"temperature": 0.7, "max_tokens": sum(budgets.values()) // 2 + 60 * len(order) + 80,
-              "seed": int(ctx.params.get("seed", 7))}
+              "seed": ctx.params.seed}
     ctx.progress(0.1, "writing the plan")
     draft = client.structured(plan_messages(analysis, brief, characters, beats_at, speaking), schema, **params)
     entries = draft_shots(draft, order)
@@ -204,7 +211,7 @@ def _voice_for(speaker: str, characters: dict[str, Any]) -> tuple[Any, Any]:
 
 
 def step_voices(ctx: Context) -> dict[str, Any]:
-    from animstudio.studio.plan import Plan
+    from animstudio.pipelines.parody_plan import Plan
     from animstudio.voice.characters import load_characters, say_as
     from animstudio.voice.lipsync import line_phonemes, mouth_cues, write_cues
     from animstudio.voice.prosody import speak
@@ -297,16 +304,16 @@ def step_edit(ctx: Context) -> dict[str, Any]:
     from animstudio.editing.schema import Output
     from animstudio.editing.subtitles import Cue, write_srt
     from animstudio.editing.timeline import Edit
-    from animstudio.studio.plan import Plan
+    from animstudio.pipelines.parody_plan import Plan
 
     analysis = _analysis(ctx)
     plan = Plan.model_validate_json(ctx.path("plan.json").read_text(encoding="utf-8"))
     voices = json.loads(ctx.path("voices.json").read_text(encoding="utf-8"))
-    clip = str(Path(ctx.params["clip"]).resolve())
+    clip = str(Path(ctx.params.clip).resolve())
     info = analysis.video
     width = min(info.width or 1280, 1280) // 2 * 2
     height = round(width * (info.height or 720) / (info.width or 1280) / 2) * 2
-    look = ctx.params.get("look") or plan.look
+    look = ctx.params.look or plan.look
     edit = Edit(Output(width=width, height=height, fps=float(info.fps or 24.0),
                        styles=[look] if look and look != "none" else []), name=plan.title)
     t = 0.0
@@ -348,18 +355,49 @@ def step_edit(ctx: Context) -> dict[str, Any]:
 def step_render(ctx: Context) -> dict[str, Any]:
     from animstudio.editing.render import render
 
-    result = render(ctx.path("parody.otio"), ctx.path("parody.mp4"), preset=ctx.params.get("preset", "medium"),
+    result = render(ctx.path("parody.otio"), ctx.path("parody.mp4"), preset=ctx.params.preset,
                     captions="burn", on_progress=ctx.on_progress, cancel=ctx.cancel)
     return {"video": "parody.mp4", "duration_s": round(float(getattr(result, "duration_s", 0.0)), 3)}
 
 
 def step_report(ctx: Context) -> dict[str, Any]:
-    from animstudio.studio.report import write_manifest, write_report
+    from animstudio.pipelines.parody_report import write_manifest, write_report
 
     write_report(ctx)
     write_manifest(ctx)
     return {"report": "report.html", "manifest": "manifest.json"}
 
 
-PIPELINE: Pipeline = [("analyze", step_analyze), ("plan", step_plan), ("voices", step_voices), ("edit", step_edit),
-                      ("render", step_render), ("report", step_report)]
+class Narrate(Pipeline):
+    name = "narrate"
+    description = "A documentary-style voice-over of a clip: the narrator alone, no beats."
+    artifacts: ClassVar[tuple[str, ...]] = ("parody.mp4", "parody.srt", "parody.otio", "plan.json", "analysis.json",
+                                            "voices", "report.html", "manifest.json")
+
+    class Options(ClipOptions):
+        model: str | None = Field(None, description="the catalog LLM to plan with (default: the configured one)")
+        seed: int = Field(SEED, ge=0, le=2**32 - 1, description="seed of the plan's sampling")
+        look: str | None = Field(None, max_length=40, description="a style preset for the render "
+                                                                  "(default: the one the plan picks)")
+        preset: Preset = Field("medium", description="encoder speed and quality")
+
+    def check(self) -> None:
+        check_clip(self.options)
+        check_llm(self.options.model)
+        check_output(self.options, self.name)
+
+    def steps(self) -> list[tuple[str, StepFn]]:
+        return [("analyze", step_analyze), ("plan", step_plan), ("voices", step_voices), ("edit", step_edit),
+                ("render", step_render), ("report", step_report)]
+
+
+class Parody(Narrate):
+    name = "parody"
+    description = "Re-dub a clip as a parody: plan, voices, beats, captions, render; plus SRT, OTIO and a report."
+
+    class Options(Narrate.Options):
+        brief: str = Field(DEFAULT_BRIEF, max_length=2000, description="nature documentary, sports commentary, "
+                                                                       "movie trailer, sitcom, or your own words")
+        characters: list[str] = Field(default_factory=list, max_length=20,
+                                      description="characters in the clip (looked up in the knowledge base "
+                                                  "and the voice registry)")

@@ -1,15 +1,20 @@
 """Durable jobs: a SQLite store in the studio home. A job is a kind, its parameters and a list of
 named steps; each finished step's outputs are recorded, so a job killed at any point resumes at
-the first step that did not finish. Progress events are kept in order for the CLI and the API.
+the first step that did not finish. Progress events are kept in order for the CLI, the API and the UI.
 
     store = JobStore()
     job = store.create("parody", {"clip": "/clips/a.mp4"}, steps=["analyze", "plan", "render"])
     store.step_done(job.id, "analyze", {"analysis": "analysis.json"})
-    store.events(job.id, after=0)          # [Event(seq=1, step='analyze', fraction=1.0, ...), ...]
+    store.events(job.id, after=0)          # [JobEvent(seq=1, step='analyze', fraction=1.0, ...), ...]
+
+The schema is built by ordered, named migrations (``MIGRATIONS``); a database made by an older
+version is brought up to date when it is opened. A new database is built beside its final name and
+moved there whole, so no reader ever sees a file without its tables.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -21,9 +26,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from animstudio.errors import InvalidInputError, NotFoundError
+from animstudio.jobs.events import EventKind, JobEvent
 
 Status = Literal["queued", "running", "done", "failed", "cancelled"]
-SCHEMA = """
+# (name, SQL): applied in order, each once; never edit one that has shipped, add the next
+MIGRATIONS: list[tuple[str, str]] = [
+    ("001_jobs_steps_events", """
 CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, params TEXT NOT NULL, status TEXT NOT NULL,
     created REAL NOT NULL, updated REAL NOT NULL, error TEXT NOT NULL DEFAULT '', pid INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS steps (job TEXT NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL,
@@ -31,7 +39,9 @@ CREATE TABLE IF NOT EXISTS steps (job TEXT NOT NULL, position INTEGER NOT NULL, 
     PRIMARY KEY (job, name));
 CREATE TABLE IF NOT EXISTS events (job TEXT NOT NULL, seq INTEGER NOT NULL, time REAL NOT NULL, step TEXT NOT NULL,
     fraction REAL, message TEXT NOT NULL, PRIMARY KEY (job, seq));
-"""
+"""),
+    ("002_event_kinds", "ALTER TABLE events ADD COLUMN kind TEXT NOT NULL DEFAULT 'progress';"),
+]
 
 
 @dataclass
@@ -62,31 +72,46 @@ class Job:
                           for s in self.steps]}
 
 
-@dataclass
-class Event:
-    seq: int
-    time: float
-    step: str
-    fraction: float | None
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"seq": self.seq, "time": self.time, "step": self.step, "fraction": self.fraction,
-                "message": self.message}
-
-
 class JobStore:
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
         from animstudio.config import load_settings
 
         self.root = Path(root) if root else load_settings().home / "jobs"
         self.root.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
+        self.path = self.root / "jobs.sqlite"
+        if not self.path.exists():
+            self._create()
+        self._migrate(self._db())
+
+    def _create(self) -> None:
+        """Build the schema in a file of its own, then move it to its name (a store made at the same
+        time by another process wins; this one is dropped)."""
+        part = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.part")
+        try:
+            db = sqlite3.connect(part, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")   # kept in the file: readers never wait for a writer
-            db.executescript(SCHEMA)
+            self._migrate(db)
+            db.close()
+            with contextlib.suppress(FileExistsError):
+                os.link(part, self.path)
+        finally:
+            part.unlink(missing_ok=True)
+
+    @staticmethod
+    def _migrate(db: sqlite3.Connection) -> None:
+        with db:
+            db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied REAL NOT NULL)")
+            db.execute("BEGIN IMMEDIATE")
+            done = {r[0] for r in db.execute("SELECT name FROM migrations")}
+            for name, sql in MIGRATIONS:
+                if name not in done:
+                    for statement in filter(str.strip, sql.split(";")):
+                        db.execute(statement)
+                    db.execute("INSERT INTO migrations VALUES (?, ?)", (name, time.time()))
+            db.execute("COMMIT")
 
     def _db(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.root / "jobs.sqlite", timeout=30, isolation_level=None)
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         db.execute("PRAGMA busy_timeout=30000")
         return db
 
@@ -139,19 +164,20 @@ class JobStore:
             db.execute("UPDATE steps SET status = 'done', outputs = ?, seconds = ? WHERE job = ? AND name = ?",
                        (json.dumps(outputs), seconds, job_id, name))
 
-    def add_event(self, job_id: str, step: str, fraction: float | None, message: str = "") -> None:
+    def add_event(self, job_id: str, step: str, fraction: float | None, message: str = "",
+                  kind: EventKind = "progress") -> None:
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
             seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE job = ?", (job_id,)).fetchone()[0]
-            db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", (job_id, seq, time.time(), step, fraction,
-                                                                       message))
+            db.execute("INSERT INTO events (job, seq, time, step, fraction, message, kind) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)", (job_id, seq, time.time(), step, fraction, message, kind))
             db.execute("COMMIT")
 
-    def events(self, job_id: str, after: int = 0) -> list[Event]:
+    def events(self, job_id: str, after: int = 0) -> list[JobEvent]:
         with self._db() as db:
-            return [Event(*r) for r in db.execute(
-                "SELECT seq, time, step, fraction, message FROM events WHERE job = ? AND seq > ? ORDER BY seq",
-                (job_id, after))]
+            return [JobEvent(seq=r[0], time=r[1], step=r[2], fraction=r[3], message=r[4], kind=r[5])
+                    for r in db.execute("SELECT seq, time, step, fraction, message, kind FROM events "
+                                        "WHERE job = ? AND seq > ? ORDER BY seq", (job_id, after))]
 
     def remove(self, job_id: str) -> None:
         """Forget a job that is not running: its record, events and folder (its delivered output stays)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from animstudio.studio.plan import colour_name, cut_to, draft_model, draft_shots, plain_line, speaking_shots
+from animstudio.pipelines.parody_plan import colour_name, cut_to, draft_model, draft_shots, plain_line, speaking_shots
 
 
 def entry(beat="none", line="Behold, the blob.", speaker="narrator"):
@@ -59,7 +59,7 @@ def test_short_shots_share_a_line():
 
 
 def test_repeated_captions_and_lines_are_left_out():
-    from animstudio.studio.plan import drop_repeats
+    from animstudio.pipelines.parody_plan import drop_repeats
 
     def shot(i, caption, text):
         return {"shot": i, "caption": caption, "beat": "none",

@@ -6,25 +6,38 @@ from __future__ import annotations
 import pytest
 
 from animstudio.errors import InvalidInputError
-from animstudio.studio.jobs import JobStore
-from animstudio.studio.runner import run_job
+from animstudio.jobs import JobStore, run_job
+from animstudio.pipelines import Pipeline
 
 
-def pipeline(calls, fail_at=None, cancel_at=None):
-    def step(name):
-        def fn(ctx):
-            calls.append(name)
-            ctx.progress(0.5, f"half of {name}")
-            if name == fail_at:
-                raise InvalidInputError(f"{name} broke")
-            if name == cancel_at:
-                ctx.store.set_status(ctx.job_id, "cancelled")
-                ctx.progress(0.9)
-            ctx.path(f"{name}.txt").write_text(name, encoding="utf-8")
-            ctx.decide(f"{name} decided")
-            return {"file": f"{name}.txt"}
-        return fn
-    return [(n, step(n)) for n in ("analyze", "plan", "render")]
+class Scripted(Pipeline):
+    """Three steps that write a file each; one may fail or be cancelled from the store."""
+
+    name = "scripted"
+
+    def __init__(self, calls, fail_at=None, cancel_at=None, store=None):
+        super().__init__()
+        self.calls, self.fail_at, self.cancel_at, self.store = calls, fail_at, cancel_at, store
+
+    def steps(self):
+        def step(name):
+            def fn(ctx):
+                self.calls.append(name)
+                ctx.progress(0.5, f"half of {name}")
+                if name == self.fail_at:
+                    raise InvalidInputError(f"{name} broke")
+                if name == self.cancel_at:
+                    self.store.set_status(ctx.job_id, "cancelled")
+                    ctx.progress(0.9)
+                ctx.path(f"{name}.txt").write_text(name, encoding="utf-8")
+                ctx.decide(f"{name} decided")
+                return {"file": f"{name}.txt"}
+            return fn
+        return [(n, step(n)) for n in ("analyze", "plan", "render")]
+
+
+def pipeline(calls, fail_at=None, cancel_at=None, store=None):
+    return Scripted(calls, fail_at, cancel_at, store)
 
 
 def test_a_job_runs_each_step_once_and_resumes_after_a_failure(tmp_path):
@@ -52,7 +65,7 @@ def test_cancel_stops_at_the_next_progress_check(tmp_path):
     store = JobStore(tmp_path / "jobs")
     job = store.create("parody", {}, ["analyze", "plan", "render"])
     calls = []
-    run_job(store, job.id, pipeline(calls, cancel_at="plan"))
+    run_job(store, job.id, pipeline(calls, cancel_at="plan", store=store))
     assert store.get(job.id).status == "cancelled" and calls == ["analyze", "plan"]
     run_job(store, job.id, pipeline(calls))
     assert store.get(job.id).status == "done" and calls == ["analyze", "plan", "plan", "render"]

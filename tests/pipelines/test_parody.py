@@ -183,10 +183,9 @@ def test_narrate_has_only_the_narrator_and_no_beats(models, sample_clip, tmp_pat
 
 
 def test_a_plan_that_never_fits_fails_the_job_and_writes_nothing(sample_clip, tmp_path, monkeypatch):
+    from animstudio.jobs import JobStore, run, submit
     from animstudio.llm.client import StructuredOutputError
-    from animstudio.studio import parody
-    from animstudio.studio.jobs import JobStore
-    from animstudio.studio.service import run, submit
+    from animstudio.pipelines import parody
 
     class Hopeless:
         def structured(self, messages, model, **params):
@@ -204,9 +203,8 @@ def test_a_plan_that_never_fits_fails_the_job_and_writes_nothing(sample_clip, tm
 
 
 def test_a_brief_the_model_cannot_plan_falls_back_and_says_so(sample_clip, tmp_path, monkeypatch):
-    from animstudio.studio import parody
-    from animstudio.studio.jobs import JobStore
-    from animstudio.studio.runner import run_job
+    from animstudio.jobs import JobStore, run_job
+    from animstudio.pipelines import parody
 
     briefs = []
 

@@ -1,0 +1,7 @@
+"""Image generation: registered image backends (kind ``image_backend``)."""
+
+from __future__ import annotations
+
+from animstudio.image.base import ImageBackend, ImageRequest
+
+__all__ = ["ImageBackend", "ImageRequest"]

@@ -1,0 +1,39 @@
+"""The render pipeline: a timeline (OTIO) rendered to a video as a durable job.
+
+    Render(clip="cut.otio", preset="draft").run("out/")   # ``clip`` is the timeline
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from animstudio.jobs.runner import Context, StepFn
+from animstudio.pipelines.base import Pipeline
+from animstudio.pipelines.params import ClipOptions, Preset, check_clip, check_output
+
+
+def step_render(ctx: Context) -> dict[str, Any]:
+    from animstudio.editing.render import render
+
+    result = render(ctx.params.clip, ctx.path("render.mp4"), preset=ctx.params.preset,
+                    on_progress=ctx.on_progress, cancel=ctx.cancel)
+    return {"video": "render.mp4", "duration_s": round(result.duration_s, 3)}
+
+
+class Render(Pipeline):
+    name = "render"
+    description = "Render a timeline (OTIO) to a video."
+    artifacts: ClassVar[tuple[str, ...]] = ("render.mp4",)
+
+    class Options(ClipOptions):
+        clip: str = Field(min_length=1, description="the timeline to render (.otio)")
+        preset: Preset = Field("medium", description="encoder speed and quality")
+
+    def check(self) -> None:
+        check_clip(self.options, video=False)
+        check_output(self.options, self.name)
+
+    def steps(self) -> list[tuple[str, StepFn]]:
+        return [("render", step_render)]
