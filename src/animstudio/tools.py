@@ -22,6 +22,10 @@ be valid. A tool never prints; it returns its result.
     say(text="Hi", output="hi.wav")          # arguments checked by say.Options; returns a Said
     say.schema()                             # JSON schema of the arguments
 
+A tool whose one argument is a pydantic model (``def say(request: SayRequest) -> Said``) takes that
+model's fields as its arguments: the same model can then give a CLI command its flags
+(:func:`animstudio.options.with_options`), so each option is declared once for every face.
+
 Tools are registered through the ``register_tools`` hook; ``animstudio tools list`` shows them.
 """
 
@@ -79,8 +83,11 @@ class Tool(Backend):
         result = hints.get("return")
         if not (isinstance(result, type) and issubclass(result, BaseModel)):
             raise PluginError(f"{where} must declare its return type as a pydantic model (files written, figures)")
+        params = inspect.signature(fn).parameters
+        model = hints.get(next(iter(params), ""))
+        self.takes_model = len(params) == 1 and isinstance(model, type) and issubclass(model, BaseModel)
         fields: dict[str, Any] = {}
-        for arg, param in inspect.signature(fn).parameters.items():
+        for arg, param in ({} if self.takes_model else params).items():
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 raise PluginError(f"{where}: *{arg} cannot be described to a caller; name each argument")
             if arg not in hints:
@@ -90,15 +97,18 @@ class Tool(Backend):
             default = ... if param.default is inspect.Parameter.empty else param.default
             fields[arg] = (hints[arg], Field(default, description=described[arg]))
         unknown = set(described) - set(fields)
-        if unknown:
+        if unknown and not self.takes_model:
             raise PluginError(f"{where}: the docstring describes {', '.join(sorted(unknown))}, which it does not take")
         self.fn = fn
         self.name = name   # type: ignore[misc]
         self.description = description   # type: ignore[misc]
         self.result = result
-        self.Options = create_model(  # type: ignore[misc]
+        self.Options = model if self.takes_model else create_model(  # type: ignore[misc]
             "".join(part.title() for part in re.split(r"[._]", name)) + "Args",
             __config__=ConfigDict(extra="forbid", allow_inf_nan=False), **fields)
+        if self.takes_model and model.model_config.get("extra") != "forbid":
+            raise PluginError(f"{where}: its argument model {model.__name__} must forbid extra fields "
+                              "(model_config = ConfigDict(extra='forbid')), or a misspelt argument passes unseen")
         self.example = dict(example or {})
         try:
             self.Options.model_validate(self.example)
@@ -119,6 +129,8 @@ class Tool(Backend):
 
     def __call__(self, **arguments: Any) -> BaseModel:
         checked = self.check(arguments)
+        if self.takes_model:
+            return self.fn(checked)
         return self.fn(**{name: getattr(checked, name) for name in self.Options.model_fields})
 
     def schema(self) -> dict[str, Any]:

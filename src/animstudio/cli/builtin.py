@@ -9,7 +9,7 @@ from animstudio.hookspecs import hookimpl
 
 @hookimpl
 def register_commands(app: typer.Typer) -> None:
-    from animstudio.cli import analyze, config, doctor, edit, kb, llm, media, models, plugins, studio, voice
+    from animstudio.cli import analyze, config, doctor, edit, kb, llm, media, models, plugins, studio, tools, voice
 
     app.add_typer(config.app, name="config", help="Show the effective configuration.")
     app.add_typer(analyze.app, name="analyze", help="Shots, camera motion, composition, coherence, audio, reports.")
@@ -20,6 +20,7 @@ def register_commands(app: typer.Typer) -> None:
     app.add_typer(models.app, name="models", help="Install, verify and locate model weights.")
     app.add_typer(media.app, name="media", help="Probe media, extract frames and audio, make the sample clip.")
     app.add_typer(plugins.app, name="plugins", help="List plugins and the backends they register.")
+    app.add_typer(tools.app, name="tools", help="Every capability as a typed tool: list them, call one with JSON.")
     app.command("parody", help="Re-dub a clip as a parody (plan, voices, beats, captions, render, report).")(
         studio.parody)
     app.command("narrate", help="A documentary-style voice-over of a clip.")(studio.narrate)
