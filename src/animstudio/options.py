@@ -162,7 +162,7 @@ def with_options(model: type[BaseModel], into: str = "options", short: dict[str,
             raise TypeError(f"{fn.__qualname__} declares {', '.join(sorted(clash))} itself and in {model.__name__}")
 
         @functools.wraps(fn)
-        def command(*args: Any, **kwargs: Any) -> Any:
+        def command(*positional: Any, **kwargs: Any) -> Any:
             values = {k.removeprefix(prefix): v for k, v in kwargs.items() if k.startswith(prefix) and v is not None}
             values.pop("_pairs", None)
             values = {k: v for k, v in values.items() if not (isinstance(v, list) and not v and
@@ -174,7 +174,7 @@ def with_options(model: type[BaseModel], into: str = "options", short: dict[str,
                 if given is not None:
                     values[name] = str(given) if isinstance(given, Path) else given
             rest = {k: v for k, v in kwargs.items() if not k.startswith(prefix)}
-            return fn(*args, **rest, **{into: build(model, values)})
+            return fn(*positional, **rest, **{into: build(model, values)})
 
         params = own + generated + extra
         command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]

@@ -79,7 +79,11 @@ class Tool(Backend):
         description, described = _docstring(fn)
         if not description:
             raise PluginError(f"{where} has no docstring; its first line says what the tool does")
-        hints = typing.get_type_hints(fn, include_extras=True)
+        try:
+            hints = typing.get_type_hints(fn, include_extras=True)
+        except NameError as exc:
+            raise PluginError(f"{where}: a type in its signature cannot be resolved ({exc}); define the types "
+                              "it uses at module level") from exc
         result = hints.get("return")
         if not (isinstance(result, type) and issubclass(result, BaseModel)):
             raise PluginError(f"{where} must declare its return type as a pydantic model (files written, figures)")
