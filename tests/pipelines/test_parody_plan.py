@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from animstudio.pipelines.parody_plan import colour_name, cut_to, draft_model, draft_shots, plain_line, speaking_shots
+from animstudio.editing.text_fit import cut_to
+from animstudio.pipelines.parody_plan import colour_name, draft_model, draft_shots, plain_line, speaking_shots
 
 
 def entry(beat="none", line="Behold, the blob.", speaker="narrator"):

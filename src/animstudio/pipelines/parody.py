@@ -16,22 +16,13 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from animstudio.editing.text_fit import CHARS_PER_SECOND, chars_for_width, cut_to, fits_time, fits_width
 from animstudio.errors import StudioError
 from animstudio.jobs.runner import Context, StepFn
 from animstudio.pipelines.base import Pipeline
 from animstudio.pipelines.briefs import DEFAULT_BRIEF
 from animstudio.pipelines.params import SEED, ClipOptions, Preset, check_clip, check_llm, check_output
-from animstudio.pipelines.parody_plan import (
-    CHARS_PER_SECOND,
-    PlanLine,
-    caption_chars,
-    caption_fits,
-    cut_to,
-    fits,
-    plain_line,
-    plan_messages,
-    shortened_model,
-)
+from animstudio.pipelines.parody_plan import PlanLine, plain_line, plan_messages, shortened_model
 
 MAX_WER = 0.35           # a line heard back worse than this is spoken again, once
 LINE_GAP_S = 0.25        # silence between two lines of one shot
@@ -168,12 +159,12 @@ def _shorten(ctx: Context, client: Any, plan: Any, analysis: Any) -> Any:
                        dropped=[line.text for line in s.lines])
             s.lines = []
         spoken = sum(len(line.text) for line in s.lines)
-        if s.lines and not fits(" " * spoken, durations[s.shot] - VOICE_START_S):
+        if s.lines and not fits_time(" " * spoken, durations[s.shot] - VOICE_START_S):
             for i, line in enumerate(s.lines):
                 long.append((s.shot, i, line.text,
                              int(len(line.text) * durations[s.shot] * CHARS_PER_SECOND / max(spoken, 1))))
-        if s.caption and not caption_fits(s.caption, width, height):
-            long.append((s.shot, None, s.caption, caption_chars(width, height)))
+        if s.caption and not fits_width(s.caption, width, height):
+            long.append((s.shot, None, s.caption, chars_for_width(width, height)))
     if not long:
         return plan
     ask = [{"role": "user", "content": "Shorten each text to at most its number of characters, keeping the joke:\n"
@@ -191,6 +182,8 @@ def _shorten(ctx: Context, client: Any, plan: Any, analysis: Any) -> Any:
         new = plain_line(shorter[n]) if n < len(shorter) and plain_line(shorter[n]) else text
         if len(new) > limit:   # still too long after asking once: cut at a clause or a word
             new = cut_to(new, limit)
+        while line is None and len(new) > 8 and not fits_width(new, width, height):   # wide letters
+            new = cut_to(new, len(new) - 4)
         ctx.decide(f"shot {shot}: {'caption' if line is None else 'line'} shortened to fit", before=text, after=new)
         if line is None:
             shots[shot].caption = new
@@ -255,54 +248,11 @@ def step_voices(ctx: Context) -> dict[str, Any]:
     return {"voices": "voices.json", "lines": len(lines_out), "failed": sum(not x["passed"] for x in lines_out)}
 
 
-BEATS = {
-    "freeze_zoom": "a freeze frame punching in",
-    "slow_motion": "slow motion",
-    "rewind": "a rewind of the shot's last second",
-    "record_scratch": "a record-scratch stop",
-    "speed_ramp": "double speed",
-    "repeat": "its last second repeated",
-    "title_card": "a title card",
-}
-
-
-def _add_shot(edit: Any, clip: str, shot: Any, beat: str) -> float:
-    """The shot with its beat on the main track; returns how long it lasts on the timeline."""
-    from animstudio.editing.schema import Zoom
-
-    start, end = shot.start_s, shot.end_s
-    length = end - start
-    tail = max(start, end - min(1.0, length / 2))
-    if beat == "slow_motion" and length <= 4:
-        edit.cut(clip, start, end, name=f"shot {shot.index} slow")
-        edit.set_effects(len(edit.clips) - 1, speed=0.5)
-        return length * 2
-    if beat == "speed_ramp" and length >= 1:
-        edit.cut(clip, start, end, name=f"shot {shot.index} fast")
-        edit.set_effects(len(edit.clips) - 1, speed=2.0)
-        return length / 2
-    edit.cut(clip, start, end, name=f"shot {shot.index}")
-    if beat == "freeze_zoom":
-        edit.cut(clip, max(start, end - 0.5), end, name=f"shot {shot.index} freeze")
-        edit.set_effects(len(edit.clips) - 1, freeze=True, zoom=Zoom(scale=1.6), mute=True)
-        return length + 0.5
-    if beat == "rewind":
-        edit.cut(clip, tail, end, name=f"shot {shot.index} rewind")
-        edit.set_effects(len(edit.clips) - 1, reverse=True, speed=2.0, mute=True)
-        return length + (end - tail) / 2
-    if beat == "repeat":
-        edit.cut(clip, tail, end, name=f"shot {shot.index} again")
-        return length + end - tail
-    if beat == "record_scratch":
-        edit.cut(clip, max(start, end - 0.8), end, name=f"shot {shot.index} stop")
-        edit.set_effects(len(edit.clips) - 1, freeze=True, mute=True)
-        return length + 0.8
-    return length
-
-
 def step_edit(ctx: Context) -> dict[str, Any]:
+    from animstudio.editing.beats import BEATS, add_shot, hold_last_frame
     from animstudio.editing.schema import Output
     from animstudio.editing.subtitles import Cue, write_srt
+    from animstudio.editing.text_fit import CAPTION_SIZE, TITLE_SIZE
     from animstudio.editing.timeline import Edit
     from animstudio.pipelines.parody_plan import Plan
 
@@ -320,13 +270,13 @@ def step_edit(ctx: Context) -> dict[str, Any]:
     cues: list[Any] = []
     free_at = 0.0
     for shot, entry in zip(analysis.shots, plan.shots, strict=True):
-        length = _add_shot(edit, clip, shot, entry.beat)
+        length = add_shot(edit, clip, shot.start_s, shot.end_s, entry.beat, name=f"shot {shot.index}")
         if entry.beat != "none":
             ctx.decide(f"shot {shot.index}: {BEATS.get(entry.beat, entry.beat)}")
         if entry.beat == "title_card":
-            edit.add_text(plan.title, t, t + min(1.5, length), size=0.12, y=0.45, box=True)
+            edit.add_text(plan.title, t, t + min(1.5, length), size=TITLE_SIZE, y=0.45, box=True)
         elif entry.caption:
-            edit.add_text(entry.caption, t, t + min(length, 3.0), size=0.06, y=0.1)
+            edit.add_text(entry.caption, t, t + min(length, 3.0), size=CAPTION_SIZE, y=0.1)
         at = max(t + VOICE_START_S, free_at)   # one voice at a time: a line waits for the one before
         for line in [v for v in voices if v["shot"] == shot.index]:
             edit.add_audio(ctx.path(line["wav"]), start_s=at, track="voice", role="voice")
@@ -337,10 +287,7 @@ def step_edit(ctx: Context) -> dict[str, Any]:
         t += length
     overflow = free_at - LINE_GAP_S - t
     if overflow > 0.05:   # the last lines run past the picture: hold a frame under them
-        last = analysis.shots[-1]
-        hold = min(overflow + 0.3, last.end_s)
-        edit.cut(clip, last.end_s - hold, last.end_s, name="hold")
-        edit.set_effects(len(edit.clips) - 1, freeze=True, mute=True)
+        hold = hold_last_frame(edit, clip, analysis.shots[-1].end_s, overflow + 0.3)
         ctx.decide(f"the last lines run {overflow:.1f} s past the picture: a frame is held for {hold:.1f} s")
         t += hold
     if analysis.audio.has_audio:

@@ -13,14 +13,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from animstudio.editing.beats import BEATS, Beat
+from animstudio.editing.text_fit import CHARS_PER_SECOND
 from animstudio.pipelines.briefs import brief_text
 
 Emotion = Literal["neutral", "happy", "sad", "angry", "excited", "whisper", "scared", "sarcastic"]
-BEATS = ("freeze_zoom", "slow_motion", "rewind", "record_scratch", "speed_ramp", "repeat", "title_card")
-Beat = Literal[("none", *BEATS)]  # type: ignore[valid-type]
 Look = Literal["none", "cartoon_pop", "warm", "cool", "vintage", "noir"]
-CHARS_PER_SECOND = 14.0     # how much text a voice speaks in a second, about
-CAPTION_WIDTH = 0.9         # a caption may use this share of the frame's width
 CAPTION_CHARS = 32          # a caption is a few words
 SEGMENT_S = 3.5             # a line is spoken over at least this much picture (short shots share one)
 BEAT_SHARE = 3              # about one shot in this many gets a comedic beat
@@ -89,7 +87,7 @@ def draft_model(shots: list[int], speakers: list[str] | None = None,
     who = Literal[tuple(["narrator", *(speakers or [])])]  # type: ignore[valid-type]
     fields: dict[str, Any] = {}
     for shot in shots:
-        beat = Literal[BEATS] if shot in beats_at else Literal["none"]  # type: ignore[valid-type]
+        beat = Literal[tuple(BEATS)] if shot in beats_at else Literal["none"]  # type: ignore[valid-type]
         parts: dict[str, Any] = {}
         if line_chars is None or shot in line_chars:
             longest = min(200, max(40, (line_chars or {}).get(shot, 67) * 3))
@@ -232,31 +230,3 @@ def plain_line(text: str) -> str:
                             outside.strip(), re.IGNORECASE):
         text = " ".join(quoted)
     return " ".join(re.sub(r"\[[^\]]*\]|\([^)]*\)|[*\[\]_#<>]", " ", text).split())
-
-
-def cut_to(text: str, limit: int) -> str:
-    """``text`` in at most ``limit`` characters: up to its last sentence or clause end that keeps
-    half of the room, else at a word with an ellipsis."""
-    import re
-
-    if len(text) <= limit:
-        return text
-    head = text[:limit + 1]
-    ends = [m.end() for m in re.finditer(r"[.!?…](?=\s|$)|[,;:](?=\s)", head) if m.end() <= limit]
-    if ends and ends[-1] >= limit // 2:
-        return head[:ends[-1]].rstrip(",;: ")
-    return text[:max(1, limit - 3)].rsplit(" ", 1)[0].rstrip(",;: ") + "..."
-
-
-def fits(text: str, seconds: float) -> bool:
-    return len(text) <= max(12, seconds * CHARS_PER_SECOND)
-
-
-def caption_chars(width: int, height: int, size: float = 0.07) -> int:
-    """How many characters of text height ``size`` (share of the frame height) fit the frame's width
-    (Roboto's average advance is about 0.55 of the text height)."""
-    return int(CAPTION_WIDTH * width / (0.55 * size * height))
-
-
-def caption_fits(text: str, width: int, height: int, size: float = 0.07) -> bool:
-    return len(text) <= caption_chars(width, height, size)
