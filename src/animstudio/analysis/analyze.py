@@ -10,40 +10,39 @@ import os
 import time
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from animstudio.analysis.audio import AudioAnalysis, analyze_audio
 from animstudio.analysis.camera import CameraMotion, camera_motion
 from animstudio.analysis.coherence import Coherence, coherence
 from animstudio.analysis.composition import Composition, composition
-from animstudio.analysis.detector import Transition
 from animstudio.analysis.features import extract_features
-from animstudio.analysis.scenes import DEFAULT_DETECTOR, Shot, detect_scenes
-from animstudio.media import MediaInfo, probe
+from animstudio.analysis.scenes import DEFAULT_DETECTOR, SceneResult, detect_scenes, make_detector
+from animstudio.media import probe
 from animstudio.media.probe import require_video
 from animstudio.progress import Progress, ProgressCallback, ignore
 
 SCHEMA_VERSION = 1
 
 
-class VideoAnalysis(BaseModel):
+class VideoAnalysis(SceneResult):
+    """The shots of :class:`SceneResult` (video, detector, cuts, shots, transitions, flashes) and
+    what was measured per shot; ``analysis.json`` is this model as JSON."""
+
     schema_version: int = SCHEMA_VERSION
-    video: MediaInfo
-    detector: str
-    cuts: list[int]
-    shots: list[Shot]
-    transitions: list[Transition]
-    flashes: list[int]
     camera: list[CameraMotion]
     composition: list[Composition]
     coherence: Coherence
     audio: AudioAnalysis
-    signal: list[float] = Field(description="per-frame change from the previous frame, 0-1")
+    # kept in analysis.json (the report plots it), unlike in a SceneResult
+    signal: list[float] = Field(default_factory=list, description="per-frame change from the previous frame, 0-1")
     timings_s: dict[str, float] = Field(default_factory=dict)
 
 
 def analyze(path: str | os.PathLike[str], detector: str = DEFAULT_DETECTOR, options: dict[str, Any] | None = None,
             on_progress: ProgressCallback = ignore) -> VideoAnalysis:
+    """Everything about ``path``; an unknown detector or a bad detector option is refused before decoding."""
+    make_detector(detector, options)
     timings: dict[str, float] = {}
 
     def timed(name: str, fn, *args):  # type: ignore[no-untyped-def]
@@ -60,6 +59,5 @@ def analyze(path: str | os.PathLike[str], detector: str = DEFAULT_DETECTOR, opti
     comp = timed("composition", composition, features, scenes.shots)
     coh = timed("coherence", coherence, features, scenes.shots)
     audio = timed("audio", analyze_audio, path)
-    return VideoAnalysis(video=info, detector=detector, cuts=scenes.cuts, shots=scenes.shots,
-                         transitions=scenes.transitions, flashes=scenes.flashes, camera=camera, composition=comp,
-                         coherence=coh, audio=audio, signal=scenes.signal, timings_s=timings)
+    return VideoAnalysis(**dict(scenes), camera=camera, composition=comp, coherence=coh, audio=audio,
+                         timings_s=timings)
