@@ -1,1 +1,48 @@
-"""Video analysis: shots, composition, camera motion, temporal coherence and audio."""
+"""Video analysis: shots, composition, camera motion, temporal coherence and audio.
+
+This is the package's public API (other capabilities and pipelines import from here); each name is
+loaded on first use, so importing the package costs nothing.
+
+    from animstudio.analysis import DetectRequest, analyze_video, detect_scenes, extract_features
+    result = analyze_video(DetectRequest(file="clip.mp4"))   # a VideoAnalysis: result.shots, result.camera ...
+    shots = detect_scenes(features=extract_features("clip.mp4")).shots
+
+Functions named like their module (``analyze``, ``composition``, ``coherence``) are not exported
+here: once the module is imported, Python binds the package attribute to the module.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {
+    "VideoAnalysis": "analyze", "SCHEMA_VERSION": "analyze",
+    "detect_scenes": "scenes", "make_detector": "scenes", "change_signal": "scenes", "SceneResult": "scenes",
+    "Shot": "scenes", "DEFAULT_DETECTOR": "scenes",
+    "extract_features": "features", "Features": "features",
+    "SceneDetector": "detector", "Detection": "detector", "Transition": "detector",
+    "camera_motion": "camera", "CameraMotion": "camera",
+    "Composition": "composition", "Coherence": "coherence",
+    "analyze_audio": "audio", "AudioAnalysis": "audio", "Segment": "audio",
+    "write_report": "report",
+    "ScenesRequest": "commands", "VideoRequest": "commands", "AudioRequest": "commands", "DetectRequest": "commands",
+    "ReportRequest": "commands", "CameraResult": "commands", "ReportResult": "commands",
+    "find_scenes": "commands", "find_camera": "commands", "measure_audio": "commands", "analyze_video": "commands",
+    "make_report": "commands",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    globals()[name] = value   # the next look-up does not come here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+

@@ -40,8 +40,7 @@ def score_moments(path: str | os.PathLike[str], clip_s: float = 3.0, margin_s: f
 
     Windows keep ``margin_s`` from their shot's cuts: a transition's handles then show the same shot.
     """
-    from animstudio.analysis.features import extract_features
-    from animstudio.analysis.scenes import detect_scenes
+    from animstudio.analysis import detect_scenes, extract_features
     from animstudio.media import decode_audio
 
     feats = extract_features(path, on_progress=on_progress, keep_frames=False)
