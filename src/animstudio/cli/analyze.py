@@ -7,24 +7,19 @@ from typing import Any
 
 import typer
 
+from animstudio.analysis.commands import AudioRequest, DetectRequest, ReportRequest, ScenesRequest, VideoRequest
 from animstudio.cli import ui
-from animstudio.errors import InvalidInputError
+from animstudio.options import parse_pairs, with_options
 from animstudio.plugins import backends
 
 app = typer.Typer(no_args_is_help=True)
 
-DETECTOR_HELP = "Shot detector (see `animstudio analyze detectors`)."
-OPTION_HELP = "A detector option as KEY=VALUE; repeat for more."
+OPTION_HELP = "A detector option as KEY=VALUE; repeat for more (see `animstudio analyze detectors`)."
 
 
-def _options(pairs: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise InvalidInputError(f"--option {pair!r} must look like KEY=VALUE, e.g. --option cut_blocks=0.6")
-        out[key.strip().replace("-", "_")] = value.strip()
-    return out
+def _detecting(request: Any, option: list[str]) -> Any:
+    """``request`` with the detector options given as ``-O KEY=VALUE`` (checked by the detector's Options)."""
+    return request.model_copy(update={"options": parse_pairs(option, "--option")}) if option else request
 
 
 @app.command("detectors")
@@ -44,21 +39,18 @@ def detectors(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
 
 
 @app.command("scenes")
+@with_options(ScenesRequest, into="request", args=("file",), short={"detector": "-d"})
 def scenes(
     file: Path = typer.Argument(..., metavar="FILE", help="A video file."),
-    detector: str = typer.Option("animation", "--detector", "-d", help=DETECTOR_HELP),
-    option: list[str] = typer.Option([], "--option", "-O", help=OPTION_HELP),
-    fast: bool = typer.Option(False, "--fast", help="Decode without the deblocking filter: much faster; "
-                                                    "fade and dissolve spans may move by a frame."),
+    option: list[str] = typer.Option([], "--option", "-O", metavar="KEY=VALUE", help=OPTION_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    request: Any = None,
 ) -> None:
     """Find shots: hard cuts, flashes (not cuts), fades and dissolves with their frame spans."""
-    from animstudio.analysis.scenes import detect_scenes, make_detector
+    from animstudio.analysis.commands import find_scenes
 
-    make_detector(detector, _options(option))  # bad names and options fail before decoding
     with ui.progress_bar() as on_progress:
-        result = detect_scenes(file, detector=detector, options=_options(option), on_progress=on_progress,
-                               fast_decode=fast)
+        result = find_scenes(_detecting(request, option), on_progress)
     if as_json:
         ui.print_json(result.model_dump(mode="json"))
         return
@@ -70,29 +62,18 @@ def scenes(
         ui.say(f"{t.type}{' (' + t.color + ')' if t.color else ''}: frames {t.start_frame}-{t.end_frame - 1}")
 
 
-def _full(file: Path, detector: str, option: list[str]):  # type: ignore[no-untyped-def]
-    from animstudio.analysis.analyze import analyze
-    from animstudio.analysis.scenes import make_detector
-
-    make_detector(detector, _options(option))
-    with ui.progress_bar() as on_progress:
-        return analyze(file, detector=detector, options=_options(option), on_progress=on_progress)
-
-
 @app.command("camera")
+@with_options(VideoRequest, into="request", args=("file",))
 def camera(
     file: Path = typer.Argument(..., metavar="FILE", help="A video file."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    request: Any = None,
 ) -> None:
     """Camera motion per shot: pan, tilt, zoom, roll, shake or static, with rates per second."""
-    from animstudio.analysis.camera import camera_motion
-    from animstudio.analysis.features import extract_features
-    from animstudio.analysis.scenes import detect_scenes
+    from animstudio.analysis.commands import find_camera
 
     with ui.progress_bar() as on_progress:
-        feats = extract_features(file, on_progress=on_progress)
-    result = detect_scenes(features=feats)
-    moves = camera_motion(feats, result.shots, result.transitions)
+        moves = find_camera(request, on_progress).camera
     if as_json:
         ui.print_json([m.model_dump() for m in moves])
         return
@@ -101,17 +82,16 @@ def camera(
 
 
 @app.command("audio")
+@with_options(AudioRequest, into="request", args=("file",))
 def audio(
     file: Path = typer.Argument(..., metavar="FILE", help="A video or audio file."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    request: Any = None,
 ) -> None:
     """Integrated loudness (EBU R128), speech segments (Silero VAD) and silences."""
-    from animstudio.analysis.audio import analyze_audio
-    from animstudio.media import probe
-    from animstudio.media.probe import require_audio
+    from animstudio.analysis.commands import measure_audio
 
-    require_audio(probe(file, count_frames=False))
-    result = analyze_audio(file)
+    result = measure_audio(request)
     if as_json:
         ui.print_json(result.model_dump())
         return
@@ -121,31 +101,30 @@ def audio(
 
 
 @app.command("all")
+@with_options(DetectRequest, into="request", args=("file",), short={"detector": "-d"})
 def all_(
     file: Path = typer.Argument(..., metavar="FILE", help="A video file."),
-    detector: str = typer.Option("animation", "--detector", "-d", help=DETECTOR_HELP),
-    option: list[str] = typer.Option([], "--option", "-O", help=OPTION_HELP),
+    option: list[str] = typer.Option([], "--option", "-O", metavar="KEY=VALUE", help=OPTION_HELP),
+    request: Any = None,
 ) -> None:
     """Everything (shots, camera, composition, coherence, audio) as one JSON document."""
-    ui.print_json(_full(file, detector, option).model_dump(mode="json"))
+    from animstudio.analysis.commands import analyze_video
+
+    with ui.progress_bar() as on_progress:
+        result = analyze_video(_detecting(request, option), on_progress)
+    ui.print_json(result.model_dump(mode="json"))
 
 
 @app.command("report")
+@with_options(ReportRequest, into="request", args=("file",), short={"detector": "-d", "output": "-o"})
 def report(
     file: Path = typer.Argument(..., metavar="FILE", help="A video file."),
-    out: Path = typer.Option(..., "--output", "-o", help="Folder for analysis.json, timeline.otio, "
-                                                         "contact_sheet.png and report.html."),
-    detector: str = typer.Option("animation", "--detector", "-d", help=DETECTOR_HELP),
-    option: list[str] = typer.Option([], "--option", "-O", help=OPTION_HELP),
+    option: list[str] = typer.Option([], "--option", "-O", metavar="KEY=VALUE", help=OPTION_HELP),
+    request: Any = None,
 ) -> None:
     """Analyse a video and write the report folder."""
-    from animstudio.analysis.report import COMMAND, write_report
-    from animstudio.files import check_output_folder
-    from animstudio.media import probe, require_video
+    from animstudio.analysis.commands import make_report
 
-    require_video(probe(file, count_frames=False))   # a bad video is named before the output folder
-    # (a file cut short is refused by the decoder, before anything is written)
-    check_output_folder(out, COMMAND)
-    result = _full(file, detector, option)
-    paths = write_report(result, out)
-    ui.say(f"{len(result.shots)} shots, cuts at {result.cuts}; wrote " + ", ".join(str(p) for p in paths.values()))
+    with ui.progress_bar() as on_progress:
+        done = make_report(_detecting(request, option), on_progress)
+    ui.say(f"{done.shots} shots, cuts at {done.cuts}; wrote " + ", ".join(done.files))
