@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from animstudio.errors import InvalidInputError
+from animstudio.errors import InvalidInputError, describe_invalid
 
 
 class Backend(ABC):  # noqa: B024 - each kind adds its one abstract method
@@ -38,8 +38,6 @@ class Backend(ABC):  # noqa: B024 - each kind adds its one abstract method
         try:
             return cls.Options.model_validate(values)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            key = ".".join(str(p) for p in err["loc"]) or "options"
             known = ", ".join(cls.Options.model_fields) or "none"
-            raise InvalidInputError(f"{cls.name or cls.__name__}: option {key}: {err['msg']} "
+            raise InvalidInputError(f"{cls.name or cls.__name__}: {describe_invalid(exc)} "
                                     f"(known options: {known})") from exc
