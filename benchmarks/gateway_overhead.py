@@ -1,7 +1,7 @@
 """Gateway overhead: the latency `animstudio llm serve` adds over calling its upstream directly,
 side by side with LiteLLM's proxy.
 
-The upstream is the test responder (tests/llm/responder.py) in its own process: it answers at once,
+The upstream is the responder (animstudio.testing.responder) in its own process: it answers at once,
 so what a path costs beyond the direct call is the gateway's own time. Each path is measured with
 one keep-alive client (httpx.Client, one request at a time) and with 64 concurrent clients sharing
 a keep-alive pool of 64 connections, after a warm-up, with a small non-streaming chat request
@@ -25,6 +25,7 @@ python-dateutil than this project's venv has, so install it in a venv of its own
     python -m venv /tmp/litellm-venv && /tmp/litellm-venv/bin/pip install 'litellm[proxy]'
     python benchmarks/gateway_overhead.py --litellm /tmp/litellm-venv/bin/litellm   # ends with RESULT lines
     python benchmarks/gateway_overhead.py        # LiteLLM from $LITELLM_BIN, this venv or PATH; else skipped
+    python benchmarks/gateway_overhead.py --smoke   # a few requests per path, no LiteLLM: it runs (no figures)
 
 The gateways run with ANIMSTUDIO_HOME in a temporary folder (no config.toml, a fresh disk cache)
 and no other ANIMSTUDIO_* variables. Latencies are wall time per request seen by the client.
@@ -48,9 +49,7 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "llm"))
-from servers import free_port, running_gateway, running_process, running_responder  # noqa: E402
+from animstudio.testing.servers import free_port, running_gateway, running_process, running_responder
 
 BIN = Path(sys.executable).parent
 MASTER_KEY = "sk-bench-" + "0123456789abcdef" * 2
@@ -214,9 +213,13 @@ def main() -> None:
     parser.add_argument("--litellm", help="the `litellm` executable (default: $LITELLM_BIN, this venv, PATH)")
     parser.add_argument("--client64", choices=["aiohttp", "httpx"], default="aiohttp",
                         help="load generator for the 64 clients (default aiohttp: see the docstring)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a few requests per path and no LiteLLM: checks that the benchmark runs; no figures")
     args = parser.parse_args()
-    global CLIENT_64
+    global CLIENT_64, WARMUP_1, REQUESTS_1, CLIENTS, WARMUP_64, PER_CLIENT
     CLIENT_64 = args.client64
+    if args.smoke:
+        WARMUP_1, REQUESTS_1, CLIENTS, WARMUP_64, PER_CLIENT = 2, 10, 4, 1, 3
 
     runs: dict[str, tuple[Run, Run]] = {}
     litellm_note = None
@@ -244,7 +247,9 @@ def main() -> None:
         print("  cache done", flush=True)
 
         exe = find_litellm(args.litellm)
-        if exe is None:
+        if args.smoke:
+            litellm_note = "LiteLLM skipped: --smoke"
+        elif exe is None:
             litellm_note = ("LiteLLM skipped: no `litellm` executable (pass --litellm PATH or set LITELLM_BIN; "
                             "pip install 'litellm[proxy]' in a venv of its own)")
         else:
@@ -269,6 +274,9 @@ def main() -> None:
                   f"{run.rps:>8.0f} {added}")
     print(f"(added = path minus direct at the same client count; whole run {total:.0f} s)")
     print()
+    if args.smoke:
+        print("smoke run: every path answered; run without --smoke for the figures")
+        return
 
     ours, cache = runs["ours"], runs["ours, cache hit"]
     print(f"RESULT gateway_added_p50_1client {ours[0].p50 - direct[0].p50:.3f} ms goal <=2")

@@ -22,13 +22,13 @@ def jsonl(name: str) -> list[dict]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=20, help="unanswerable questions (answerable: half as many)")
+    args = parser.parse_args()
     from animstudio.knowledge.answer import ask
     from animstudio.knowledge.indexing import index_source
     from animstudio.knowledge.kb import KnowledgeBase
 
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=20, help="unanswerable questions (answerable: half as many)")
-    args = parser.parse_args()
     corpus = jsonl("corpus.jsonl")
     unanswerable = jsonl("queries_unanswerable.jsonl")
     answerable = jsonl("queries.jsonl")

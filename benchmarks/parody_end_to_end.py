@@ -16,12 +16,12 @@ CLIP = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "video" 
 
 
 def main() -> None:
-    from animstudio.jobs import JobStore, run, submit
-
-    parser = argparse.ArgumentParser()
-    parser.add_argument("clip", nargs="?", default=str(CLIP))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("clip", nargs="?", default=str(CLIP), help="the clip (default: Big Buck Bunny 0-30 s)")
     parser.add_argument("--model", default=None, help="catalog LLM (default: the configured one)")
     args = parser.parse_args()
+    from animstudio.jobs import JobStore, run, submit
+
     with tempfile.TemporaryDirectory() as tmp:
         store = JobStore(Path(tmp) / "jobs")
         start = time.perf_counter()

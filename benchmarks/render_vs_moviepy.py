@@ -18,6 +18,7 @@ frames); ours must be within one frame of the timeline.
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import subprocess
@@ -202,6 +203,7 @@ def encode_only(rendered: Path, work: Path) -> float:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     try:
         mp_version = version("moviepy")
     except PackageNotFoundError:

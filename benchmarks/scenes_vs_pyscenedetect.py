@@ -13,6 +13,7 @@ Bunny clip (stream copy).
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import os
@@ -121,6 +122,7 @@ def make_inputs(work: Path) -> list[tuple[str, Path, list[int]]]:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     if shutil.which("scenedetect", path=str(BIN)) is None:
         raise SystemExit("PySceneDetect is not installed here: pip install 'animstudio[analysis]'")
     work = Path(tempfile.mkdtemp(prefix="bench-scenes-"))

@@ -8,7 +8,7 @@ Kokoro <= 0.3 (espeak-ng is reported for comparison).
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 from pathlib import Path
 
@@ -35,8 +35,11 @@ def rtf(engine_name: str, texts: list[str]) -> tuple[float, float, float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("engines", nargs="*", help=f"TTS engines to measure (default: {', '.join(GOALS)})")
+    args = parser.parse_args()
     texts = lines()
-    names = sys.argv[1:] or list(GOALS)
+    names = args.engines or list(GOALS)
     results = {}
     print(f"{len(texts)} lines of LJ Speech; {'engine':8} {'compute s':>10} {'speech s':>9} {'RTF':>7}")
     for name in names:

@@ -12,6 +12,7 @@ found (4 are there) and the share of kept clip time given to the right speaker.
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -84,6 +85,7 @@ def purity(clips: list[dict], truth: list[tuple[str, float, float]]) -> float:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     if not SPEECH.is_dir():
         raise SystemExit(f"shared speech recordings not found at {SPEECH}")
     with tempfile.TemporaryDirectory(prefix="animstudio-bench-") as tmp:

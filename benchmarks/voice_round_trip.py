@@ -7,10 +7,13 @@ Corpus WER: all word errors over all reference words; English numbers are scored
 
 from __future__ import annotations
 
+import argparse
+
 from tts_speed import lines
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     from animstudio.plugins import get_backend
     from animstudio.voice.qa import SAMPLE_LINES, check_voice, corpus_wer
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from animstudio import plugins
+from animstudio.testing.servers import free_port, running_process  # noqa: F401 - tests import them from here
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -126,47 +123,3 @@ def voice_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model warehouse with the speech models: whisper-base, the Piper voice and Kokoro, installed once."""
     pytest.importorskip("faster_whisper")
     return installed_warehouse(tmp_path_factory, "whisper-base", "piper-en_US-joe-medium", "kokoro-82m-int8")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def running_process(cmd: list[str], port: int, env: dict[str, str] | None = None, what: str = "server",
-                    wait_s: float = 15, health: str = "/health", cwd: Path | None = None,
-                    suffix: str = "/v1") -> Iterator[str]:
-    """Run ``cmd`` until it answers ``health`` on ``port``; yields its URL (+ ``suffix``); stops it after.
-    Its output goes to a log file whose tail is shown if it fails to start."""
-    import tempfile
-
-    import httpx
-
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
-
-        def tail() -> str:
-            log.seek(0)
-            return log.read().decode(errors="replace")[-800:]
-
-        try:
-            deadline = time.monotonic() + wait_s
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"{what} exited ({proc.returncode}): {tail()}")
-                with contextlib.suppress(httpx.TransportError):
-                    if httpx.get(f"http://127.0.0.1:{port}{health}", timeout=1).status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{what} did not answer {health} within {wait_s:g} s: {tail()}")
-                time.sleep(0.02)
-            yield f"http://127.0.0.1:{port}{suffix}"
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()

@@ -1,32 +1,16 @@
-"""Real servers for the LLM tests: the tiny OpenAI-compatible responder and gateways, as processes
-on free loopback ports."""
+"""Real servers for the LLM tests: the responder and gateways come from :mod:`animstudio.testing.servers`
+(benchmarks use them too); a redis-server that tests may kill, freeze and restart is here."""
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import subprocess
-import sys
 import time
-from pathlib import Path
 
-from conftest import free_port, running_process
+from animstudio.testing.servers import RESPONDER, free_port, running_gateway, running_responder
 
-RESPONDER = Path(__file__).with_name("responder.py")
+__all__ = ["REDIS_SERVER", "RESPONDER", "RedisServer", "free_port", "running_gateway", "running_responder"]
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def running_responder(*flags: str) -> contextlib.AbstractContextManager[str]:
-    """Start the responder on a free loopback port; yields its ``/v1`` URL; stops it after."""
-    port = free_port()
-    return running_process([sys.executable, str(RESPONDER), "--port", str(port), *flags], port, what="responder")
-
-
-def running_gateway(*args: str, env: dict[str, str] | None = None) -> contextlib.AbstractContextManager[str]:
-    """Start `animstudio llm serve ARGS` on a free loopback port; yields its ``/v1`` URL."""
-    port = free_port()
-    return running_process([sys.executable, "-m", "animstudio", "llm", "serve", "--port", str(port), *args], port,
-                           env, "gateway", 60)
 
 
 class RedisServer:

@@ -1,14 +1,18 @@
-"""A tiny OpenAI-compatible server for tests: echoes the last user message, fails on request.
+"""A tiny OpenAI-compatible server for tests and benchmarks: echoes the last user message (or lets
+an engine answer), fails on request.
 
 Plain ``asyncio`` streams and HTTP/1.1 with keep-alive, so it starts in a blink and needs nothing
 beyond the standard library. As a process:
 
-    python tests/llm/responder.py --port 8123 [--fail-first K] [--status S] [--retry-after SECONDS] [--cut-stream]
+    python -m animstudio.testing.responder --port 8123 [--fail-first K] [--status S] [--retry-after SECONDS]
+                                                       [--cut-stream]
 
-or in this process, on a thread:
+or in this process, on a thread, where any :class:`~animstudio.llm.base.Engine` may give the answers
+(point ``ANIMSTUDIO_LLM__BASE_URL`` at it and the configured client talks to that engine):
 
     with serve_in_thread(fail_first=1) as base_url:   # "http://127.0.0.1:PORT/v1"
         ...
+    with serve_in_thread(engine=ScriptedEngine(["{}"])) as base_url: ...
 
 Routes: ``POST /v1/chat/completions`` (``"stream": true`` gives three ``chat.completion.chunk``
 events, then ``data: [DONE]``), ``GET /v1/models``, ``GET /health``, ``GET /stats`` (how many
@@ -25,7 +29,10 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from animstudio.llm.base import Engine
 
 MODELS = ["responder-echo"]
 REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
@@ -49,7 +56,8 @@ class Responder:
     """The server's behaviour and counters; ``serve`` puts it on a port."""
 
     def __init__(self, fail_first: int = 0, status: int | None = None, retry_after: float | None = None,
-                 cut_stream: bool = False) -> None:
+                 cut_stream: bool = False, engine: Engine | None = None) -> None:
+        self.engine = engine      # answers the chats when given; else the last user message is echoed
         self.fail_first = fail_first
         self.status = status
         self.retry_after = retry_after
@@ -101,8 +109,9 @@ class Responder:
         if path == "/last" and method == "GET":
             return await self._send(writer, 200, {"request": self.last_request})
         if path == "/v1/models" and method == "GET":
+            models = self.engine.models() if self.engine is not None else MODELS
             return await self._send(writer, 200, {"object": "list", "data": [
-                {"id": m, "object": "model", "created": 0, "owned_by": "responder"} for m in MODELS]})
+                {"id": m, "object": "model", "created": 0, "owned_by": "responder"} for m in models]})
         if path == "/v1/chat/completions" and method == "POST":
             return await self._chat(body, writer)
         if path in ("/health", "/stats", "/v1/models", "/v1/chat/completions"):
@@ -127,6 +136,8 @@ class Responder:
             assert isinstance(messages, list) and messages
         except (ValueError, KeyError, TypeError, AssertionError):
             return await self._send(writer, 400, _error("'messages' is required: a non-empty list"))
+        if self.engine is not None:
+            return await self._engine_answer(self.engine, request, writer)
         text = next((_text(m.get("content")) for m in reversed(messages)
                      if isinstance(m, dict) and m.get("role") == "user"), "")
         model = request.get("model") or MODELS[0]
@@ -148,6 +159,23 @@ class Responder:
                   for d, f in deltas]
         if (request.get("stream_options") or {}).get("include_usage"):
             events = [{**e, "usage": None} for e in events] + [{**base, "choices": [], "usage": usage}]
+        return await self._stream(writer, events)
+
+    async def _engine_answer(self, engine: Engine, request: dict[str, Any], writer: asyncio.StreamWriter) -> bool:
+        """The engine's answer, whole or as a stream; its StudioError is an OpenAI-shaped error body."""
+        from animstudio.errors import StudioError
+
+        try:
+            if not request.get("stream"):
+                return await self._send(writer, 200, await asyncio.to_thread(engine.chat, request))
+            events = await asyncio.to_thread(lambda: list(engine.stream(request)))
+        except StudioError as exc:
+            status = 400 if exc.http_status == 422 else exc.http_status
+            return await self._send(writer, status, _error(str(exc), "server_error" if status >= 500 else
+                                                           "invalid_request_error"))
+        return await self._stream(writer, events)
+
+    async def _stream(self, writer: asyncio.StreamWriter, events: list[dict[str, Any]]) -> bool:
         head = ("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
                 "Transfer-Encoding: chunked\r\n\r\n")
         writer.write(head.encode())
