@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from animstudio.editing.plan import make_plan
+from animstudio.editing.render_plan import make_plan
 from animstudio.editing.schema import META, Output
 from animstudio.editing.timeline import Edit, media_url
 from animstudio.errors import InvalidInputError, StudioError

@@ -6,7 +6,7 @@ import opentimelineio as otio
 import pytest
 
 from animstudio.editing.export import export_timeline
-from animstudio.editing.plan import make_plan
+from animstudio.editing.render_plan import make_plan
 from animstudio.editing.schema import ClipEffects, Output
 from animstudio.editing.timeline import Edit
 from animstudio.errors import InvalidInputError, StudioError

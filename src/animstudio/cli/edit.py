@@ -95,7 +95,7 @@ def check_cmd(
 ) -> None:
     """Check a timeline (files, ranges, settings) without rendering, and summarise it."""
     _editing()
-    from animstudio.editing.plan import make_plan
+    from animstudio.editing.render_plan import make_plan
     from animstudio.editing.timeline import Edit
 
     plan = make_plan(Edit.load(timeline).timeline)

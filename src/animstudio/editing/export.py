@@ -15,6 +15,8 @@ from pathlib import Path
 
 import opentimelineio as otio
 
+from animstudio.editing.schema import MAIN
+from animstudio.editing.times import check_times
 from animstudio.errors import InvalidInputError, MissingDependencyError
 from animstudio.files import atomic_output
 
@@ -39,8 +41,6 @@ def format_of(path: str | os.PathLike[str], fmt: str | None = None) -> str:
 
 def _for_edl(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
     """The main cut alone: an EDL has one video track and no generators."""
-    from animstudio.editing.timeline import MAIN
-
     tl = copy.deepcopy(timeline)
     keep = [t for t in tl.video_tracks() if t.name == MAIN][:1] or tl.video_tracks()[:1]
     for track in list(tl.tracks):
@@ -58,8 +58,6 @@ def _for_edl(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
 
 def export_timeline(timeline: otio.schema.Timeline, path: str | os.PathLike[str], fmt: str | None = None) -> Path:
     """Write ``timeline`` to ``path`` atomically in ``fmt`` (from the suffix when None)."""
-    from animstudio.editing.plan import check_times
-
     fmt = format_of(path, fmt)
     check_times(timeline)   # what no editor can read is refused, as `edit check` refuses it
     adapter, _ = FORMATS[fmt]

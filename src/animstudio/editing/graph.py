@@ -15,7 +15,7 @@ from pathlib import Path
 
 from animstudio.editing.filters import expr, num, rate, value
 from animstudio.editing.fonts import font_path
-from animstudio.editing.plan import ImageLayer, Piece, Plan, TextLayer
+from animstudio.editing.render_plan import ImageLayer, Piece, Plan, TextLayer
 from animstudio.editing.schema import KenBurns, Output, Zoom
 from animstudio.editing.transitions import xfade_name
 from animstudio.media import MediaInfo

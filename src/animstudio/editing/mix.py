@@ -20,7 +20,7 @@ from pathlib import Path
 
 from animstudio.editing.filters import expr, num
 from animstudio.editing.graph import input_args
-from animstudio.editing.plan import AudioLayer, Piece, Plan
+from animstudio.editing.render_plan import AudioLayer, Piece, Plan
 from animstudio.errors import FFmpegError
 from animstudio.media.ffmpeg import ffmpeg_exe
 

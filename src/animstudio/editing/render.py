@@ -20,7 +20,7 @@ from typing import Literal
 
 import opentimelineio as otio
 
-from animstudio.editing.plan import Plan, make_plan
+from animstudio.editing.render_plan import Plan, make_plan
 from animstudio.errors import CancelledError, InvalidInputError
 from animstudio.files import atomic_output, check_output_path
 from animstudio.media.ffmpeg import run_ffmpeg, usable_cores

@@ -1,4 +1,5 @@
-"""Check a timeline and flatten it into what the renderer needs, before anything renders.
+"""The render plan of a timeline: the timeline checked, then flattened into what the renderer needs,
+before anything renders.
 
 Every clip's file is found and probed, every source range is checked against the file's length,
 and times become output frame numbers. Errors name the clip, its track and the file.
@@ -16,8 +17,19 @@ from pathlib import Path
 import opentimelineio as otio
 from pydantic import ValidationError
 
-from animstudio.editing.schema import AudioTrack, Caption, ClipEffects, ImageOverlay, OriginalAudio, Output, TextStyle
-from animstudio.editing.timeline import CAPTIONS, MAIN, media_path, meta
+from animstudio.editing.schema import (
+    CAPTIONS,
+    MAIN,
+    AudioTrack,
+    Caption,
+    ClipEffects,
+    ImageOverlay,
+    OriginalAudio,
+    Output,
+    TextStyle,
+)
+from animstudio.editing.timeline import media_path, meta
+from animstudio.editing.times import check_times, where
 from animstudio.editing.transitions import check_transition
 from animstudio.errors import InvalidInputError
 from animstudio.media import MediaInfo, probe
@@ -144,10 +156,6 @@ def _split(p: Piece, frames: int, fps: float) -> tuple[Piece, Piece]:
     return first, rest
 
 
-def _where(clip: otio.core.Item, track: otio.schema.Track) -> str:
-    return f"clip {clip.name!r} on track {track.name!r}"
-
-
 def _model(model, data: dict, what: str):  # type: ignore[no-untyped-def]
     try:
         return model.model_validate(data)
@@ -164,9 +172,9 @@ class _Probe:
     def __call__(self, clip: otio.schema.Clip, track: otio.schema.Track) -> tuple[Path, MediaInfo]:
         path = media_path(clip)
         if path is None:
-            raise InvalidInputError(f"{_where(clip, track)} has no media file; give it an external reference")
+            raise InvalidInputError(f"{where(clip, track)} has no media file; give it an external reference")
         if not path.is_file():
-            raise InvalidInputError(f"{_where(clip, track)} names {path}, which does not exist; fix the path in "
+            raise InvalidInputError(f"{where(clip, track)} names {path}, which does not exist; fix the path in "
                                     f"the timeline or put the file back")
         if path not in self.cache:
             self.cache[path] = probe(path, count_frames=False)
@@ -175,60 +183,6 @@ class _Probe:
 
 def _frame(seconds: float, fps: float) -> int:
     return int(math.floor(seconds * fps + 0.5))
-
-
-LONGEST_S = 24 * 3600.0   # no time in a timeline is longer than a day
-
-
-def _check_time(t: otio.opentime.RationalTime, where: str, what: str) -> None:
-    if not (math.isfinite(t.rate) and t.rate > 0):
-        raise InvalidInputError(f"{where}: its {what} is at the rate {t.rate:g}; give its times a frame rate above 0")
-    if not math.isfinite(t.value) or abs(t.value / t.rate) > LONGEST_S:
-        raise InvalidInputError(f"{where}: its {what} is {t.value:g} frames at {t.rate:g} fps; give it a time "
-                                f"of at most 24 hours")
-
-
-def _check_range(rng: otio.opentime.TimeRange | None, where: str, what: str) -> None:
-    if rng is None:
-        return
-    _check_time(rng.start_time, where, f"{what} start")
-    _check_time(rng.duration, where, f"{what} duration")
-    if rng.duration.value < 0:
-        raise InvalidInputError(f"{where} has a negative duration; give it a positive one")
-
-
-def check_times(timeline: otio.schema.Timeline) -> None:
-    """Every time of the timeline can be computed with: finite, at a frame rate above 0, at most a
-    day, no negative length, and every clip has a length. Rendering and exporting both start here."""
-    for track in timeline.tracks:
-        if not isinstance(track, otio.schema.Track):
-            raise InvalidInputError(f"the timeline holds a {type(track).__name__} {track.name!r} among its tracks; "
-                                    f"flatten nested stacks first")
-        _check_range(track.source_range, f"track {track.name!r}", "source range")
-        for item in track:
-            where = _where(item, track)
-            if isinstance(item, otio.schema.Transition):
-                for offset, what in ((item.in_offset, "in offset"), (item.out_offset, "out offset")):
-                    _check_time(offset, f"transition {item.name!r} on track {track.name!r}", what)
-                    if offset.value < 0:
-                        raise InvalidInputError(f"transition {item.name!r} on track {track.name!r} has a negative "
-                                                f"{what}; give it a positive one")
-                continue
-            _check_range(item.source_range, where, "source range")
-            if isinstance(item, otio.schema.Clip):
-                ref = item.media_reference
-                _check_range(ref.available_range if ref is not None else None, where, "media range")
-                if item.source_range is None and (ref is None or ref.available_range is None):
-                    raise InvalidInputError(f"{where} has no source range and its media no length; give it a "
-                                            f"source range")
-                for effect in item.effects:   # a freeze frame is a time warp of speed 0
-                    if not isinstance(effect, otio.schema.LinearTimeWarp) or isinstance(effect,
-                                                                                     otio.schema.FreezeFrame):
-                        continue
-                    scalar = effect.time_scalar
-                    if not (math.isfinite(scalar) and 0 < scalar <= 16):
-                        raise InvalidInputError(f"{where} has speed {scalar:g}; speeds go from above 0 to 16 "
-                                                f"(use reverse for backwards)")
 
 
 def make_plan(timeline: otio.schema.Timeline) -> Plan:
@@ -262,30 +216,30 @@ def make_plan(timeline: otio.schema.Timeline) -> Plan:
             a, b = rng.start_time.to_seconds(), rng.end_time_exclusive().to_seconds()
             ref = clip.media_reference
             if isinstance(ref, otio.schema.GeneratorReference) and ref.generator_kind == "caption":
-                plan.captions.append((a, b, _model(Caption, dict(ref.parameters), _where(clip, track))))
+                plan.captions.append((a, b, _model(Caption, dict(ref.parameters), where(clip, track))))
             elif isinstance(ref, otio.schema.GeneratorReference) and ref.generator_kind == "text":
-                plan.texts.append(TextLayer(a, b, _model(TextStyle, dict(ref.parameters), _where(clip, track))))
+                plan.texts.append(TextLayer(a, b, _model(TextStyle, dict(ref.parameters), where(clip, track))))
             elif track.name != CAPTIONS and isinstance(ref, otio.schema.ExternalReference):
                 path, info = probe_of(clip, track)
                 if info.container not in STILLS and info.frame_count != 1:
-                    raise InvalidInputError(f"{_where(clip, track)}: only images and text go on tracks above the "
+                    raise InvalidInputError(f"{where(clip, track)}: only images and text go on tracks above the "
                                             f"main one; put video clips on track {MAIN!r}")
-                plan.images.append(ImageLayer(path, a, b, _model(ImageOverlay, meta(clip), _where(clip, track)), info))
+                plan.images.append(ImageLayer(path, a, b, _model(ImageOverlay, meta(clip), where(clip, track)), info))
             else:
-                raise InvalidInputError(f"{_where(clip, track)} is neither text, an image nor a caption")
+                raise InvalidInputError(f"{where(clip, track)} is neither text, an image nor a caption")
     for track in timeline.audio_tracks():
         settings = _model(AudioTrack, meta(track), f"audio track {track.name!r}")
         clips = []
         for clip in track.find_clips(shallow_search=True):
             path, info = probe_of(clip, track)
             if not info.audio:
-                raise InvalidInputError(f"{_where(clip, track)}: {path.name} has no audio stream")
+                raise InvalidInputError(f"{where(clip, track)}: {path.name} has no audio stream")
             rng, src = clip.range_in_parent(), clip.source_range or clip.available_range()
             start, dur = src.start_time.to_seconds(), src.duration.to_seconds()
             if start < 0 or dur <= 0:
-                raise InvalidInputError(f"{_where(clip, track)} has an empty or negative source range")
+                raise InvalidInputError(f"{where(clip, track)} has an empty or negative source range")
             if not settings.loop and start + dur > info.duration_s + 0.05:
-                raise InvalidInputError(f"{_where(clip, track)} asks for {start:.2f}-{start + dur:.2f} s of "
+                raise InvalidInputError(f"{where(clip, track)} asks for {start:.2f}-{start + dur:.2f} s of "
                                         f"{path.name}, which is {info.duration_s:.2f} s long; shorten its range")
             clips.append(AudioClip(path, start, dur, rng.start_time.to_seconds()))
         if clips:
@@ -315,9 +269,9 @@ def _main_pieces(main: otio.schema.Track, fps: float, probe_of: _Probe) -> list[
             pieces.append(Piece(item.name or "gap", None, None, 0.0, 0.0, out_start, out_frames))
             continue
         if not isinstance(item, otio.schema.Clip):
-            raise InvalidInputError(f"{_where(item, main)} is a {type(item).__name__}; flatten nested stacks first")
+            raise InvalidInputError(f"{where(item, main)} is a {type(item).__name__}; flatten nested stacks first")
         path, info = probe_of(item, main)
-        effects = _model(ClipEffects, meta(item), _where(item, main))
+        effects = _model(ClipEffects, meta(item), where(item, main))
         if not meta(item):  # a timeline from an NLE: read its time effects
             for e in item.effects:
                 if isinstance(e, otio.schema.FreezeFrame):
@@ -329,9 +283,9 @@ def _main_pieces(main: otio.schema.Track, fps: float, probe_of: _Probe) -> list[
         src_s = 1.0 / (info.fps or fps) if effects.freeze else out_frames / fps * effects.speed
         piece = Piece(item.name, path, info, start, src_s, out_start, out_frames, effects)
         if start < 0:
-            raise InvalidInputError(f"{_where(item, main)} starts at {start:.2f} s of {path.name}; start at 0 or later")
+            raise InvalidInputError(f"{where(item, main)} starts at {start:.2f} s of {path.name}; start at 0 or later")
         if not piece.still and start + src_s > info.duration_s + 0.5 / (info.fps or fps):
-            raise InvalidInputError(f"{_where(item, main)} asks for {start:.2f}-{start + src_s:.2f} s of {path.name}, "
+            raise InvalidInputError(f"{where(item, main)} asks for {start:.2f}-{start + src_s:.2f} s of {path.name}, "
                                     f"which is {info.duration_s:.2f} s long; shorten its source range")
         if pending:
             kind, before, after = pending

@@ -15,6 +15,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 META = "animstudio"   # the metadata key everything below lives under
+# The tracks an edit is built on: the cut, images and text above it (layers "overlay 2", ... when
+# they overlap), and the subtitle cues.
+MAIN, OVERLAY, CAPTIONS = "main", "overlay", "captions"
+CAPTION_SIZE = 0.06   # the height of a caption's text line, as a fraction of the picture height
 
 
 class Model(BaseModel):

@@ -23,7 +23,10 @@ from typing import Any
 import opentimelineio as otio
 
 from animstudio.editing.schema import (
+    CAPTIONS,
+    MAIN,
     META,
+    OVERLAY,
     AudioTrack,
     Caption,
     ClipEffects,
@@ -37,7 +40,6 @@ from animstudio.editing.schema import (
 from animstudio.errors import InvalidInputError
 from animstudio.files import check_input_file
 
-MAIN, OVERLAY, CAPTIONS = "main", "overlay", "captions"
 FCP_TEXT = {"effecttype": "generator", "mediatype": "video", "effectcategory": "Text"}  # FCP 7 XML: a text generator
 RT = otio.opentime.RationalTime
 TR = otio.opentime.TimeRange
