@@ -8,13 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from animstudio.editing.styles import (
-    GRADES,
-    STYLES,
-    check_lut,
-    style_filters,
-    write_lut,
-)
+from animstudio.editing.luts import GRADES, check_lut, write_lut
+from animstudio.editing.style_presets import STYLES, style_filters
 from animstudio.errors import InvalidInputError
 from animstudio.media.ffmpeg import ffmpeg_exe
 from conftest import ffmpeg

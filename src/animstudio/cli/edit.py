@@ -115,7 +115,7 @@ def check_cmd(
 def styles_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List style presets (combine them: --style warm --style grain)."""
     _editing()
-    from animstudio.editing.styles import STYLES
+    from animstudio.editing.style_presets import STYLES
 
     if as_json:
         ui.print_json(STYLES)
@@ -140,7 +140,7 @@ def highlights_cmd(
     from animstudio.editing.export import export_timeline
     from animstudio.editing.highlights import build_highlights
     from animstudio.editing.render import _encoder
-    from animstudio.editing.styles import _normalise as check_styles
+    from animstudio.editing.style_presets import normalise_styles as check_styles
     from animstudio.editing.transitions import check_transition
 
     if transition != "cut":

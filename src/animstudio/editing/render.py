@@ -72,7 +72,7 @@ def _grade(plan: Plan) -> list[str]:
     if not out.styles and not out.lut:
         return []
     from animstudio.config import load_settings
-    from animstudio.editing.styles import style_filters
+    from animstudio.editing.style_presets import style_filters
 
     cache = load_settings().home / "cache" / "luts"
     return style_filters(out.styles, out.width, out.height, cache, lut=out.lut)
