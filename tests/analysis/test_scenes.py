@@ -105,10 +105,14 @@ def test_fade_out_and_in_through_black(tmp_path, sample_clip):
 
 def test_pyscenedetect_detectors_run(sample_clip):
     clip, truth = sample_clip
-    adaptive = detect_scenes(clip, detector="adaptive")
-    assert set(truth["cuts"]) <= set(adaptive.cuts)  # it finds the hard cuts, and calls the flash a cut too
-    for name in ("content", "threshold", "histogram", "hash"):
-        assert isinstance(detect_scenes(clip, detector=name).cuts, list)
+    assert truth["cuts"] == [29, 77, 187, 240] and truth["flashes"] == [53]
+    with_flash = sorted(truth["cuts"] + truth["flashes"])   # they find the hard cuts and call the flash a cut
+    expected = {"adaptive": with_flash, "content": with_flash, "hash": with_flash,
+                "histogram": sorted(with_flash + [119]),   # and the colours change at the dissolve's start
+                "threshold": []}                            # it finds fades to black, and there are none
+    found = {name: detect_scenes(clip, detector=name) for name in expected}
+    assert {name: result.cuts for name, result in found.items()} == expected
+    assert all(result.flashes == [] and result.transitions == [] for result in found.values())
 
 
 def test_unknown_detector_and_bad_option(sample_clip):
