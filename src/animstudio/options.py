@@ -180,6 +180,7 @@ def with_options(model: type[BaseModel], into: str = "options", short: dict[str,
         command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
         command.__annotations__ = {p.name: p.annotation for p in params}
         command.options_model = model  # type: ignore[attr-defined]  # for the test that looks for duplicates
+        command.options_args = args  # type: ignore[attr-defined]
         return command
 
     return decorate
