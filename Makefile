@@ -6,10 +6,11 @@ PIP    := $(BIN)/python -m pip
 # CPU machines take the CPU build of torch that is on disk; anything else pulls a multi-GB CUDA build.
 TORCH  := torch==2.13.0
 DEMO_OUT ?= out/demo
-# Debian packages the tests call: a real Redis for the LLM response cache, espeak-ng for IPA and its voices
-DEBS   := redis-server espeak-ng
+# Debian packages: the main job calls espeak-ng (IPA for lip sync, its voices); the tests also run a real Redis
+DEMO_DEBS := espeak-ng
+DEBS      := $(DEMO_DEBS) redis-server
 
-.PHONY: demo test test-all lint clean debs
+.PHONY: demo test test-all lint clean debs demo-debs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,19 +28,22 @@ $(VENV)/.installed-all: pyproject.toml constraints.txt | $(BIN)/python
 	touch $@ $(VENV)/.installed-base
 
 # the main job: a parody re-dub of the sample clip (or of VIDEO=path) with the embedded LLM and voices
-demo: $(VENV)/.installed-base
+demo: demo-debs $(VENV)/.installed-base
 	@if [ -z "$(VIDEO)" ]; then $(BIN)/animstudio media sample $(DEMO_OUT)/sample.mp4 --seconds 12 --seed 1; fi
 	rm -rf $(DEMO_OUT)/parody
 	$(BIN)/animstudio parody $(if $(VIDEO),$(VIDEO),$(DEMO_OUT)/sample.mp4) -o $(DEMO_OUT)/parody
 
 # installed with apt-get when run as root; otherwise it stops with the command to run
+demo-debs:
+	@$(MAKE) -s debs DEBS="$(DEMO_DEBS)"
+
 debs:
 	@missing=""; for deb in $(DEBS); do dpkg -s $$deb >/dev/null 2>&1 || missing="$$missing $$deb"; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 		else \
-			echo "the tests need the Debian packages$$missing; install them with: sudo apt-get install -y$$missing" >&2; \
+			echo "animstudio needs the Debian packages$$missing; install them with: sudo apt-get install -y$$missing" >&2; \
 			exit 1; \
 		fi; \
 	fi
