@@ -67,6 +67,10 @@ class LLMSettings(_Section):
 
 
 class KnowledgeSettings(_Section):
+    vector_store: str = Field("chroma", description="where the knowledge base keeps its collections: a registered "
+                                                    "vector store (animstudio plugins list)")
+    embedder: str = Field("all-minilm-l6-v2", description="the text embedder of the knowledge base and the gateway's "
+                                                          "/v1/embeddings: a registered embedder")
     chroma_url: str | None = Field(None, description="a Chroma server; unset: embedded store in the studio home")
 
 

@@ -66,13 +66,13 @@ def index_source(collection: Any, embedder: Any, source_id: str, source_hash: st
     if known and known.get("hash") == source_hash:
         report.sources_unchanged = 1
         return report
-    old_ids = set(collection.chroma.get(where={"source": source_id}, include=[])["ids"])
+    old_ids = set(collection.records.get(where={"source": source_id}, include=[])["ids"])
     seen: set[str] = set()
     for batch in _batches(items, BATCH):
         batch = [(i, t, m) for i, t, m in batch if i not in seen]   # a record given twice: the first wins
         ids = [i for i, _, _ in batch]
         seen.update(ids)
-        current = collection.chroma.get(ids=ids, include=["metadatas"])
+        current = collection.records.get(ids=ids, include=["metadatas"])
         held = {i: (m or {}).get("digest") for i, m in zip(current["ids"], current["metadatas"], strict=True)}
         changed = []
         for i, text, meta in batch:
@@ -83,13 +83,13 @@ def index_source(collection: Any, embedder: Any, source_id: str, source_hash: st
                 changed.append((i, text, {**meta, "source": source_id, "digest": digest}))
         if changed:
             vectors = embedder.embed([t for _, t, _ in changed])
-            collection.chroma.upsert(ids=[i for i, _, _ in changed], embeddings=vectors.tolist(),
+            collection.records.upsert(ids=[i for i, _, _ in changed], embeddings=vectors.tolist(),
                                      documents=[t for _, t, _ in changed], metadatas=[m for _, _, m in changed])
             report.chunks_written += len(changed)
         on_progress(Progress(f"index {kind}", len(seen), None, "chunks"))
     stale = sorted(old_ids - seen)
     for start in range(0, len(stale), 5000):
-        collection.chroma.delete(ids=stale[start:start + 5000])
+        collection.records.delete(ids=stale[start:start + 5000])
     report.chunks_deleted = len(stale)
     collection.set_source(source_id, {"hash": source_hash, "kind": kind, "chunks": len(seen),
                                       "indexed_at": datetime.now(UTC).isoformat(timespec="seconds")})
@@ -103,9 +103,9 @@ def index_source(collection: Any, embedder: Any, source_id: str, source_hash: st
 
 
 def remove_source(collection: Any, source_id: str) -> IndexReport:
-    ids = collection.chroma.get(where={"source": source_id}, include=[])["ids"]
+    ids = collection.records.get(where={"source": source_id}, include=[])["ids"]
     for start in range(0, len(ids), 5000):
-        collection.chroma.delete(ids=ids[start:start + 5000])
+        collection.records.delete(ids=ids[start:start + 5000])
     collection.drop_source(source_id)
     if ids:
         collection.bump()

@@ -1,6 +1,6 @@
 """The knowledge base as one object: add files and records, keep folders in sync, search, remove.
 
-    kb = KnowledgeBase()                                    # the store in the studio home
+    kb = KnowledgeBase()                                    # the configured store (Chroma in the studio home)
     kb.add(["bible.md", "characters.yaml", "ep1.analysis.json"])
     kb.add_records("generations", [GenerationRecord(artifact="image", prompt="Rick, sketch", seed=7)])
     kb.search("who is afraid of the dark?", k=5)            # hybrid hits from every collection
@@ -22,7 +22,6 @@ from animstudio.knowledge.records import COLLECTIONS, Record
 from animstudio.knowledge.search import Hit, Method, search
 from animstudio.progress import Progress, ProgressCallback, ignore
 
-DEFAULT_EMBEDDER = "all-minilm-l6-v2"
 RECORD_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl")
 
 
@@ -101,14 +100,20 @@ def record_items(records: list[Record]) -> list[Item]:
 
 
 class KnowledgeBase:
+    """The collections of one vector store (default: the setting ``knowledge.vector_store``), embedded
+    by one embedder (default: ``knowledge.embedder``); ``url`` and ``path`` are the store's options."""
+
     def __init__(self, url: str | None = None, path: str | os.PathLike[str] | None = None,
-                 embedder: str = DEFAULT_EMBEDDER, chunk_chars: int = 1000, overlap_chars: int = 150) -> None:
+                 embedder: str | None = None, chunk_chars: int = 1000, overlap_chars: int = 150,
+                 store: str | None = None) -> None:
+        from animstudio.config import load_settings
         from animstudio.knowledge.embedders import CachedEmbedder
-        from animstudio.knowledge.store import Store
         from animstudio.plugins import get_backend
 
-        self.store = Store(url=url, path=path)
-        self.embedder = CachedEmbedder(get_backend("embedder", embedder)())
+        settings = load_settings().knowledge
+        self.store = get_backend("vector_store", store or settings.vector_store)(
+            url=url, path=None if path is None else str(path))
+        self.embedder = CachedEmbedder(get_backend("embedder", embedder or settings.embedder)())
         self.chunk_chars, self.overlap_chars = chunk_chars, overlap_chars
 
     def collection(self, name: str, create: bool = False) -> Any:
@@ -228,8 +233,8 @@ class KnowledgeBase:
             resolved = str(Path(target).resolve())
             if resolved in sources or target in sources:
                 report += remove_source(c, resolved if resolved in sources else target)
-            elif c.chroma.get(ids=[target], include=[])["ids"]:
-                c.chroma.delete(ids=[target])
+            elif c.records.get(ids=[target], include=[])["ids"]:
+                c.records.delete(ids=[target])
                 c.bump()
                 report.chunks_deleted += 1
             else:

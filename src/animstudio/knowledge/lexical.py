@@ -15,7 +15,7 @@ import numpy as np
 
 from animstudio.errors import InvalidInputError
 
-_CACHE: dict[tuple[str, str, int], LexicalIndex] = {}
+_CACHE: dict[tuple[str, str, str, int], LexicalIndex] = {}
 _LOCK = threading.Lock()
 COMPARE = {"$eq": lambda a, b: a == b, "$ne": lambda a, b: a != b, "$gt": lambda a, b: a > b,
            "$gte": lambda a, b: a >= b, "$lt": lambda a, b: a < b, "$lte": lambda a, b: a <= b,
@@ -80,10 +80,10 @@ def build(ids: list[str], texts: list[str], metadatas: list[dict[str, Any]]) -> 
 
 def lexical_index(collection: Any) -> LexicalIndex:
     """The collection's BM25 index, built from its records on first use and after every change."""
-    key = (collection.store.where, collection.name, collection.revision)
+    key = (collection.store.name, collection.store.where, collection.name, collection.revision)
     with _LOCK:
         if key not in _CACHE:
-            for old in [k for k in _CACHE if k[:2] == key[:2]]:
+            for old in [k for k in _CACHE if k[:3] == key[:3]]:
                 del _CACHE[old]
             records = collection.all()
             _CACHE[key] = build(records["ids"], records["documents"], records["metadatas"])

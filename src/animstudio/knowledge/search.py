@@ -40,7 +40,7 @@ def dense(collection: Any, query_vector: np.ndarray, k: int, where: dict[str, An
     n = min(k, collection.cached_count())
     if n == 0:
         return []
-    got = collection.chroma.query(query_embeddings=[query_vector.tolist()], n_results=n, where=where or None,
+    got = collection.records.query(query_embeddings=[query_vector.tolist()], n_results=n, where=where or None,
                                   include=["documents", "metadatas", "distances"])
     return [Hit(i, 1.0 - float(d), doc or "", dict(m or {}), collection.name, {"dense": r},
                 {"dense": 1.0 - float(d)})
@@ -53,7 +53,7 @@ def lexical(collection: Any, query: str, k: int, where: dict[str, Any] | None = 
     found = index.search(query, k, where)
     if not found:
         return []
-    got = collection.chroma.get(ids=[i for i, _ in found], include=["documents", "metadatas"])
+    got = collection.records.get(ids=[i for i, _ in found], include=["documents", "metadatas"])
     by_id = {i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
     return [Hit(i, s, by_id[i][0] or "", dict(by_id[i][1] or {}), collection.name, {"bm25": r}, {"bm25": s})
             for r, (i, s) in enumerate(found, 1) if i in by_id]
