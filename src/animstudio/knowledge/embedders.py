@@ -29,6 +29,10 @@ class TextEmbedder(Backend):
     def embed(self, texts: list[str]) -> np.ndarray:
         """(len(texts), dimension) float32 rows of unit length."""
 
+    def count_tokens(self, texts: list[str]) -> int:
+        """How many tokens ``texts`` hold, for usage reports (default: their words)."""
+        return sum(len(t.split()) for t in texts)
+
 
 class MiniLMEmbedder(TextEmbedder):
     name = "all-minilm-l6-v2"
@@ -46,6 +50,9 @@ class MiniLMEmbedder(TextEmbedder):
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return self._embedder.embed(texts)
+
+    def count_tokens(self, texts: list[str]) -> int:
+        return self._embedder.count_tokens(texts)
 
 
 class CachedEmbedder:

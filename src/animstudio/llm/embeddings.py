@@ -1,6 +1,7 @@
-"""Text embeddings: all-MiniLM-L6-v2 from the model catalog (installed on first use), batched.
+"""Text embeddings: a sentence-transformers model from the model catalog (installed on first use), batched.
+The knowledge base and the gateway reach it through the registered embedders (``register_embedders``).
 
-    emb = Embedder()                    # loads on first use
+    emb = Embedder("all-minilm-l6-v2")              # loads on first use
     vectors = emb.embed(["a cat", "a kitten"])      # (2, 384) float32, unit length
 """
 
@@ -13,11 +14,9 @@ import numpy as np
 
 from animstudio.errors import InvalidInputError, MissingDependencyError
 
-DEFAULT_EMBEDDER = "all-minilm-l6-v2"
-
 
 class Embedder:
-    def __init__(self, model: str = DEFAULT_EMBEDDER, batch_size: int = 64) -> None:
+    def __init__(self, model: str, batch_size: int = 64) -> None:
         self.model_name = model
         self.batch_size = batch_size
         self._model: Any = None

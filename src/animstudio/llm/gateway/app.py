@@ -111,9 +111,11 @@ def assemble(chunks: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def create_app(routes: dict[str, Route | Engine | list[Engine]], settings: LLMGatewaySettings | None = None,
-               cache: Any = None, default: str | None = None, redis_url: str | None = None) -> FastAPI:
+               cache: Any = None, default: str | None = None, redis_url: str | None = None,
+               embedder: str | None = None) -> FastAPI:
     """A gateway serving ``routes`` by alias; requests without a model go to ``default``; with
-    ``redis_url`` every gateway process shares the rate limits."""
+    ``redis_url`` every gateway process shares the rate limits. ``/v1/embeddings`` serves every
+    registered embedder by name (without one: ``embedder``, default the setting ``knowledge.embedder``)."""
     table = {alias: r if isinstance(r, Route) else Route(alias, r if isinstance(r, list) else [r])
              for alias, r in routes.items()}
     settings = settings or LLMGatewaySettings()
@@ -125,6 +127,10 @@ def create_app(routes: dict[str, Route | Engine | list[Engine]], settings: LLMGa
     app.state.metrics, app.state.cache = metrics, cache
     started = time.time()
     default = default or next(iter(table), None)
+    if embedder is None:
+        from animstudio.config import load_settings
+
+        embedder = load_settings().knowledge.embedder
 
     def cache_key(payload: dict[str, Any], alias: str) -> str | None:
         return None if cache is None else key_of({**payload, "model": alias})
@@ -158,34 +164,40 @@ def create_app(routes: dict[str, Route | Engine | list[Engine]], settings: LLMGa
         return {"object": "list", "data": [{"id": alias, "object": "model", "created": int(started),
                                             "owned_by": table[alias].engines[0].name} for alias in sorted(table)]}
 
-    embedder = None
+    embedders: dict[str, Any] = {}   # by name, made on first use
 
     @app.post("/v1/embeddings")
     async def embeddings(request: Request) -> Any:
-        nonlocal embedder
         if guard.key_of(request.headers.get("authorization")) is None:
             return unauthorized()
         try:
             payload = json.loads(await request.body())
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return error(400, f"the body is not JSON ({exc}); send {{\"input\": [...], \"model\": ...}}")
-        from animstudio.llm.embeddings import DEFAULT_EMBEDDER, Embedder
+        if not isinstance(payload, dict):
+            return error(400, "the body must be a JSON object: {\"input\": [...], \"model\": ...}")
+        from animstudio.plugins import backends
 
-        model = payload.get("model") or DEFAULT_EMBEDDER
-        if model != DEFAULT_EMBEDDER:
-            return error(404, f"unknown embedding model {model!r}; this gateway serves: {DEFAULT_EMBEDDER}",
+        model = payload.get("model") or embedder
+        known = backends("embedder")
+        if model not in known:
+            return error(404, f"unknown embedding model {model!r}; this gateway serves: "
+                              f"{', '.join(sorted(known)) or 'none (install an embedder plugin)'}",
                          code="model_not_found")
         texts = payload.get("input")
         texts = [texts] if isinstance(texts, str) else texts
-        if embedder is None:
-            embedder = Embedder()
+        if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+            return error(400, "embeddings need input: a string or a non-empty list of strings")
         try:
-            vectors = await asyncio.to_thread(embedder.embed, texts)
-            tokens = await asyncio.to_thread(embedder.count_tokens, texts)
+            if model not in embedders:
+                embedders[model] = known[model]()
+            vectors = await asyncio.to_thread(embedders[model].embed, texts)
+            tokens = await asyncio.to_thread(embedders[model].count_tokens, texts)
         except StudioError as exc:
             return failure(exc)
         return {"object": "list", "model": model, "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-                "data": [{"object": "embedding", "index": i, "embedding": v.tolist()} for i, v in enumerate(vectors)]}
+                "data": [{"object": "embedding", "index": i, "embedding": [float(x) for x in v]}
+                         for i, v in enumerate(vectors)]}
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Any:
