@@ -135,7 +135,6 @@ def test_any_whole_number_aspect_reframes(media):
 @pytest.mark.parametrize("args,needle", [
     (["--style", "bogus"], "unknown style 'bogus'"),
     (["--transition", "bogus"], "unknown transition 'bogus'"),
-    (["--preset", "ultra"], "unknown preset 'ultra'"),
     (["--music", "{tmp}/gone.mp3"], "gone.mp3 does not exist"),
     (["--music", "{clip}.png"], "no audio stream"),
 ])
@@ -149,11 +148,14 @@ def test_highlights_checks_its_options_before_the_analysis(media, tmp_path, args
     assert tree(tmp_path) == before
 
 
-@pytest.mark.parametrize("args,needle", [(["--captions", "loud"], "unknown captions mode 'loud'"),
-                                         (["--preset", "ultra"], "unknown preset 'ultra'")])
-def test_render_checks_its_options_before_reading_the_timeline(tmp_path, args, needle):
-    proc = run_cli("edit", "render", str(tmp_path / "missing.otio"), "-o", str(tmp_path / "r.mp4"), *args)
-    assert_bad_input(proc, needle)
+@pytest.mark.parametrize("command,args,needle", [
+    ("render", ["--captions", "loud"], "'loud' is not one of 'both', 'burn', 'sidecar', 'none'"),
+    ("render", ["--preset", "ultra"], "'ultra' is not one of 'draft', 'medium', 'high'"),
+    ("highlights", ["--preset", "ultra"], "'ultra' is not one of 'draft', 'medium', 'high'"),
+])
+def test_a_choice_not_offered_is_a_usage_error_before_reading_the_input(tmp_path, command, args, needle):
+    proc = run_cli("edit", command, str(tmp_path / "missing"), "-o", str(tmp_path / "r.mp4"), *args)
+    assert_bad_input(proc, needle, code=2)
     assert tree(tmp_path) == {}
 
 

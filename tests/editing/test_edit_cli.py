@@ -102,7 +102,7 @@ def test_wrong_arguments(timeline, tmp_path):
     proc = run_cli("edit", "render", str(timeline), "-o", str(tmp_path / "out.avi"))
     assert proc.returncode == 1 and ".mp4 or .webm" in proc.stderr
     proc = run_cli("edit", "render", str(timeline), "-o", str(tmp_path / "o.mp4"), "--preset", "ultra")
-    assert proc.returncode == 1 and "draft, medium, high" in proc.stderr
+    assert proc.returncode == 2 and "'draft', 'medium', 'high'" in proc.stderr
     proc = run_cli("edit", "render", str(tmp_path / "none.otio"), "-o", str(tmp_path / "o.mp4"))
     assert proc.returncode == 1 and "does not exist" in proc.stderr
     proc = run_cli("edit", "export", str(timeline), "-o", str(tmp_path / "cut.doc"))

@@ -1,17 +1,32 @@
-"""``animstudio edit``: render OpenTimelineIO timelines, export them for NLEs, make highlight reels."""
+"""``animstudio edit``: render OpenTimelineIO timelines, export them for NLEs, make highlight reels.
+
+The flags of ``render``, ``export`` and ``highlights`` are the fields of their request models
+(:mod:`animstudio.editing.commands`), the same ones the ``edit.*`` tools take."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
+from pydantic import BaseModel
 
 from animstudio.cli import ui
-from animstudio.errors import InvalidInputError, MissingDependencyError
+from animstudio.editing.commands import ExportRequest, HighlightsRequest, Rendered, RenderRequest
+from animstudio.errors import MissingDependencyError
+from animstudio.options import with_options
 
 app = typer.Typer(no_args_is_help=True)
+# the flags users have always had: -o, -p, -s/--style (repeated), -f, -d/--duration, -m, -t
+SHORT = {"output": "-o", "preset": "-p", "styles": "-s", "format": "-f", "duration_s": "-d", "music": "-m",
+         "transition": "-t"}
+NAMES = {"styles": "--style", "duration_s": "--duration"}
 
-PRESET_HELP = "Encoder speed/quality: draft (veryfast), medium (x264 medium, CRF 23), high (slow, CRF 18)."
+
+def _argument(model: type[BaseModel], field: str, metavar: str) -> Any:
+    """A positional argument that fills ``field`` of ``model``, its help taken from the field."""
+    text = (model.model_fields[field].description or "").rstrip(".")
+    return typer.Argument(..., metavar=metavar, help=f"{text[:1].upper()}{text[1:]}.")
 
 
 def _editing() -> None:
@@ -21,71 +36,46 @@ def _editing() -> None:
         raise MissingDependencyError.for_extra("opentimelineio", "editing", "Editing") from exc
 
 
-def _check_choice(value: str, choices: tuple[str, ...], what: str) -> str:
-    if value not in choices:
-        raise InvalidInputError(f"unknown {what} {value!r}; use one of: {', '.join(choices)}")
-    return value
-
-
-def _render(timeline, output: Path, preset: str, captions: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
-    from animstudio.editing.render import render
-
-    with ui.progress_bar() as on_progress:
-        result = render(timeline, output, preset=preset, captions=captions, on_progress=on_progress)  # type: ignore[arg-type]
+def _show(result: Rendered, as_json: bool) -> None:
     if as_json:
-        ui.print_json({"output": str(result.path), "duration_s": result.duration_s, "frames": result.frames,
-                       "segments": result.segments, "sidecars": [str(p) for p in result.sidecars],
-                       "loudness_before": result.loudness})
+        ui.print_json(result.model_dump(mode="json"))
         return
-    extra = f" and {', '.join(p.name for p in result.sidecars)}" if result.sidecars else ""
-    ui.say(f"wrote {result.path} ({result.duration_s:.2f} s, {result.frames} frames){extra}")
+    extra = f" and {', '.join(Path(p).name for p in result.sidecars)}" if result.sidecars else ""
+    ui.say(f"wrote {result.output} ({result.duration_s:.2f} s, {result.frames} frames){extra}")
 
 
 @app.command("render")
+@with_options(RenderRequest, into="request", args=("timeline",), short=SHORT, names=NAMES)
 def render_cmd(
-    timeline: Path = typer.Argument(..., metavar="TIMELINE", help="A timeline: .otio, .edl or FCP 7 .xml."),
-    output: Path = typer.Option(..., "--output", "-o", help="The video to write: .mp4 or .webm."),
-    preset: str = typer.Option("medium", "--preset", "-p", help=PRESET_HELP),
-    style: list[str] = typer.Option([], "--style", "-s", help="A style preset on top of the timeline's (repeat; "
-                                                               "see `animstudio edit styles`)."),
-    captions: str = typer.Option("both", "--captions", help="Captions: both (burn in + .srt), burn, sidecar, none."),
-    subtitles: Path = typer.Option(None, "--subtitles", help="An .srt, .vtt or .ass file to burn in and write beside."),
-    aspect: str = typer.Option(None, "--aspect", help="Reframe by cropping to WIDTH:HEIGHT in whole numbers, "
-                                                      "e.g. 9:16, 1:1, 4:5, 16:9 or 4:3."),
-    follow: Path = typer.Option(None, "--follow", help="An analysis.json: the crop keeps each shot's subject."),
+    timeline: Path = _argument(RenderRequest, "timeline", "TIMELINE"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    request: Any = None,
 ) -> None:
     """Render a timeline through one ffmpeg filter graph per segment (progress bar; Ctrl-C leaves no file)."""
     _editing()
-    _check_choice(preset, ("draft", "medium", "high"), "preset")
-    _check_choice(captions, ("both", "burn", "sidecar", "none"), "captions mode")
-    from animstudio.editing.timeline import Edit
+    from animstudio.editing.commands import render_timeline
 
-    edit = Edit.load(timeline)
-    if style:
-        edit.set_output(styles=[*edit.output.styles, *style])
-    if follow is not None and aspect is None:
-        raise InvalidInputError("--follow needs --aspect (e.g. --aspect 9:16)")
-    if aspect:
-        edit.reframe(aspect, follow=follow)
-    if subtitles is not None:
-        edit.add_subtitles(subtitles)
-    _render(edit.timeline, output, preset, captions, as_json)
+    with ui.progress_bar() as on_progress:
+        result = render_timeline(request, on_progress)
+    _show(result, as_json)
 
 
 @app.command("export")
+@with_options(ExportRequest, into="request", args=("timeline",), short=SHORT, names=NAMES)
 def export_cmd(
-    timeline: Path = typer.Argument(..., metavar="TIMELINE", help="A timeline OTIO can read."),
-    fmt: str = typer.Option(None, "--format", "-f", help="otio, edl (CMX 3600) or fcp7xml; default: from -o."),
-    output: Path = typer.Option(..., "--output", "-o", help="The file to write."),
+    timeline: Path = _argument(ExportRequest, "timeline", "TIMELINE"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    request: Any = None,
 ) -> None:
     """Write a timeline for Resolve, Premiere, Kdenlive: OTIO, CMX 3600 EDL or Final Cut Pro 7 XML."""
     _editing()
-    from animstudio.editing.export import export_timeline
-    from animstudio.editing.timeline import Edit
+    from animstudio.editing.commands import export_edit
 
-    path = export_timeline(Edit.load(timeline).timeline, output, fmt)
-    ui.say(f"wrote {path}")
+    result = export_edit(request)
+    if as_json:
+        ui.print_json(result.model_dump(mode="json"))
+        return
+    ui.say(f"wrote {result.output}")
 
 
 @app.command("check")
@@ -114,7 +104,6 @@ def check_cmd(
 @app.command("styles")
 def styles_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List style presets (combine them: --style warm --style grain)."""
-    _editing()
     from animstudio.editing.style_presets import STYLES
 
     if as_json:
@@ -124,38 +113,16 @@ def styles_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
 
 
 @app.command("highlights")
+@with_options(HighlightsRequest, into="request", args=("clip",), short=SHORT, names=NAMES)
 def highlights_cmd(
-    file: Path = typer.Argument(..., metavar="FILE", help="A video with sound."),
-    duration: float = typer.Option(15.0, "--duration", "-d", help="Length of the reel, seconds."),
-    output: Path = typer.Option(..., "--output", "-o", help="The reel: .mp4 or .webm (its .otio is written beside)."),
-    music: Path = typer.Option(None, "--music", "-m", help="A music bed, looped and ducked under the clip's sound."),
-    transition: str = typer.Option("fade", "--transition", "-t", help="fade, dip_black, wipeleft, ... or cut."),
-    preset: str = typer.Option("medium", "--preset", "-p", help=PRESET_HELP),
-    style: list[str] = typer.Option([], "--style", "-s", help="Style presets (repeat)."),
+    clip: Path = _argument(HighlightsRequest, "clip", "FILE"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    request: Any = None,
 ) -> None:
     """Build a highlight reel: the liveliest and loudest moments, in order, with transitions and music."""
     _editing()
-    _check_choice(preset, ("draft", "medium", "high"), "preset")
-    from animstudio.editing.export import export_timeline
-    from animstudio.editing.highlights import build_highlights
-    from animstudio.editing.render import _encoder
-    from animstudio.editing.style_presets import normalise_styles as check_styles
-    from animstudio.editing.transitions import check_transition
+    from animstudio.editing.commands import highlight_reel
 
-    if transition != "cut":
-        check_transition(transition)
-    _encoder(output.suffix.lower(), "draft", 24.0)  # a wrong output type fails before the analysis
-    check_styles(style)
-    if music is not None:
-        from animstudio.media import probe
-        from animstudio.media.probe import require_audio
-
-        require_audio(probe(music, count_frames=False))
     with ui.progress_bar() as on_progress:
-        edit = build_highlights(file, duration_s=duration, music=music, transition=transition,
-                                on_progress=on_progress)
-    if style:
-        edit.set_output(styles=style)
-    _render(edit.timeline, output, preset, "both", as_json)
-    export_timeline(edit.timeline, output.with_suffix(".otio"), "otio")
+        result = highlight_reel(request, on_progress)
+    _show(result, as_json)

@@ -15,28 +15,11 @@ from pathlib import Path
 
 import opentimelineio as otio
 
+from animstudio.editing.formats import EXPORT_FORMATS, format_of
 from animstudio.editing.schema import MAIN
 from animstudio.editing.times import check_times
-from animstudio.errors import InvalidInputError, MissingDependencyError
+from animstudio.errors import MissingDependencyError
 from animstudio.files import atomic_output
-
-FORMATS = {"otio": ("otio_json", ".otio"), "edl": ("cmx_3600", ".edl"), "fcp7xml": ("fcp_xml", ".xml")}
-
-
-def format_of(path: str | os.PathLike[str], fmt: str | None = None) -> str:
-    if fmt is None:
-        suffix = Path(path).suffix.lower()
-        fmt = next((k for k, (_, ext) in FORMATS.items() if ext == suffix), None)
-        if fmt is None:
-            raise InvalidInputError(f"cannot tell the format of {Path(path).name}; name it .otio, .edl or .xml, or "
-                                    f"pass --format otio|edl|fcp7xml")
-    if fmt not in FORMATS:
-        raise InvalidInputError(f"unknown export format {fmt!r}; use otio, edl or fcp7xml")
-    named = next((k for k, (_, ext) in FORMATS.items() if ext == Path(path).suffix.lower()), fmt)
-    if named != fmt:
-        raise InvalidInputError(f"{Path(path).name} is named like {named} but the format asked for is {fmt}; name "
-                                f"it {FORMATS[fmt][1]}, or pass --format {named}")
-    return fmt
 
 
 def _for_edl(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
@@ -60,7 +43,7 @@ def export_timeline(timeline: otio.schema.Timeline, path: str | os.PathLike[str]
     """Write ``timeline`` to ``path`` atomically in ``fmt`` (from the suffix when None)."""
     fmt = format_of(path, fmt)
     check_times(timeline)   # what no editor can read is refused, as `edit check` refuses it
-    adapter, _ = FORMATS[fmt]
+    adapter, _ = EXPORT_FORMATS[fmt]
     tl = _for_edl(timeline) if fmt == "edl" else timeline
     with atomic_output(path, "timeline") as tmp:
         try:

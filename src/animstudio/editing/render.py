@@ -16,20 +16,17 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import opentimelineio as otio
 
+from animstudio.editing.formats import Captions, Preset, check_preset, encoder_args
 from animstudio.editing.render_plan import Plan, make_plan
-from animstudio.errors import CancelledError, InvalidInputError
+from animstudio.editing.schema import CAPTION_SIZE
+from animstudio.errors import CancelledError
 from animstudio.files import atomic_output, check_output_path
 from animstudio.media.ffmpeg import run_ffmpeg, usable_cores
 from animstudio.progress import Progress, ProgressCallback, ignore
 
-Preset = Literal["draft", "medium", "high"]
-Captions = Literal["both", "burn", "sidecar", "none"]
-X264 = {"draft": ("veryfast", 23), "medium": ("medium", 23), "high": ("slow", 18)}
-VP9 = {"draft": (8, 36), "medium": (4, 32), "high": (2, 28)}
 LONGEST_SEGMENT_S = 60.0   # a segment is the timeline shared out between the workers, at most this long
 
 
@@ -41,22 +38,6 @@ class RenderResult:
     segments: int
     sidecars: list[Path]
     loudness: float | None        # integrated LUFS measured before normalisation
-
-
-def _encoder(suffix: str, preset: Preset, fps: float) -> tuple[list[str], list[str], str]:
-    """(video encoder args, audio encoder args, segment suffix) for an output file type."""
-    from animstudio.editing.filters import rate
-
-    if suffix == ".webm":
-        speed, crf = VP9[preset]
-        return (["-c:v", "libvpx-vp9", "-crf", str(crf), "-b:v", "0", "-row-mt", "1", "-deadline", "good",
-                 "-cpu-used", str(speed), "-pix_fmt", "yuv420p", "-r", rate(fps)],
-                ["-c:a", "libopus", "-b:a", "160k"], ".webm")
-    if suffix == ".mp4":
-        x264_preset, crf = X264[preset]
-        return (["-c:v", "libx264", "-preset", x264_preset, "-crf", str(crf), "-pix_fmt", "yuv420p", "-r", rate(fps)],
-                ["-c:a", "aac", "-b:a", "192k"], ".mp4")
-    raise InvalidInputError(f"cannot write {suffix or 'files without an extension'}; name the output .mp4 or .webm")
 
 
 def _timeline(source: str | os.PathLike[str] | otio.schema.Timeline) -> otio.schema.Timeline:
@@ -152,8 +133,11 @@ def _audio(plan: Plan, work: Path, audio_enc: list[str], suffix: str, w: _Work) 
 def render(timeline: str | os.PathLike[str] | otio.schema.Timeline, output: str | os.PathLike[str],
            preset: Preset = "medium", captions: Captions = "both", on_progress: ProgressCallback = ignore,
            cancel: threading.Event | None = None, segment_s: float | None = None,
-           jobs: int | None = None) -> RenderResult:
+           jobs: int | None = None, caption_size: float = CAPTION_SIZE) -> RenderResult:
     """Render ``timeline`` (an OTIO timeline or a file OTIO reads) to ``output`` (.mp4 or .webm).
+
+    Captions are burnt in (``caption_size``: their line height, a fraction of the picture's)
+    and/or written beside as an .srt, as ``captions`` says.
 
     Segments render ``jobs`` at a time (default: one per core) while the audio is mixed beside them;
     by default each worker gets one segment of equal length (up to a minute; longer timelines get
@@ -164,11 +148,10 @@ def render(timeline: str | os.PathLike[str] | otio.schema.Timeline, output: str 
     from animstudio.editing.graph import segment_args
 
     out_path = check_output_path(output, "rendered video")
-    if preset not in X264:
-        raise InvalidInputError(f"unknown preset {preset!r}; use draft, medium or high")
+    check_preset(preset)
     plan = make_plan(_timeline(timeline))     # every clip, file and range checked before anything renders
     fps = plan.output.fps
-    video_enc, audio_enc, seg_suffix = _encoder(out_path.suffix.lower(), preset, fps)
+    video_enc, audio_enc, seg_suffix = encoder_args(out_path.suffix.lower(), preset, fps)
     grade = _grade(plan)
     jobs = max(1, jobs or usable_cores())
     work = Path(tempfile.mkdtemp(prefix=".render-", dir=out_path.parent))
@@ -181,7 +164,7 @@ def render(timeline: str | os.PathLike[str] | otio.schema.Timeline, output: str 
             from animstudio.editing.subtitles import write_ass
 
             ass = write_ass(_cues(plan, burn=True), work / "captions.ass", plan.output.width, plan.output.height,
-                            karaoke=any(c.words for c in cues))
+                            size=caption_size, karaoke=any(c.words for c in cues))
         if segment_s is None:
             rounds = max(1, -(-plan.duration_s // (jobs * LONGEST_SEGMENT_S)))   # ceil
             segment_s = max(2.0, plan.duration_s / (jobs * rounds))

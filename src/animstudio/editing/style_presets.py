@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from animstudio.editing.luts import cached_lut, check_lut, lut_filter
 from animstudio.errors import InvalidInputError
 
 # Stages, in the order they are applied.
@@ -40,7 +39,12 @@ class Frame:
 
 
 def _grade_filters(name: str) -> Callable[[Frame], list[str]]:
-    return lambda frame: [lut_filter(cached_lut(name, frame.cache_dir))]
+    def build(frame: Frame) -> list[str]:
+        from animstudio.editing.luts import cached_lut, lut_filter  # numpy: only when a grade is rendered
+
+        return [lut_filter(cached_lut(name, frame.cache_dir))]
+
+    return build
 
 
 def _posterize(frame: Frame, levels: int = 5) -> list[str]:
@@ -158,6 +162,8 @@ def style_filters(names: Sequence[str], width: int, height: int, cache_dir: Path
     Join them with commas into a chain; the picture size does not change."""
     if not (isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0):
         raise InvalidInputError(f"style size must be positive whole pixels (got {width}x{height})")
+    from animstudio.editing.luts import check_lut, lut_filter
+
     user_lut = [lut_filter(check_lut(lut))] if lut is not None else []
     frame = Frame(width, height, Path(cache_dir))
     chosen = sorted(normalise_styles(names), key=lambda name: PRESETS[name].stage)  # stable: keeps user order

@@ -29,7 +29,7 @@ from PIL import ImageColor
 
 from animstudio.editing.filters import value
 from animstudio.editing.fonts import FAMILY, available_fonts, fonts_dir
-from animstudio.editing.schema import Word
+from animstudio.editing.schema import CAPTION_SIZE, Word
 from animstudio.errors import InvalidInputError
 from animstudio.files import write_text_atomic
 
@@ -431,7 +431,7 @@ def _karaoke_text(c: Cue, start_cs: int, end_cs: int) -> str:
 
 
 def write_ass(cues: list[Cue], path: PathLike, width: int, height: int, *, font: str = "Roboto",
-              size: float = 0.06, color: str = "white", outline: float = 0.004, karaoke: bool = False,
+              size: float = CAPTION_SIZE, color: str = "white", outline: float = 0.004, karaoke: bool = False,
               highlight: str = "yellow", bottom_margin: float = 0.06) -> Path:
     """An ASS file for burning in at ``width`` x ``height`` (PlayRes = output pixels).
 
