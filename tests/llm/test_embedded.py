@@ -28,11 +28,14 @@ def client(warehouse):
 
 
 def test_chat_and_usage(client):
-    text = client.chat([{"role": "user", "content": "Say hello."}], max_tokens=12, temperature=0)
-    assert text.strip()
-    again = client.chat([{"role": "user", "content": "Say hello."}], max_tokens=12, temperature=0)
-    assert again == text   # temperature 0 is deterministic
-    assert client.usage["requests"] >= 2 and client.usage["completion_tokens"] > 0
+    counted = Client(client.engine)   # usage of these two requests alone
+    first = counted.complete([{"role": "user", "content": "Say hello."}], max_tokens=12, temperature=0)
+    again = counted.chat([{"role": "user", "content": "Say hello."}], max_tokens=12, temperature=0)
+    assert again == first["choices"][0]["message"]["content"]   # temperature 0 is deterministic
+    assert first["choices"][0]["finish_reason"] == "length" and first["model"] == "smollm2-135m-instruct"
+    # the chat template around "Say hello." is 33 tokens; each answer is cut at max_tokens
+    assert first["usage"] == {**first["usage"], "prompt_tokens": 33, "completion_tokens": 12, "total_tokens": 45}
+    assert counted.usage == {"prompt_tokens": 66, "completion_tokens": 24, "total_tokens": 90, "requests": 2}
 
 
 def test_stream_matches_the_whole_answer(client):
@@ -42,8 +45,12 @@ def test_stream_matches_the_whole_answer(client):
 
 
 def test_structured_output_fits_the_schema(client):
-    character = client.structured([{"role": "user", "content": "Invent a cartoon rabbit."}], Character)
-    assert isinstance(character, Character) and character.name
+    counted = Client(client.engine)
+    character = counted.structured([{"role": "user", "content": "Invent a cartoon rabbit."}], Character)
+    assert isinstance(character, Character)
+    assert counted.usage["requests"] == 1   # constrained decoding: the first answer fits, no repair was asked
+    again = counted.structured([{"role": "user", "content": "Invent a cartoon rabbit."}], Character)
+    assert again == character and counted.usage["requests"] == 2
 
 
 def test_async_client(client):
@@ -57,7 +64,8 @@ def test_async_client(client):
         return text, pieces
 
     text, pieces = asyncio.run(run())
-    assert text and "".join(pieces) == text
+    assert text == client.chat([{"role": "user", "content": "Say hello."}], max_tokens=8, temperature=0)
+    assert len(pieces) > 1 and "".join(pieces) == text
 
 
 def test_images_and_bad_requests_are_refused(client):
@@ -72,5 +80,5 @@ def test_bench_reports_speeds(warehouse, monkeypatch):
 
     monkeypatch.setenv("ANIMSTUDIO_MODELS", str(warehouse))
     row = bench_model("smollm2-135m-instruct", threads=2, max_tokens=16, runs=1)
-    assert row["prompt_tokens"] > 100 and row["gen_tokens"] == 16
+    assert row["prompt_tokens"] == 211 and row["gen_tokens"] == 16   # the whole prompt read; ignore_eos: max_tokens
     assert row["prompt_tok_s"] > 0 and row["gen_tok_s"] > 0

@@ -33,11 +33,21 @@ def test_models_and_health(gateways, client):
     assert httpx.get(f"{gateways[1]}/health").json()["status"] == "ok"
 
 
-def test_chat_through_two_gateways(client):
-    reply = client.chat.completions.create(model="smollm2", messages=[{"role": "user", "content": "Say hello."}],
-                                           max_tokens=12, temperature=0)
-    assert reply.choices[0].message.content.strip() and reply.model == "smollm2"
-    assert reply.usage.completion_tokens > 0
+def direct(gateways, **body) -> dict:
+    """The inner gateway's answer to ``body``: what the outer one must pass through unchanged."""
+    reply = httpx.post(f"{gateways[0]}/v1/chat/completions", timeout=120,
+                       json={"model": "smollm2-135m-instruct", **body})
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+def test_chat_through_two_gateways(gateways, client):
+    body = {"messages": [{"role": "user", "content": "Say hello."}], "max_tokens": 12, "temperature": 0}
+    reply = client.chat.completions.create(model="smollm2", **body)
+    inner = direct(gateways, **body)
+    assert reply.choices[0].message.content == inner["choices"][0]["message"]["content"]
+    assert reply.model == "smollm2" and reply.choices[0].finish_reason == "length"   # cut at max_tokens
+    assert (reply.usage.prompt_tokens, reply.usage.completion_tokens, reply.usage.total_tokens) == (33, 12, 45)
 
 
 def test_streaming_is_openai_sse(client):
@@ -55,14 +65,18 @@ class Scene(BaseModel):
     seconds: int
 
 
-def test_structured_output_passes_through(client):
+def test_structured_output_passes_through(gateways, client):
     schema = Scene.model_json_schema()
-    reply = client.chat.completions.create(
-        model="smollm2", temperature=0, max_tokens=400,
-        messages=[{"role": "system", "content": f"Answer with JSON that fits: {json.dumps(schema)}"},
-                  {"role": "user", "content": "Plan a short cartoon scene."}],
-        response_format={"type": "json_schema", "json_schema": {"name": "Scene", "schema": schema}})
-    Scene.model_validate_json(reply.choices[0].message.content)
+    body = {"temperature": 0, "max_tokens": 400,
+            "messages": [{"role": "system", "content": f"Answer with JSON that fits: {json.dumps(schema)}"},
+                         {"role": "user", "content": "Plan a short cartoon scene."}],
+            "response_format": {"type": "json_schema", "json_schema": {"name": "Scene", "schema": schema}}}
+    reply = client.chat.completions.create(model="smollm2", **body)
+    text = reply.choices[0].message.content
+    Scene.model_validate_json(text)
+    assert reply.choices[0].finish_reason == "stop" and list(json.loads(text)) == ["title", "characters", "seconds"]
+    # the schema reached the engine: the same constrained answer as asking the inner gateway directly
+    assert text == direct(gateways, **body)["choices"][0]["message"]["content"]
 
 
 def test_errors_are_openai_shaped(gateways, client):

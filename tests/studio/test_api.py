@@ -30,7 +30,7 @@ def server(studio_home, sample_clip, tmp_path):
 
 
 def test_a_job_streams_its_events_to_the_end(server, sample_clip):
-    clip, _ = sample_clip
+    clip, truth = sample_clip
     with httpx.Client(base_url=server, headers=KEY, timeout=120) as http:
         assert http.post("/jobs", json={"kind": "analyze", "params": {"clip": str(clip)}},
                          headers={"X-API-Key": "wrong"}).status_code == 401
@@ -49,7 +49,10 @@ def test_a_job_streams_its_events_to_the_end(server, sample_clip):
         assert kinds[-1] == "end" and progress[0]["message"] == "started" and progress[-1]["fraction"] == 1.0
         assert http.get(f"/jobs/{job_id}").json()["status"] == "done"
         analysis = http.get(f"/jobs/{job_id}/artifacts/analysis.json")
-        assert analysis.status_code == 200 and analysis.json()["shots"]
+        assert analysis.status_code == 200
+        # the sample clip's six shots, each starting where the ground truth says
+        assert [s["start_frame"] for s in analysis.json()["shots"]] == [s["start"] for s in truth["shots"]]
+        assert len(truth["shots"]) == 6 and analysis.json()["cuts"] == truth["cuts"]
         for name in ("../jobs.sqlite", "..%2Fjobs.sqlite", "%2Fetc%2Fpasswd"):
             assert http.get(f"/jobs/{job_id}/artifacts/{name}").status_code in (400, 404)
         assert http.get("/jobs/nope").status_code == 404
