@@ -4,6 +4,7 @@ killed while it renders."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -11,7 +12,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from typing import get_args
 
 import pytest
 
@@ -182,51 +182,75 @@ def test_narrate_has_only_the_narrator_and_no_beats(models, sample_clip, tmp_pat
     check_outputs(out)
 
 
-def test_a_plan_that_never_fits_fails_the_job_and_writes_nothing(sample_clip, tmp_path, monkeypatch):
+@pytest.fixture
+def scripted_llm(monkeypatch):
+    """``scripted_llm(script)``: the scripted engine (registered as a plugin, answering ``script(request)``)
+    served as the configured OpenAI-compatible upstream, so the parody's own client talks to it."""
+    from animstudio import plugins
+    from animstudio.testing import engines
+    from animstudio.testing.responder import serve_in_thread
+
+    plugins.register_module(engines)
+    with contextlib.ExitStack() as stack:
+        def serve(script):
+            engine = plugins.get_backend("llm_engine", "scripted")(script=script)
+            monkeypatch.setenv("ANIMSTUDIO_LLM__BASE_URL", stack.enter_context(serve_in_thread(engine=engine)))
+            return engine
+
+        yield serve
+
+
+def test_a_plan_that_never_fits_fails_the_job_and_writes_nothing(sample_clip, tmp_path, scripted_llm):
     from animstudio.jobs import JobStore, run, submit
     from animstudio.llm.client import StructuredOutputError
-    from animstudio.pipelines import parody
 
-    class Hopeless:
-        def structured(self, messages, model, **params):
-            raise StructuredOutputError("the model's answer does not fit PlanDraft: shots: too short")
-
-    monkeypatch.setattr(parody, "_client", lambda ctx: Hopeless())
+    engine = scripted_llm(lambda request: "Here is the plan: the bunny sleeps.")   # never the JSON asked for
     clip, _ = sample_clip
     store = JobStore(tmp_path / "jobs")
     job = submit("parody", {"clip": str(clip), "output": str(tmp_path / "out")}, store)
-    with pytest.raises(StructuredOutputError):
+    with pytest.raises(StructuredOutputError, match="does not fit PlanDraft"):
         run(job.id, store)
     failed = store.get(job.id)
-    assert failed.status == "failed" and "does not fit PlanDraft" in failed.error
+    assert failed.status == "failed" and failed.error.startswith("plan: the model's answer does not fit PlanDraft")
     assert [s.status for s in failed.steps][:2] == ["done", "pending"] and not (tmp_path / "out").exists()
+    # the plan was asked for once and repaired once, with the schema each time
+    assert len(engine.requests) == 2
+    assert engine.requests[1]["messages"][-1]["content"].startswith("That does not fit the schema")
+    assert {r["response_format"]["json_schema"]["name"] for r in engine.requests} == {"PlanDraft"}
 
 
-def test_a_brief_the_model_cannot_plan_falls_back_and_says_so(sample_clip, tmp_path, monkeypatch):
+def test_a_brief_the_model_cannot_plan_falls_back_and_says_so(sample_clip, tmp_path, scripted_llm):
     from animstudio.jobs import JobStore, run_job
     from animstudio.pipelines import parody
+    from animstudio.testing.engines import fill_schema, request_schema
 
     briefs = []
 
-    class Literal:
+    def literal(request):
         """Writes blank lines for any brief but the default one."""
+        schema = request_schema(request)
+        if schema["title"] == "Shortened":
+            return json.dumps(fill_schema(schema, lambda name: "Short."))
+        briefs.append(request["messages"][-1]["content"].split("\n")[0])
+        line = "Here the bunny sleeps." if "nature documentary" in briefs[-1] else " "
+        return json.dumps(fill_schema(schema, lambda name: {"line": line, "caption": "Zzz", "title": "T"}[name]))
 
-        def structured(self, messages, model, **params):
-            if model.__name__ == "Shortened":
-                return model.model_validate({name: "Short." for name in model.model_fields})
-            briefs.append(messages[1]["content"].split("\n")[0])
-            text = "Here the bunny sleeps." if "nature documentary" in briefs[-1] else " "
-            shots = {name: field.annotation for name, field in model.model_fields.items() if name.startswith("shot_")}
-            return model.model_validate({"title": "T", "look": "none", **{
-                name: {"speaker": "narrator", "line": text, "emotion": "happy", "caption": "Zzz",
-                       "beat": get_args(shot.model_fields["beat"].annotation)[0]} for name, shot in shots.items()}})
+    class PlanOnly(parody.Parody):
+        """The parody's own first two steps."""
 
-    monkeypatch.setattr(parody, "_client", lambda ctx: Literal())
+        def steps(self):
+            return super().steps()[:2]
+
+    engine = scripted_llm(literal)
     clip, _ = sample_clip
     store = JobStore(tmp_path / "jobs")
-    job = store.create("parody", {"clip": str(clip), "brief": "a haiku about tax law"}, ["analyze", "plan"])
-    run_job(store, job.id, parody.PIPELINE[:2])
+    pipeline = PlanOnly(clip=str(clip), brief="a haiku about tax law")
+    job = store.create("parody", pipeline.options.model_dump(mode="json"), ["analyze", "plan"])
+    run_job(store, job.id, pipeline)
     plan = store.get(job.id).steps[1].outputs
-    assert len(briefs) == 2 and "hushed nature documentary" in briefs[1]
+    assert len(briefs) == 2 and "a haiku about tax law" in briefs[0] and "hushed nature documentary" in briefs[1]
+    assert [request_schema(r)["title"] for r in engine.requests][:2] == ["PlanDraft", "PlanDraft"]
     assert any("planned again as a nature documentary" in d["decision"] for d in plan["decisions"])
-    assert plan["lines"] >= 1
+    planned = json.loads((job.folder / "plan.json").read_text(encoding="utf-8"))
+    lines = [line["text"] for shot in planned["shots"] for line in shot["lines"]]
+    assert plan["lines"] == len(lines) >= 1 and set(lines) <= {"Here the bunny sleeps.", "Short."}

@@ -7,6 +7,7 @@ request, and every request is kept. It registers through the same hook as any en
     plugins.register_module(engines)                       # adds the engine "scripted"
     engine = plugins.get_backend("llm_engine", "scripted")(replies=['{"title": "T"}'])
     Client(engine).chat([{"role": "user", "content": "hi"}])    # '{"title": "T"}'; engine.requests[-1]
+    ScriptedEngine(script=lambda request: json.dumps(fill_schema(request_schema(request))))   # fits any schema
 
 To give the configured client (``Client()``, as pipelines use it) this engine, serve it and point the
 settings at it: ``serve_in_thread(engine=engine)`` (:mod:`animstudio.testing.responder`), then
@@ -55,6 +56,41 @@ class ScriptedEngine(Engine):
         words = len(text.split())
         return completion(request.get("model") or self.name, text,
                           usage={"prompt_tokens": 0, "completion_tokens": words, "total_tokens": words})
+
+
+def fill_schema(schema: dict[str, Any], text: Callable[[str], str] = lambda name: name) -> Any:
+    """A value that fits a JSON schema: the first of every choice (``const``, ``enum``, ``anyOf``),
+    every property of an object, ``text(property name)`` for a string, the minimum for a number.
+    A scripted reply to a structured request: ``json.dumps(fill_schema(request_schema(request)))``."""
+    defs = schema.get("$defs", {})
+
+    def fill(node: dict[str, Any], name: str) -> Any:
+        if "$ref" in node:
+            return fill(defs[node["$ref"].rsplit("/", 1)[-1]], name)
+        if "const" in node:
+            return node["const"]
+        if "enum" in node:
+            return node["enum"][0]
+        for key in ("anyOf", "oneOf", "allOf"):
+            if key in node:
+                return fill(node[key][0], name)
+        kind = node.get("type", "object")
+        if kind == "object":
+            return {key: fill(value, key) for key, value in node.get("properties", {}).items()}
+        if kind == "array":
+            return [fill(node.get("items", {}), name) for _ in range(node.get("minItems", 0))]
+        if kind in ("integer", "number"):
+            return node.get("minimum", 0)
+        if kind == "boolean":
+            return False
+        return text(name) if kind == "string" else None
+
+    return fill(schema, "")
+
+
+def request_schema(request: Request) -> dict[str, Any]:
+    """The JSON schema a structured request asks its answer to fit (``{}`` when it asks for none)."""
+    return ((request.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}
 
 
 @hookimpl
