@@ -1,7 +1,8 @@
 """``animstudio edit``: render OpenTimelineIO timelines, export them for NLEs, make highlight reels.
 
 The flags of ``render``, ``export`` and ``highlights`` are the fields of their request models
-(:mod:`animstudio.editing.commands`), the same ones the ``edit.*`` tools take."""
+(:mod:`animstudio.editing.commands`), the same ones the ``edit.*`` tools take; this module uses the
+editing package's public API only."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import typer
 from pydantic import BaseModel
 
 from animstudio.cli import ui
-from animstudio.editing.commands import ExportRequest, HighlightsRequest, Rendered, RenderRequest
+from animstudio.editing import ExportRequest, HighlightsRequest, Rendered, RenderRequest
 from animstudio.errors import MissingDependencyError
 from animstudio.options import with_options
 
@@ -53,7 +54,7 @@ def render_cmd(
 ) -> None:
     """Render a timeline through one ffmpeg filter graph per segment (progress bar; Ctrl-C leaves no file)."""
     _editing()
-    from animstudio.editing.commands import render_timeline
+    from animstudio.editing import render_timeline
 
     with ui.progress_bar() as on_progress:
         result = render_timeline(request, on_progress)
@@ -69,7 +70,7 @@ def export_cmd(
 ) -> None:
     """Write a timeline for Resolve, Premiere, Kdenlive: OTIO, CMX 3600 EDL or Final Cut Pro 7 XML."""
     _editing()
-    from animstudio.editing.commands import export_edit
+    from animstudio.editing import export_edit
 
     result = export_edit(request)
     if as_json:
@@ -85,8 +86,7 @@ def check_cmd(
 ) -> None:
     """Check a timeline (files, ranges, settings) without rendering, and summarise it."""
     _editing()
-    from animstudio.editing.render_plan import make_plan
-    from animstudio.editing.timeline import Edit
+    from animstudio.editing import Edit, make_plan
 
     plan = make_plan(Edit.load(timeline).timeline)
     rows = [[i, p.name, p.out_start, p.out_frames, p.join[0] if p.join else "cut"] for i, p in enumerate(plan.pieces)]
@@ -104,7 +104,7 @@ def check_cmd(
 @app.command("styles")
 def styles_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List style presets (combine them: --style warm --style grain)."""
-    from animstudio.editing.style_presets import STYLES
+    from animstudio.editing import STYLES
 
     if as_json:
         ui.print_json(STYLES)
@@ -121,7 +121,7 @@ def highlights_cmd(
 ) -> None:
     """Build a highlight reel: the liveliest and loudest moments, in order, with transitions and music."""
     _editing()
-    from animstudio.editing.commands import highlight_reel
+    from animstudio.editing import highlight_reel
 
     with ui.progress_bar() as on_progress:
         result = highlight_reel(request, on_progress)
