@@ -10,6 +10,7 @@ import time
 
 import opentimelineio as otio
 import pytest
+from edit_media import cut_timeline
 
 from animstudio.editing.schema import Output
 from animstudio.editing.timeline import Edit
@@ -19,13 +20,7 @@ from conftest import run_cli
 
 @pytest.fixture
 def timeline(sample_clip, tmp_path):
-    clip, _ = sample_clip
-    e = Edit(Output(width=320, height=180, fps=24))
-    e.cut(clip, 80 / 24, 110 / 24)
-    e.cut(clip, 190 / 24, 230 / 24)
-    e.add_transition(1, "fade", 0.5)
-    e.add_caption("Hello there", 0.2, 1.0)
-    return e.save(tmp_path / "cut.otio")
+    return cut_timeline(sample_clip[0], tmp_path)
 
 
 def test_render_export_and_check(timeline, tmp_path):
