@@ -37,8 +37,11 @@ _LAZY: dict[str, tuple[str, str]] = {
     # looks
     **{name: ("style_presets", name) for name in ("STYLES", "normalise_styles", "style_filters")},
     **{name: ("luts", name) for name in ("GRADES", "write_lut", "check_lut")},
-    # highlight reels
-    "build_highlights": ("highlights", "build_highlights"),
+    # highlight reels, comic beats, fitting text to its time and room
+    "build_highlights": ("highlights", "build_highlights"), "REEL_S": ("formats", "REEL_S"),
+    **{name: ("beats", name) for name in ("BEATS", "Beat", "add_shot", "hold_last_frame")},
+    **{name: ("text_fit", name) for name in ("CHARS_PER_SECOND", "TITLE_SIZE", "fits_time", "chars_for_time",
+                                             "fits_width", "chars_for_width", "text_width", "cut_to")},
     # the commands, their requests and results (the CLI and the tools call these)
     **{name: ("commands", name) for name in ("RenderRequest", "ExportRequest", "HighlightsRequest", "Rendered",
                                              "Exported", "Reel", "render_timeline", "export_edit", "highlight_reel")},

@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from animstudio.editing.formats import CAPTIONS_HELP, PRESET_HELP, Captions, ExportFormat, Preset, check_video_name
+from animstudio.editing.formats import (
+    CAPTIONS_HELP,
+    PRESET_HELP,
+    REEL_S,
+    Captions,
+    ExportFormat,
+    Preset,
+    check_video_name,
+)
 from animstudio.editing.schema import CAPTION_SIZE
 from animstudio.errors import InvalidInputError
 from animstudio.progress import ProgressCallback, ignore
@@ -75,7 +83,7 @@ class ExportRequest(TimelineRequest):
 class HighlightsRequest(Request):
     clip: str = Field(min_length=1, description="a video with sound")
     output: str = Field(min_length=1, description="the reel: .mp4 or .webm (its .otio timeline is written beside)")
-    duration_s: float = Field(15.0, ge=1, le=3600, description="length of the reel, seconds")
+    duration_s: float = Field(REEL_S, ge=1, le=3600, description="length of the reel, seconds")
     music: str | None = Field(None, description="a music bed, looped and ducked under the clip's sound")
     transition: str = Field("fade", description="how the moments join: fade, dip_black, wipeleft, ... (any ffmpeg "
                                                 "xfade type) or cut")

@@ -19,6 +19,7 @@ from animstudio.errors import InvalidInputError
 Preset = Literal["draft", "medium", "high"]
 Captions = Literal["both", "burn", "sidecar", "none"]
 ExportFormat = Literal["otio", "edl", "fcp7xml"]
+REEL_S = 15.0   # a highlight reel's length when none is asked for
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from animstudio.editing.formats import REEL_S
 from animstudio.editing.schema import Output
 from animstudio.editing.timeline import Edit
 from animstudio.errors import InvalidInputError
@@ -73,7 +74,7 @@ def score_moments(path: str | os.PathLike[str], clip_s: float = 3.0, margin_s: f
     return moments
 
 
-def build_highlights(path: str | os.PathLike[str], duration_s: float = 15.0,
+def build_highlights(path: str | os.PathLike[str], duration_s: float = REEL_S,
                      music: str | os.PathLike[str] | None = None,
                      transition: str = "fade", transition_s: float = 0.4, clip_s: float = 3.0,
                      output: Output | None = None, on_progress: ProgressCallback = ignore) -> Edit:

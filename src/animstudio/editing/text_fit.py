@@ -13,10 +13,10 @@ import re
 from functools import lru_cache
 
 from animstudio.editing.fonts import DEFAULT_FONT
+from animstudio.editing.schema import CAPTION_SIZE
 
 CHARS_PER_SECOND = 14.0   # how much text a voice speaks in a second, about
 MIN_CHARS = 12            # any shot has room for a couple of words
-CAPTION_SIZE = 0.06       # a caption's text height, share of the frame height (drawn and fitted alike)
 TITLE_SIZE = 0.12         # a title card's text height
 WIDTH_SHARE = 0.9         # a caption may use this share of the frame's width
 

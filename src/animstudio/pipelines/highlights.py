@@ -9,17 +9,15 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from animstudio.editing import REEL_S, Preset
 from animstudio.jobs.runner import Context, StepFn
 from animstudio.pipelines.base import Pipeline
-from animstudio.pipelines.params import ClipOptions, Preset, check_clip, check_output
-
-REEL_S = 15.0   # a reel's length when none is asked for
+from animstudio.pipelines.params import ClipOptions, check_clip, check_output
 
 
 def step_highlights(ctx: Context) -> dict[str, Any]:
-    from animstudio.editing.export import export_timeline
-    from animstudio.editing.highlights import build_highlights
-    from animstudio.editing.render import render
+    from animstudio.editing import build_highlights, export_timeline
+    from animstudio.editing import render_video as render
 
     edit = build_highlights(ctx.params.clip, duration_s=ctx.params.duration_s, on_progress=ctx.on_progress)
     export_timeline(edit.timeline, ctx.path("highlights.otio"), "otio")
@@ -34,7 +32,7 @@ class Highlights(Pipeline):
     artifacts: ClassVar[tuple[str, ...]] = ("highlights.mp4", "highlights.otio")
 
     class Options(ClipOptions):
-        duration_s: float = Field(REEL_S, gt=0, le=3600, description="length of the reel, seconds")
+        duration_s: float = Field(REEL_S, ge=1, le=3600, description="length of the reel, seconds")
         preset: Preset = Field("medium", description="encoder speed and quality")
 
     def check(self) -> None:

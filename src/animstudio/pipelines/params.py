@@ -9,7 +9,6 @@ the output folder can be written). All run when a job is submitted, before a job
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field
 
@@ -19,7 +18,6 @@ from animstudio.files import check_input_file, check_output_folder
 
 SEED = 7                 # the plan's sampling seed when none is given
 MAX_MINUTES = 10.0       # clips longer than this are refused unless the limit is raised
-Preset = Literal["draft", "medium", "high"]
 
 
 class ClipOptions(Backend.Options):

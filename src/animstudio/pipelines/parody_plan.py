@@ -13,8 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from animstudio.editing.beats import BEATS, Beat
-from animstudio.editing.text_fit import CHARS_PER_SECOND
+from animstudio.editing import BEATS, CHARS_PER_SECOND, Beat
 from animstudio.pipelines.briefs import brief_text
 
 Emotion = Literal["neutral", "happy", "sad", "angry", "excited", "whisper", "scared", "sarcastic"]

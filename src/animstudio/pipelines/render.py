@@ -9,13 +9,14 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from animstudio.editing import Preset
 from animstudio.jobs.runner import Context, StepFn
 from animstudio.pipelines.base import Pipeline
-from animstudio.pipelines.params import ClipOptions, Preset, check_clip, check_output
+from animstudio.pipelines.params import ClipOptions, check_clip, check_output
 
 
 def step_render(ctx: Context) -> dict[str, Any]:
-    from animstudio.editing.render import render
+    from animstudio.editing import render_video as render
 
     result = render(ctx.params.clip, ctx.path("render.mp4"), preset=ctx.params.preset,
                     on_progress=ctx.on_progress, cancel=ctx.cancel)
