@@ -2,76 +2,48 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from animstudio.cli import ui
+from animstudio.knowledge.requests import COLLECTION_HELP, AddRequest, AskRequest, SearchRequest
+from animstudio.options import with_options
 
 app = typer.Typer(no_args_is_help=True)
 
 JSON_OPT = typer.Option(False, "--json", help="Print JSON.")
-COLLECTION_HELP = "characters, styles, generations, films, documents, or a documents collection of your own"
 
 
 def _kb() -> Any:
-    from animstudio.knowledge.kb import KnowledgeBase
+    from animstudio.knowledge.commands import knowledge_base
 
-    return KnowledgeBase()
-
-
-def _where(text: str | None) -> dict[str, Any] | None:
-    """A filter: JSON in Chroma's language, or KEY=VALUE pairs joined by commas."""
-    from animstudio.errors import InvalidInputError
-
-    if not text:
-        return None
-    if text.lstrip().startswith("{"):
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidInputError(f"--where: not JSON ({exc.msg}); e.g. '{{\"start_s\": {{\"$gte\": 10}}}}' "
-                                    "or kind=shot") from exc
-        return value
-    pairs = []
-    for part in text.split(","):
-        key, sep, raw = part.partition("=")
-        if not sep or not key.strip():
-            raise InvalidInputError(f"--where: {part!r} is not KEY=VALUE; e.g. kind=shot,film=ep1.mp4")
-        try:
-            parsed: Any = json.loads(raw)
-        except json.JSONDecodeError:
-            parsed = raw.strip()
-        pairs.append({key.strip(): parsed})
-    return pairs[0] if len(pairs) == 1 else {"$and": pairs}
+    return knowledge_base()
 
 
 def _report(report: Any, as_json: bool) -> None:
+    r = report.model_dump()
     if as_json:
-        ui.print_json(report.as_dict())
+        ui.print_json(r)
         return
-    r = report
-    ui.say(f"sources: {r.sources_added} added, {r.sources_updated} updated, {r.sources_unchanged} unchanged, "
-           f"{r.sources_removed} removed; chunks: {r.chunks_written} written, {r.chunks_kept} kept, "
-           f"{r.chunks_deleted} deleted")
+    ui.say(f"sources: {r['sources_added']} added, {r['sources_updated']} updated, {r['sources_unchanged']} "
+           f"unchanged, {r['sources_removed']} removed; chunks: {r['chunks_written']} written, {r['chunks_kept']} "
+           f"kept, {r['chunks_deleted']} deleted")
 
 
 @app.command("add")
+@with_options(AddRequest, into="request", args=("paths",), short={"collection": "-c"})
 def add(
     paths: list[Path] = typer.Argument(..., metavar="PATH...", help="Files or folders (every supported file)."),
-    collection: str = typer.Option(None, "--collection", "-c", help=f"{COLLECTION_HELP}; default: analyses to "
-                                                                    "films, `characters:`/`styles:` files to those, "
-                                                                    "the rest to documents."),
-    transcript: Path = typer.Option(None, "--transcript", help="For an analysis: what is said (transcript JSON "
-                                                               "from voice transcribe, or subtitles)."),
     as_json: bool = JSON_OPT,
+    request: Any = None,
 ) -> None:
     """Index files; re-adding an unchanged file does nothing, a changed one replaces its chunks."""
-    kb = _kb()
+    from animstudio.knowledge.commands import add_files
+
     with ui.progress_bar() as on_progress:
-        report = kb.add(list(paths), collection, transcript, on_progress=on_progress)
+        report = add_files(request, on_progress=on_progress)
     _report(report, as_json)
 
 
@@ -89,45 +61,38 @@ def sync(
 
 
 @app.command("search")
+@with_options(SearchRequest, into="request", args=("query",), short={"k": "-k", "collections": "-c"},
+              names={"collections": "--collection"})
 def search_cmd(
     query: str = typer.Argument(..., metavar="QUERY"),
-    k: int = typer.Option(5, "--k", "-k", min=1, max=1000, help="How many hits."),
-    collection: list[str] = typer.Option(None, "--collection", "-c", help="Search these (default: all)."),
-    where: str = typer.Option(None, "--where", help="Metadata filter: KEY=VALUE[,KEY=VALUE] or Chroma JSON."),
-    method: str = typer.Option("hybrid", "--method", help="hybrid (dense + BM25, fused), dense or bm25."),
-    diversity: float = typer.Option(None, "--diversity", min=0.0, max=1.0,
-                                    help="MMR: 0 relevance only ... 1 variety only."),
     as_json: bool = JSON_OPT,
+    request: Any = None,
 ) -> None:
     """Search by meaning and by words; each hit with its score and its rank in each list."""
-    from animstudio.knowledge.search import check_method
+    from animstudio.knowledge.commands import search_hits
 
-    check_method(method)   # before the embedder loads
-    filters = _where(where)
-    hits = _kb().search(query, k=k, collections=collection or None, where=filters, method=method,  # type: ignore[arg-type]
-                        diversity=diversity)
+    hits = search_hits(request).hits
     if as_json:
-        ui.print_json([h.as_dict() for h in hits])
+        ui.print_json([h.model_dump() for h in hits])
         return
     ui.table(f"{len(hits)} hits", ["score", "id", "collection", "text"],
              [[f"{h.score:.4f}", h.id, h.collection, " ".join(h.text.split())[:100]] for h in hits])
 
 
 @app.command("ask")
+@with_options(AskRequest, into="request", args=("question",), short={"k": "-k", "collections": "-c", "model": "-m"},
+              names={"collections": "--collection"})
 def ask_cmd(
     question: str = typer.Argument(..., metavar="QUESTION"),
-    k: int = typer.Option(3, "--k", "-k", min=1, max=20, help="Passages given to the model."),
-    collection: list[str] = typer.Option(None, "--collection", "-c", help="Search these (default: all)."),
-    where: str = typer.Option(None, "--where", help="Metadata filter, as for search."),
     as_json: bool = JSON_OPT,
+    request: Any = None,
 ) -> None:
     """Answer from the knowledge base with citations (record ids), or say it does not know."""
-    from animstudio.knowledge.answer import ask
+    from animstudio.knowledge.commands import answer_question
 
-    filters = _where(where)
-    answer = ask(_kb(), question, k=k, collections=collection or None, where=filters)
+    answer = answer_question(request)
     if as_json:
-        ui.print_json(answer.as_dict())
+        ui.print_json(answer.model_dump())
         return
     typer.echo(answer.answer)
     if answer.abstained and answer.reason:

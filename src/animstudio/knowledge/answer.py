@@ -100,8 +100,10 @@ SYSTEM = ("You answer questions about an animation studio's knowledge base using
 
 
 def ask(kb: Any, question: str, k: int = 3, collections: list[str] | None = None,
-        where: dict[str, Any] | None = None, client: Any = None, max_tokens: int = 160) -> Answer:
-    """Answer ``question`` from the knowledge base with citations, or abstain."""
+        where: dict[str, Any] | None = None, client: Any = None, max_tokens: int = 160,
+        model: str | None = None) -> Answer:
+    """Answer ``question`` from the knowledge base with citations, or abstain. The LLM is ``client``,
+    else the configured engine (with ``model`` instead of llm.default_model), loaded only when asked."""
     hits = kb.search(question, k=k, collections=collections, where=where)
     best = max((h.scores.get("dense", 0.0) for h in hits), default=0.0)
     if not hits or best < MIN_SIMILARITY:
@@ -109,10 +111,10 @@ def ask(kb: Any, question: str, k: int = 3, collections: list[str] | None = None
     passages = "\n\n".join(f"[{h.id}]\n{h.text[:PASSAGE_CHARS]}" for h in hits)
     messages = [{"role": "system", "content": SYSTEM},
                 {"role": "user", "content": f"Passages:\n\n{passages}\n\nQuestion: {question}"}]
-    from animstudio.llm.client import Client, StructuredOutputError
+    from animstudio.llm import Client, StructuredOutputError, engine
 
     if client is None:
-        client = Client()
+        client = Client(engine(**({"model": model} if model else {})))
     try:
         reply = client.structured(messages, Reply, max_tokens=max_tokens, temperature=0)
     except StructuredOutputError as exc:

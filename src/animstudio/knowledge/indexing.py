@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
+
+from pydantic import BaseModel
 
 from animstudio.progress import Progress, ProgressCallback, ignore
 
@@ -21,8 +22,9 @@ BATCH = 256
 INDEX_VERSION = 1    # part of every source's hash: a change in how sources are chunked re-indexes them
 
 
-@dataclass
-class IndexReport:
+class IndexReport(BaseModel):
+    """What indexing did: sources added, changed, unchanged or removed; chunks written, kept or deleted."""
+
     sources_added: int = 0
     sources_updated: int = 0
     sources_unchanged: int = 0
@@ -32,12 +34,12 @@ class IndexReport:
     chunks_deleted: int = 0
 
     def __iadd__(self, other: IndexReport) -> IndexReport:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        for name in type(self).model_fields:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
         return self
 
     def as_dict(self) -> dict[str, int]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return self.model_dump()
 
 
 Item = tuple[str, str, dict[str, Any]]   # id, text, metadata

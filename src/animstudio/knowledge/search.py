@@ -98,6 +98,33 @@ def check_method(method: str) -> None:
         raise InvalidInputError(f"unknown method {method!r}; use {', '.join(METHODS[:-1])} or {METHODS[-1]}")
 
 
+def parse_where(text: str | None) -> dict[str, Any] | None:
+    """A metadata filter from text: JSON in Chroma's language, or KEY=VALUE pairs joined by commas
+    (a VALUE that reads as JSON, such as 2 or true, is taken as such)."""
+    import json
+
+    if not text or not text.strip():
+        return None
+    if text.lstrip().startswith("{"):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidInputError(f"the filter is not JSON ({exc.msg}); e.g. '{{\"start_s\": {{\"$gte\": 10}}}}' "
+                                    "or kind=shot") from exc
+        return value  # type: ignore[no-any-return]
+    pairs = []
+    for part in text.split(","):
+        key, sep, raw = part.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInputError(f"the filter's {part!r} is not KEY=VALUE; e.g. kind=shot,film=ep1.mp4")
+        try:
+            parsed: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            parsed = raw.strip()
+        pairs.append({key.strip(): parsed})
+    return pairs[0] if len(pairs) == 1 else {"$and": pairs}
+
+
 def search(collections: list[Any], embedder: Any, query: str, k: int = 10, where: dict[str, Any] | None = None,
            method: Method = "hybrid", diversity: float | None = None) -> list[Hit]:
     """The ``k`` best hits for ``query`` across ``collections``."""
