@@ -24,7 +24,6 @@ from animstudio.pipelines.briefs import DEFAULT_BRIEF
 from animstudio.pipelines.params import SEED, ClipOptions, Preset, check_clip, check_llm, check_output
 from animstudio.pipelines.parody_plan import PlanLine, plain_line, plan_messages, shortened_model
 
-MAX_WER = 0.35           # a line heard back worse than this is spoken again, once
 LINE_GAP_S = 0.25        # silence between two lines of one shot
 VOICE_START_S = 0.2      # a shot's first line starts this far in
 MIN_LINE_S = 0.8         # shots shorter than this get no line
@@ -205,10 +204,7 @@ def _voice_for(speaker: str, characters: dict[str, Any]) -> tuple[Any, Any]:
 
 def step_voices(ctx: Context) -> dict[str, Any]:
     from animstudio.pipelines.parody_plan import Plan
-    from animstudio.voice.characters import load_characters, say_as
-    from animstudio.voice.lipsync import line_phonemes, mouth_cues, write_cues
-    from animstudio.voice.prosody import speak
-    from animstudio.voice.qa import hear_back
+    from animstudio.voice import line_phonemes, load_characters, mouth_cues, speak_checked, write_cues
 
     plan = Plan.model_validate_json(ctx.path("plan.json").read_text(encoding="utf-8"))
     registry = load_characters()
@@ -218,32 +214,27 @@ def step_voices(ctx: Context) -> dict[str, Any]:
     lines_out = []
     todo = [(s.shot, i, line) for s in plan.shots for i, line in enumerate(s.lines)]
     for n, (shot, i, line) in enumerate(todo):
-        ctx.progress(n / max(1, len(todo)), f"shot {shot} line {i + 1}")
+        where = f"shot {shot} line {i + 1}"
+        ctx.progress(n / max(1, len(todo)), where)
         if line.speaker not in engines:
             engines[line.speaker] = _voice_for(line.speaker, registry)
         engine, character = engines[line.speaker]
-        attempts = []
-        for _ in range(2):
-            speech = say_as(character, line.text, line.emotion, engine) if character else speak(
-                engine, line.text, emotion=line.emotion)
-            check = hear_back(speech, line.text)
-            attempts.append(round(check.wer, 3))
-            if check.wer <= MAX_WER:
-                break
-            ctx.decide(f"shot {shot} line {i + 1} heard back with WER {check.wer:.0%}: spoken again",
-                       heard=check.heard)
+
+        def spoken_again(check: Any, at: str = where) -> None:
+            ctx.decide(f"{at} heard back with WER {check.wer:.0%}: spoken again", heard=check.heard)
+
+        taken = speak_checked(line.text, engine, character, emotion=line.emotion, on_retry=spoken_again)
+        speech = taken.speech
         name = f"shot{shot:03d}-{i + 1}"
         wav = speech.write(voices_dir / f"{name}.wav")
         cues = write_cues(mouth_cues(line_phonemes(speech, wav, line.text), speech.duration_s),
                           voices_dir / f"{name}.json", duration_s=speech.duration_s, sound_file=wav.name)
-        passed = attempts[-1] <= MAX_WER
-        if not passed:
-            ctx.decide(f"shot {shot} line {i + 1} failed the WER gate ({attempts[-1]:.0%}): kept, flagged",
-                       heard=check.heard)
+        if not taken.passed:
+            ctx.decide(f"{where} failed the WER gate ({taken.wer:.0%}): kept, flagged", heard=taken.heard)
         lines_out.append({"shot": shot, "line": i, "speaker": line.speaker, "emotion": line.emotion,
                           "text": line.text, "wav": f"voices/{wav.name}", "cues": f"voices/{cues.name}",
-                          "duration_s": round(speech.duration_s, 3), "wer": attempts, "passed": passed,
-                          "heard": check.heard})
+                          "duration_s": round(speech.duration_s, 3), "wer": [round(w, 3) for w in taken.wers],
+                          "passed": taken.passed, "heard": taken.heard})
     (ctx.path("voices.json")).write_text(json.dumps(lines_out, indent=1), encoding="utf-8")
     return {"voices": "voices.json", "lines": len(lines_out), "failed": sum(not x["passed"] for x in lines_out)}
 

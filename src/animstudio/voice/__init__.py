@@ -1,1 +1,47 @@
-"""Voices: text to speech with emotions, speech recognition, lip-sync cues and voice datasets."""
+"""Voices: text to speech with emotions, speech recognition, lip-sync cues and voice datasets.
+
+The public API; each name loads its module on first use, so importing the package costs nothing.
+
+    from animstudio.voice import load_characters, speak_checked, write_cues
+    taken = speak_checked("[excited] Look at that!", character=load_characters()["giulia"])
+    taken.speech.write("look.wav"); taken.wers, taken.passed          # [0.0], True
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    # speech and engines
+    "Speech": "base", "Timed": "base", "Prosody": "base", "TTSEngine": "base", "AUDIO_FORMATS": "base",
+    "speak": "prosody", "parse": "prosody", "plain_text": "prosody", "PRESETS": "prosody",
+    # who speaks
+    "Character": "characters", "load_characters": "characters", "get_character": "characters",
+    "engine_for": "characters", "say_as": "characters", "say_line": "characters",
+    # hearing back
+    "MAX_WER": "qa", "hear_back": "qa", "speak_checked": "qa", "CheckedSpeech": "qa", "LineCheck": "qa",
+    "check_voice": "qa", "corpus_wer": "qa", "SAMPLE_LINES": "qa", "wer_detail": "wer",
+    # recognition, alignment, lip sync
+    "Transcriber": "asr", "Transcript": "asr", "get_transcriber": "asr", "write_transcript": "asr",
+    "check_language": "asr", "phoneme_timings": "align", "Cue": "lipsync", "mouth_cues": "lipsync",
+    "write_cues": "lipsync", "line_phonemes": "lipsync", "cues_for_speech": "lipsync",
+    "render_preview": "preview",
+    # scripts and datasets
+    "speak_script": "batch", "read_script": "batch", "ScriptResult": "batch",
+    "build_dataset": "dataset", "DatasetOptions": "dataset",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'animstudio.voice' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"animstudio.voice.{_LAZY[name]}"), name)
+    globals()[name] = value   # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -141,3 +141,19 @@ def say_as(character: Character, line: str, emotion: str = "neutral", engine: TT
     engine = engine or engine_for(character)
     return speak(engine, line, voice=voice_of(character, engine, emotion), emotion=emotion, base=character.prosody,
                  language=character.language)
+
+
+def say_line(line: str, engine: TTSEngine | None = None, character: Character | None = None, emotion: str = "neutral",
+             voice: str | None = None, language: str | None = None, base: Prosody | None = None) -> Speech:
+    """``line`` as ``character`` says it (see :func:`say_as`), else spoken by ``engine`` with ``voice``,
+    ``language`` and ``base`` prosody.
+
+        say_line("[sad] Gone.", engine=get_backend("tts_engine", "espeak")(), voice="en-us")
+    """
+    if character is not None:
+        return say_as(character, line, emotion=emotion, engine=engine)
+    if engine is None:
+        raise InvalidInputError("say_line needs an engine or a character to speak with")
+    from animstudio.voice.prosody import speak
+
+    return speak(engine, line, voice=voice, emotion=emotion, base=base, language=language)

@@ -3,18 +3,30 @@ the written line catches dropped, repeated or garbled words.
 
     check = hear_back(speech, "[excited] Look at that!")
     check.wer, check.heard        # 0.0, 'Look at that!'
+
+The hearing check of a line to keep: speak it, hear it back, and speak it once more when more than
+``MAX_WER`` of its words come back wrong.
+
+    taken = speak_checked("[excited] Look at that!", engine)   # or character=load_characters()["giulia"]
+    taken.speech, taken.wers, taken.heard, taken.passed        # the last take, [0.6, 0.0], 'Look at that!', True
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from animstudio.progress import Progress, ProgressCallback, ignore
-from animstudio.voice.base import Speech
+from animstudio.voice.base import Prosody, Speech, TTSEngine
 from animstudio.voice.effects import resample
 from animstudio.voice.prosody import plain_text
 from animstudio.voice.wer import WerDetail, wer_detail
+
+if TYPE_CHECKING:
+    from animstudio.voice.characters import Character
+
+MAX_WER = 0.35   # a line heard back with more word errors than this fails the hearing check (and is spoken again)
 
 SAMPLE_LINES = {   # ten everyday sentences per language, to hear how well a voice speaks it
     "en": [
@@ -84,3 +96,54 @@ def check_voice(speak: Callable[[str], Speech], lines: list[str],
         checks.append(hear_back(speak(line), line, ears))
     on_progress(Progress("speak and hear back", len(lines), len(lines), "lines"))
     return checks
+
+
+@dataclass
+class CheckedSpeech:
+    """A line spoken and heard back: the take kept (the last) and the check of every take."""
+
+    speech: Speech
+    checks: list[LineCheck]
+    max_wer: float = MAX_WER
+
+    @property
+    def wers(self) -> list[float]:
+        return [c.wer for c in self.checks]
+
+    @property
+    def wer(self) -> float:
+        return self.checks[-1].wer
+
+    @property
+    def heard(self) -> str:
+        return self.checks[-1].heard
+
+    @property
+    def passed(self) -> bool:
+        return self.wer <= self.max_wer
+
+
+def speak_checked(line: str, engine: TTSEngine | None = None, character: Character | None = None, *,
+                  emotion: str = "neutral", voice: str | None = None, language: str | None = None,
+                  base: Prosody | None = None, max_wer: float = MAX_WER, first: Speech | None = None,
+                  transcriber: object | None = None,
+                  on_retry: Callable[[LineCheck], None] | None = None) -> CheckedSpeech:
+    """``line`` spoken (as ``character``, else by ``engine``; see :func:`~animstudio.voice.characters.say_line`)
+    and heard back; a take with a word error rate above ``max_wer`` is spoken once more (``on_retry`` is told
+    why first). The last take is kept, passed or not. ``first`` is a take already made (from a cache, say)
+    to check before speaking anew."""
+    from animstudio.voice.asr import get_transcriber
+    from animstudio.voice.characters import say_line
+
+    def speak() -> Speech:
+        return say_line(line, engine, character, emotion=emotion, voice=voice, language=language, base=base)
+
+    ears = transcriber or get_transcriber()
+    speech = first if first is not None else speak()
+    checks = [hear_back(speech, line, ears)]
+    if checks[0].wer > max_wer:
+        if on_retry is not None:
+            on_retry(checks[0])
+        speech = speak()
+        checks.append(hear_back(speech, line, ears))
+    return CheckedSpeech(speech, checks, max_wer)
