@@ -5,6 +5,9 @@ The public API; each name loads its module on first use, so importing the packag
     from animstudio.voice import load_characters, speak_checked, write_cues
     taken = speak_checked("[excited] Look at that!", character=load_characters()["giulia"])
     taken.speech.write("look.wav"); taken.wers, taken.passed          # [0.0], True
+
+    from animstudio.voice import SayRequest, say_to_file                # what `animstudio voice say` runs
+    say_to_file(SayRequest(text="Hello there", output="hi.wav", engine="espeak"))
 """
 
 from __future__ import annotations
@@ -30,6 +33,13 @@ _LAZY = {
     # scripts and datasets
     "speak_script": "batch", "read_script": "batch", "ScriptResult": "batch",
     "build_dataset": "dataset", "DatasetOptions": "dataset",
+    # the commands, their requests and results (the CLI and the tools call these)
+    "say_to_file": "commands", "speak_batch": "commands", "transcribe_file": "commands",
+    "lipsync_file": "commands", "build_voice_dataset": "commands",
+    "SayRequest": "requests", "BatchRequest": "requests", "TranscribeRequest": "requests",
+    "LipsyncRequest": "requests", "DatasetRequest": "requests", "CheckRequest": "requests",
+    "Said": "requests", "Batch": "requests", "Transcribed": "requests", "Lipsynced": "requests",
+    "DatasetBuilt": "requests", "Hearing": "requests",
 }
 
 __all__ = sorted(_LAZY)

@@ -14,7 +14,7 @@ import os
 from abc import abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -78,11 +78,15 @@ def audio_format(path: str | os.PathLike[str]) -> tuple[str, str]:
     return fmt, subtype
 
 
+Rate = Annotated[float, Field(gt=0.25, le=4.0)]           # a speaking rate, 1 = the voice's own
+Semitones = Annotated[float, Field(ge=-12, le=12)]        # a pitch shift
+
+
 class Prosody(BaseModel):
     """How a line is spoken: relative rate and pitch, energy, and silence around it."""
 
-    rate: float = Field(1.0, gt=0.25, le=4.0, description="speaking rate (1 = the voice's own)")
-    pitch_semitones: float = Field(0.0, ge=-12, le=12)
+    rate: Rate = Field(1.0, description="speaking rate (1 = the voice's own)")
+    pitch_semitones: Semitones = 0.0
     energy: float = Field(1.0, gt=0, le=4.0, description="loudness factor")
     pause_before_s: float = Field(0.0, ge=0, le=10)
     pause_after_s: float = Field(0.0, ge=0, le=10)

@@ -18,7 +18,7 @@ import json
 import math
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ from animstudio.files import check_input_file, check_output_folder, output_folde
 from animstudio.progress import Progress, ProgressCallback, ignore
 from animstudio.voice.base import Speech, Timed
 from animstudio.voice.effects import resample
+from animstudio.voice.qa import MAX_WER, CheckedSpeech
+from animstudio.voice.requests import BatchLine, PhonemeTime
 from animstudio.voice.text import MAX_LINE_CHARS
 
 CACHE_VERSION = 1
@@ -51,24 +53,8 @@ class Line:
 
 
 @dataclass
-class SpokenLine:
-    index: int
-    text: str
-    character: str | None
-    emotion: str
-    start_s: float
-    duration_s: float
-    wav: str
-    cues: str
-    cached: bool
-    phonemes: list[dict[str, Any]] = field(default_factory=list)
-    heard: str | None = None     # with check: what Whisper heard, and the word error rate
-    wer: float | None = None
-
-
-@dataclass
 class ScriptResult:
-    lines: list[SpokenLine]
+    lines: list[BatchLine]
     mix: Path
     manifest: Path
 
@@ -202,16 +188,19 @@ def _key(engine: Any, voice: str | None, language: str | None, line: Line, base:
     return hashlib.sha256(json.dumps(what, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
 
 
-def _speak(line: Line, characters: dict[str, Any], engines: dict[Any, Any], cache: Path) -> tuple[Speech, bool]:
-    """The line's speech and its phoneme timings (the engine's, else aligned), from the cache when there."""
+def _speak(line: Line, characters: dict[str, Any], engines: dict[Any, Any], cache: Path,
+           max_wer: float | None = None) -> tuple[Speech, bool, CheckedSpeech | None]:
+    """The line's speech and its phoneme timings (the engine's, else aligned), from the cache when there;
+    with ``max_wer``, heard back and spoken once more if it fails (the take kept replaces the cached one)."""
     import soundfile as sf
 
     from animstudio.plugins import get_backend
     from animstudio.voice.base import Prosody
-    from animstudio.voice.characters import engine_for, get_character, say_as, voice_of
+    from animstudio.voice.characters import engine_for, get_character, say_line, voice_of
     from animstudio.voice.lipsync import line_phonemes
-    from animstudio.voice.prosody import speak
+    from animstudio.voice.qa import speak_checked
 
+    who = None
     if line.character:
         who = get_character(line.character, characters)
         if who.name not in engines:
@@ -225,26 +214,33 @@ def _speak(line: Line, characters: dict[str, Any], engines: dict[Any, Any], cach
         engine, voice, language, base = engines[name], line.voice, None, Prosody()
     key = _key(engine, voice, language, line, base)
     wav, meta = cache / f"{key}.wav", cache / f"{key}.json"
+    cached = None
     if wav.is_file() and meta.is_file():
         audio, rate = sf.read(str(wav), dtype="float32")
         info = json.loads(meta.read_text(encoding="utf-8"))
-        return Speech(audio, rate, [Timed(**p) for p in info["phonemes"]], language=info["language"]), True
-    if line.character:
-        speech = say_as(who, line.text, emotion=line.emotion, engine=engine)
+        cached = Speech(audio, rate, [Timed(**p) for p in info["phonemes"]], language=info["language"])
+    checked = None
+    if max_wer is not None:
+        checked = speak_checked(line.text, engine, who, emotion=line.emotion, voice=voice, max_wer=max_wer,
+                                first=cached)
+        speech = checked.speech
     else:
-        speech = speak(engine, line.text, voice=voice, emotion=line.emotion)
+        speech = cached or say_line(line.text, engine, who, emotion=line.emotion, voice=voice)
+    if speech is cached:
+        return speech, True, checked
     cache.mkdir(parents=True, exist_ok=True)
     speech.write(wav)
     speech.phonemes = line_phonemes(speech, wav, line.text)
     write_text_atomic(meta, json.dumps({"language": speech.language,
                                         "phonemes": [asdict(p) for p in speech.phonemes]}))
-    return speech, False
+    return speech, False, checked
 
 
 def speak_script(script: str | os.PathLike[str], out_dir: str | os.PathLike[str],
-                 on_progress: ProgressCallback = ignore, check: bool = False) -> ScriptResult:
+                 on_progress: ProgressCallback = ignore, check: bool = False, max_wer: float = MAX_WER) -> ScriptResult:
     """Speak every line of ``script`` into ``out_dir`` (built beside it, then moved in; a folder holding
-    files of anything but an earlier ``voice batch`` is refused before any line is spoken)."""
+    files of anything but an earlier ``voice batch`` is refused before any line is spoken). With ``check``
+    each line is heard back and spoken once more when its word error rate is above ``max_wer``."""
     from animstudio.voice.characters import get_character, load_characters
 
     lines = read_script(script)
@@ -257,39 +253,37 @@ def speak_script(script: str | os.PathLike[str], out_dir: str | os.PathLike[str]
                 raise InvalidInputError(f"line {i}: {exc}") from exc
     out = check_output_folder(out_dir, COMMAND)
     with output_folder(out, COMMAND) as tmp:
-        result = _speak_all(lines, characters, tmp, on_progress, check)
+        result = _speak_all(lines, characters, tmp, on_progress, max_wer if check else None)
     for spoken in result:
         spoken.wav, spoken.cues = str(out / spoken.wav), str(out / spoken.cues)
     return ScriptResult(result, out / "mix.wav", out / "lines.json")
 
 
 def _speak_all(lines: list[Line], characters: dict[str, Any], tmp: Path, on_progress: ProgressCallback,
-               check: bool) -> list[SpokenLine]:
+               max_wer: float | None) -> list[BatchLine]:
     import soundfile as sf
 
     from animstudio.voice.lipsync import mouth_cues, write_cues
 
     engines: dict[Any, Any] = {}
     cache = _cache_dir()
-    spoken: list[tuple[SpokenLine, Speech]] = []
+    spoken: list[tuple[BatchLine, Speech]] = []
     t = 0.0
     for i, line in enumerate(lines, 1):
         on_progress(Progress("speak lines", i - 1, len(lines), "lines", line.text[:40]))
-        speech, cached = _speak(line, characters, engines, cache)
+        speech, cached, checked = _speak(line, characters, engines, cache, max_wer)
         start = line.start_s if line.start_s is not None else (t + GAP_S if spoken else 0.0)
         t = max(t, start + speech.duration_s)
         stem = f"{i:03d}-{UNSAFE.sub('_', line.character or line.engine or 'line')}"
         speech.write(tmp / f"{stem}.wav")
         write_cues(mouth_cues(speech.phonemes, speech.duration_s), tmp / f"{stem}.json",
                    duration_s=speech.duration_s, sound_file=f"{stem}.wav")
-        phonemes = [{"phoneme": p.text, "start": p.start_s, "end": p.end_s} for p in speech.phonemes]
-        info = SpokenLine(i, line.text, line.character, line.emotion, round(start, 3), round(speech.duration_s, 3),
-                          f"{stem}.wav", f"{stem}.json", cached, phonemes)
-        if check:
-            from animstudio.voice.qa import hear_back
-
-            heard = hear_back(speech, line.text)
-            info.heard, info.wer = heard.heard, round(heard.wer, 4)
+        heard = {} if checked is None else {"heard": checked.heard, "wer": round(checked.wer, 4),
+                                            "attempts": [round(w, 4) for w in checked.wers], "passed": checked.passed}
+        info = BatchLine(index=i, text=line.text, character=line.character, emotion=line.emotion,
+                         start_s=round(start, 3), duration_s=round(speech.duration_s, 3), wav=f"{stem}.wav",
+                         cues=f"{stem}.json", cached=cached, **heard,
+                         phonemes=[PhonemeTime(phoneme=p.text, start=p.start_s, end=p.end_s) for p in speech.phonemes])
         spoken.append((info, speech))
     on_progress(Progress("speak lines", len(lines), len(lines), "lines"))
     rate = max(s.sample_rate for _, s in spoken)
@@ -303,6 +297,6 @@ def _speak_all(lines: list[Line], characters: dict[str, Any], tmp: Path, on_prog
         track *= np.float32(0.99 / peak)
     sf.write(str(tmp / "mix.wav"), track, rate, subtype="PCM_16")
     manifest = {"sample_rate": rate, "duration_s": round(len(track) / rate, 3), "mix": "mix.wav",
-                "lines": [asdict(s) for s, _ in spoken]}
+                "lines": [s.model_dump(mode="json") for s, _ in spoken]}
     write_text_atomic(tmp / "lines.json", json.dumps(manifest, ensure_ascii=False, indent=2))
     return [s for s, _ in spoken]

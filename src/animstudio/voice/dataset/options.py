@@ -24,21 +24,21 @@ class DatasetOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    language: str | None = Field(None, description="Language of the speech (en, it...); default: detected "
-                                                   "on the longest clip.")
-    min_seconds: float = Field(3.0, gt=0, le=60, description="Shortest clip kept for training; shorter "
-                                                             "speech is listed in the report as rejected.")
-    max_seconds: float = Field(10.0, gt=0, le=60, description="Longest clip; longer turns are cut at their "
-                                                              "quietest moments.")
-    min_snr_db: float = Field(12.0, ge=0, le=60, description="Reject clips whose speech is less than this "
-                                                             "many dB above the noise around it.")
-    same_speaker: float = Field(SAME_SPEAKER, gt=0, lt=1, description="How alike (cosine, 0-1) two stretches "
+    language: str | None = Field(None, description="language of the speech (en, it...); default: detected "
+                                                   "on the longest clip")
+    min_seconds: float = Field(3.0, gt=0, le=60, description="shortest clip kept for training; shorter "
+                                                             "speech is listed in the report as rejected")
+    max_seconds: float = Field(10.0, gt=0, le=60, description="longest clip; longer turns are cut at their "
+                                                              "quietest moments")
+    min_snr_db: float = Field(12.0, ge=0, le=60, description="reject clips whose speech is less than this "
+                                                             "many dB above the noise around it")
+    same_speaker: float = Field(SAME_SPEAKER, gt=0, lt=1, description="how alike (cosine, 0-1) two stretches "
                                                                       "of voice must be to count as one "
-                                                                      "speaker; raise it to split alike voices.")
-    sample_rate: int | None = Field(None, ge=8000, le=192000, description="Sample rate of the clips written; "
-                                                                          "default: the input's own.")
-    names: dict[str, Path] = Field(default_factory=dict, description="Speaker name -> a recording of that "
-                                                                     "voice; names the speaker most alike.")
+                                                                      "speaker; raise it to split alike voices")
+    sample_rate: int | None = Field(None, ge=8000, le=192000, description="sample rate of the clips written; "
+                                                                          "default: the input's own")
+    names: dict[str, Path] = Field(default_factory=dict, description="speaker name -> a recording of that "
+                                                                     "voice; names the speaker most alike")
 
     @field_validator("names")
     @classmethod
