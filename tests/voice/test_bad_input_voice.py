@@ -78,8 +78,8 @@ def test_say_refuses_a_line_too_long_before_speaking(tmp_path):
 
 
 @pytest.mark.parametrize("option,value,needle", [
-    ("--rate", "0", "invalid rate"), ("--rate", "-1", "invalid rate"), ("--rate", "1e12", "invalid rate"),
-    ("--rate", "nan", "finite"), ("--pitch", "1e12", "pitch"), ("--pitch", "nan", "finite"),
+    ("--rate", "0", "'--rate'"), ("--rate", "-1", "'--rate'"), ("--rate", "1e12", "'--rate'"),
+    ("--rate", "nan", "'--rate'"), ("--pitch", "1e12", "pitch"), ("--pitch", "nan", "'--pitch'"),
 ])
 def test_say_rate_and_pitch_out_of_range_are_usage_errors(tmp_path, option, value, needle):
     refused(tmp_path, "voice", "say", "Hi.", "-e", "espeak", "-o", "x.wav", option, value, needles=(needle,), code=2)
@@ -88,7 +88,7 @@ def test_say_rate_and_pitch_out_of_range_are_usage_errors(tmp_path, option, valu
 def test_say_rate_out_of_range_with_a_character(tmp_path):
     (tmp_path / "characters.yaml").write_text("characters:\n  rex: {engine: espeak, voice: en-us}\n",
                                               encoding="utf-8")
-    refused(tmp_path, "voice", "say", "Hi.", "-c", "rex", "-o", "x.wav", "--rate", "0", needles=("invalid rate",),
+    refused(tmp_path, "voice", "say", "Hi.", "-c", "rex", "-o", "x.wav", "--rate", "0", needles=("'--rate'",),
             code=2)
 
 
@@ -101,7 +101,6 @@ def test_say_rate_out_of_range_with_a_character(tmp_path):
     (["-f", "json", "-o", "x"], ".srt, .vtt or .json"),
     (["-o", "a-folder"], "is a folder"),
     (["-o", "a-file/x.srt"], "cannot write to folder"),
-    (["-f", "doc"], "srt, vtt or json"),
     (["-l", "xx"], "unknown language 'xx'"),
 ])
 def test_transcribe_checks_before_transcribing(tmp_path, silence, args, needle):
@@ -111,6 +110,12 @@ def test_transcribe_checks_before_transcribing(tmp_path, silence, args, needle):
                    env={"ANIMSTUDIO_MODELS": str(tmp_path / "no-models")})
     assert "no speech" not in line
     assert not (tmp_path / "no-models").exists()
+
+
+def test_an_unknown_format_is_a_usage_error(tmp_path, silence):
+    refused(tmp_path, "voice", "transcribe", str(silence), "-f", "doc", needles=("'srt', 'vtt', 'json'",), code=2)
+    refused(tmp_path, "voice", "lipsync", str(silence), "-f", "xml", "-o", "c.tsv", needles=("'tsv', 'json', 'dat'",),
+            code=2)
 
 
 def test_an_unknown_language_is_one_short_line(tmp_path, silence):

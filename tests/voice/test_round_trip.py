@@ -51,4 +51,4 @@ def test_transcribe_cli(whisper_warehouse, shared_data, tmp_path):
     assert run_cli("voice", "transcribe", jfk, "-f", "srt", "-o", str(srt), env=env).returncode == 0
     assert "-->" in srt.read_text(encoding="utf-8")
     bad = run_cli("voice", "transcribe", jfk, "-f", "doc", env=env)
-    assert bad.returncode == 1 and "srt, vtt or json" in bad.stderr
+    assert bad.returncode == 2 and "'srt', 'vtt', 'json'" in bad.stderr
