@@ -15,19 +15,18 @@ from animstudio.errors import InvalidInputError
 app = typer.Typer(no_args_is_help=True)
 
 MODEL_HELP = "A catalog model or .gguf file for the embedded engine (default: llm.default_model)."
+THREADS_HELP = "CPU threads for the embedded engine, 0 for all cores (default: llm.threads)."
 UPSTREAM_HELP = "An OpenAI-compatible server instead (e.g. http://127.0.0.1:8000/v1): vLLM, Ollama, a gateway."
 
 
 def _engine(model: str | None, upstream: str | None, threads: int | None = None):  # type: ignore[no-untyped-def]
+    """An upstream's engine, or the embedded one: the configured LLM (llm.base_url, else the embedded
+    engine on llm.default_model with llm.threads) where neither a model nor threads are given."""
     from animstudio.llm.client import engine
 
     if upstream:
         return engine("openai", base_url=upstream, **({"model": model} if model else {}))
-    options: dict[str, Any] = {}
-    if model:
-        options["model"] = model
-    if threads:
-        options["threads"] = threads
+    options = {k: v for k, v in (("model", model), ("threads", threads)) if v is not None}
     return engine("embedded", **options) if options else engine()
 
 
@@ -95,7 +94,7 @@ def models(
 def bench(
     model: list[str] = typer.Option([], "--model", "-m", help="Catalog models to time (default: every catalog LLM; "
                                                                "missing ones are installed)."),
-    threads: int = typer.Option(0, "--threads", min=0, help="CPU threads (0: all cores)."),
+    threads: int = typer.Option(None, "--threads", min=0, help=THREADS_HELP),
     max_tokens: int = typer.Option(128, "--max-tokens", min=1, help="Tokens to generate per run."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -154,7 +153,7 @@ def serve(
                                                                "engine (repeat; default: llm.default_model)."),
     upstream: list[str] = typer.Option([], "--upstream", "-u", help="ALIAS=URL[@MODEL][,URL...]: upstreams served "
                                                                       "as ALIAS, failed over in order (repeat)."),
-    threads: int = typer.Option(0, "--threads", min=0, help="CPU threads for the embedded engine (0: all cores)."),
+    threads: int = typer.Option(None, "--threads", min=0, help=THREADS_HELP),
     api_key: list[str] = typer.Option([], "--api-key", help="A key clients must send (repeat; default: "
                                                              "llm.gateway.api_keys)."),
     cache: bool = typer.Option(True, "--cache/--no-cache", help="Answer deterministic requests from the cache."),

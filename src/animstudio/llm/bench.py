@@ -12,8 +12,9 @@ PROMPT = ("Here is a scene from an animated short. A rabbit wakes up in a meadow
           "three butterflies circling a giant apple. ") * 6 + "Describe what happens next, shot by shot."
 
 
-def bench_model(model: str, threads: int = 0, max_tokens: int = 128, runs: int = 2) -> dict[str, Any]:
-    """Best prompt and generation speed (tokens/s) over ``runs`` (the first also warms the model)."""
+def bench_model(model: str, threads: int | None = None, max_tokens: int = 128, runs: int = 2) -> dict[str, Any]:
+    """Best prompt and generation speed (tokens/s) over ``runs`` (the first also warms the model), on
+    ``threads`` CPU threads (default: llm.threads)."""
     from animstudio.llm.engines.embedded import EmbeddedEngine
 
     engine = EmbeddedEngine(model=model, threads=threads, context=2048)
@@ -34,7 +35,8 @@ def bench_model(model: str, threads: int = 0, max_tokens: int = 128, runs: int =
     return best
 
 
-def bench_models(models: list[str] | None = None, threads: int = 0, max_tokens: int = 128) -> list[dict[str, Any]]:
+def bench_models(models: list[str] | None = None, threads: int | None = None,
+                 max_tokens: int = 128) -> list[dict[str, Any]]:
     """Every catalog LLM (or ``models``), one after another."""
     from animstudio.models.catalog import catalog
 

@@ -44,7 +44,7 @@ def engine(name: str | None = None, **options: Any) -> Engine:
         if settings.base_url:
             name, options = "openai", {"base_url": settings.base_url, **options}
         else:
-            name, options = "embedded", {"model": settings.default_model, "threads": settings.threads, **options}
+            name = "embedded"   # its model and threads default to llm.default_model and llm.threads
     return get_backend("llm_engine", name)(**options)
 
 

