@@ -150,8 +150,10 @@ def test_an_older_schema_says_what_to_do(minilm, monkeypatch, tmp_path):
     monkeypatch.setenv("ANIMSTUDIO_MODELS", str(minilm))
     kb = KnowledgeBase(path=tmp_path / "chroma")
     kb.store.client.create_collection("styles", metadata={"animstudio_schema": 0}, embedding_function=None)
-    with pytest.raises(InvalidInputError, match="schema version 0.*kb remove --collection styles"):
+    with pytest.raises(InvalidInputError, match="schema version 0.*kb remove --collection styles --all"):
         kb.search("noir", collections=["styles"])
+    kb.store.drop("styles")   # what the message says to do works
+    assert kb.store.names() == []
 
 
 def test_documents_sync_with_their_folder(kb, tmp_path):
