@@ -16,12 +16,12 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from animstudio.editing.text_fit import CHARS_PER_SECOND, chars_for_width, cut_to, fits_time, fits_width
+from animstudio.editing import CHARS_PER_SECOND, Preset, chars_for_width, cut_to, fits_time, fits_width
 from animstudio.errors import StudioError
 from animstudio.jobs.runner import Context, StepFn
 from animstudio.pipelines.base import Pipeline
 from animstudio.pipelines.briefs import DEFAULT_BRIEF
-from animstudio.pipelines.params import SEED, ClipOptions, Preset, check_clip, check_llm, check_output
+from animstudio.pipelines.params import SEED, ClipOptions, check_clip, check_llm, check_output
 from animstudio.pipelines.parody_plan import PlanLine, plain_line, plan_messages, shortened_model
 
 LINE_GAP_S = 0.25        # silence between two lines of one shot
@@ -240,11 +240,8 @@ def step_voices(ctx: Context) -> dict[str, Any]:
 
 
 def step_edit(ctx: Context) -> dict[str, Any]:
-    from animstudio.editing.beats import BEATS, add_shot, hold_last_frame
-    from animstudio.editing.schema import Output
+    from animstudio.editing import BEATS, CAPTION_SIZE, TITLE_SIZE, Edit, Output, add_shot, hold_last_frame
     from animstudio.editing.subtitles import Cue, write_srt
-    from animstudio.editing.text_fit import CAPTION_SIZE, TITLE_SIZE
-    from animstudio.editing.timeline import Edit
     from animstudio.pipelines.parody_plan import Plan
 
     analysis = _analysis(ctx)
@@ -291,7 +288,7 @@ def step_edit(ctx: Context) -> dict[str, Any]:
 
 
 def step_render(ctx: Context) -> dict[str, Any]:
-    from animstudio.editing.render import render
+    from animstudio.editing import render_video as render
 
     result = render(ctx.path("parody.otio"), ctx.path("parody.mp4"), preset=ctx.params.preset,
                     captions="burn", on_progress=ctx.on_progress, cancel=ctx.cancel)
