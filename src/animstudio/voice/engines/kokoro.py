@@ -10,13 +10,13 @@ joined into one continuous result.
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from animstudio.errors import MissingDependencyError
+from animstudio.models.loaded import LoadOnce
 from animstudio.voice.base import Prosody, Speech, TTSEngine, check_text
 from animstudio.voice.effects import finish
 from animstudio.voice.phonemize import ipa
@@ -40,15 +40,32 @@ def _trimmed(audio: np.ndarray) -> np.ndarray:
     return audio[max(0, loud[0] - edge): loud[-1] + edge]
 
 
+
+def _load_model(name: str) -> tuple[Any, dict[str, int], dict[str, Any]]:
+    """The ONNX session, the phoneme vocabulary and the voices' style vectors (shared by every engine)."""
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:
+        raise MissingDependencyError.for_extra("onnxruntime", "voice", "The kokoro engine") from exc
+    from animstudio.media.ffmpeg import usable_cores
+    from animstudio.models.install import ensure
+
+    path = Path(ensure(name))
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = usable_cores()
+    opts.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    vocab = json.loads((path.parent / "vocab.json").read_text(encoding="utf-8"))["vocab"]
+    styles = np.load(path.parent / "voices_ja.npz")
+    return session, vocab, {v: styles[v] for v in VOICES}
+
+
+_MODEL: LoadOnce[str, tuple[Any, dict[str, int], dict[str, Any]]] = LoadOnce(_load_model)
+
 class KokoroEngine(TTSEngine):
     name = "kokoro"
     description = "Kokoro-82M (ONNX): natural voices for English and Italian, 24 kHz"
     languages: ClassVar[tuple[str, ...]] = LANGUAGES
-
-    def __init__(self, options: Any = None, **kwargs: Any) -> None:
-        super().__init__(options, **kwargs)
-        self._lock = threading.Lock()
-        self._session: Any = None
 
     def voices(self) -> dict[str, tuple[str, ...]]:
         return {v: LANGUAGES for v in VOICES}
@@ -59,24 +76,7 @@ class KokoroEngine(TTSEngine):
         return super().check_voice(voice, language)
 
     def _load(self) -> tuple[Any, dict[str, int], Any]:
-        with self._lock:
-            if self._session is None:
-                try:
-                    import onnxruntime as ort
-                except ImportError as exc:
-                    raise MissingDependencyError.for_extra("onnxruntime", "voice", "The kokoro engine") from exc
-                from animstudio.media.ffmpeg import usable_cores
-                from animstudio.models.install import ensure
-
-                path = Path(ensure(MODEL))
-                opts = ort.SessionOptions()
-                opts.intra_op_num_threads = usable_cores()
-                opts.inter_op_num_threads = 1
-                session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-                vocab = json.loads((path.parent / "vocab.json").read_text(encoding="utf-8"))["vocab"]
-                styles = np.load(path.parent / "voices_ja.npz")
-                self._session = (session, vocab, {v: styles[v] for v in VOICES})
-            return self._session
+        return _MODEL.get(MODEL)
 
     def tokens(self, text: str, language: str) -> list[list[int]]:
         """Token ids of each chunk of ``text`` (each short enough for one pass of the model)."""

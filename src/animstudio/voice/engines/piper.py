@@ -5,17 +5,28 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import Field
 
 from animstudio.errors import MissingDependencyError
+from animstudio.models.loaded import LoadOnce
 from animstudio.voice.base import Prosody, Speech, Timed, TTSEngine, check_text
 
 CATALOG_VOICES = {"en_US-joe-medium": ("piper-en_US-joe-medium", ("en",))}
 
+
+
+def _load_voice(name: str) -> Any:
+    try:
+        from piper import PiperVoice
+    except ImportError as exc:
+        raise MissingDependencyError.for_extra("piper-tts", "voice", "The piper engine") from exc
+    from animstudio.models.install import ensure
+
+    path = ensure(CATALOG_VOICES[name][0])
+    return PiperVoice.load(path, config_path=f"{path}.json", include_alignments=True)
 
 class PiperEngine(TTSEngine):
     name = "piper"
@@ -30,24 +41,13 @@ class PiperEngine(TTSEngine):
 
     def __init__(self, options: Any = None, **kwargs: Any) -> None:
         super().__init__(options, **kwargs)
-        self._loaded: dict[str, Any] = {}
-        self._lock = threading.Lock()
+        self._voices: LoadOnce[str, Any] = LoadOnce(_load_voice)
 
     def voices(self) -> dict[str, tuple[str, ...]]:
         return {name: langs for name, (_, langs) in CATALOG_VOICES.items()}
 
     def _voice(self, name: str) -> Any:
-        with self._lock:
-            if name not in self._loaded:
-                try:
-                    from piper import PiperVoice
-                except ImportError as exc:
-                    raise MissingDependencyError.for_extra("piper-tts", "voice", "The piper engine") from exc
-                from animstudio.models.install import ensure
-
-                path = ensure(CATALOG_VOICES[name][0])
-                self._loaded[name] = PiperVoice.load(path, config_path=f"{path}.json", include_alignments=True)
-            return self._loaded[name]
+        return self._voices.get(name)
 
     def synthesize(self, text: str, voice: str | None = None, prosody: Prosody | None = None,
                    language: str | None = None) -> Speech:
