@@ -13,8 +13,7 @@ here: once the module is imported, Python binds the package attribute to the mod
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from animstudio.lazy import lazy_exports
 
 _WHERE = {
     "VideoAnalysis": "analyze", "SCHEMA_VERSION": "analyze",
@@ -32,17 +31,4 @@ _WHERE = {
     "make_report": "commands",
 }
 
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
-    globals()[name] = value   # the next look-up does not come here
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
-
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _WHERE)

@@ -18,8 +18,7 @@ module is imported, Python binds the package attribute of its name to the module
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from animstudio.lazy import lazy_exports
 
 _LAZY: dict[str, tuple[str, str]] = {
     # a timeline and what its metadata holds
@@ -47,17 +46,4 @@ _LAZY: dict[str, tuple[str, str]] = {
                                              "Exported", "Reel", "render_timeline", "export_edit", "highlight_reel")},
 }
 
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module, attribute = _LAZY[name]
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
-    globals()[name] = value   # the next look-up does not come here
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _LAZY)

@@ -12,8 +12,7 @@ The public API; each name loads its module on first use, so importing the packag
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from animstudio.lazy import lazy_exports
 
 _LAZY = {
     # speech and engines
@@ -42,16 +41,4 @@ _LAZY = {
     "DatasetBuilt": "requests", "Hearing": "requests",
 }
 
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'animstudio.voice' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"animstudio.voice.{_LAZY[name]}"), name)
-    globals()[name] = value   # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _LAZY)
