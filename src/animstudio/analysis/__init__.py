@@ -23,6 +23,7 @@ _WHERE = {
     "SceneDetector": "detector", "Detection": "detector", "Transition": "detector",
     "camera_motion": "camera", "CameraMotion": "camera",
     "Composition": "composition", "Coherence": "coherence",
+    "liveliness": "activity", "motion_per_frame": "activity", "energy_per_frame": "activity",
     "analyze_audio": "audio", "AudioAnalysis": "audio", "Segment": "audio",
     "write_report": "report",
     "ScenesRequest": "commands", "VideoRequest": "commands", "AudioRequest": "commands", "DetectRequest": "commands",

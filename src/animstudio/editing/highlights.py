@@ -31,34 +31,20 @@ class Moment:
     score: float
 
 
-def _z(x: np.ndarray) -> np.ndarray:
-    return (x - x.mean()) / x.std() if x.size > 1 and x.std() > 1e-9 else np.zeros_like(x)
-
-
 def score_moments(path: str | os.PathLike[str], clip_s: float = 3.0, margin_s: float = 0.0,
                   on_progress: ProgressCallback = ignore) -> list[Moment]:
     """One window (at most ``clip_s`` long) per shot, around its liveliest part, with a score.
 
     Windows keep ``margin_s`` from their shot's cuts: a transition's handles then show the same shot.
     """
-    from animstudio.analysis import detect_scenes, extract_features
-    from animstudio.media import decode_audio
+    from animstudio.analysis import detect_scenes, extract_features, liveliness
 
     feats = extract_features(path, on_progress=on_progress, keep_frames=False)
     shots = detect_scenes(features=feats).shots
-    motion = np.r_[0.0, np.abs(np.diff(feats.thumbs, axis=0)).mean(axis=(1, 2))]
     fps = feats.fps
-    energy = np.zeros(feats.n)
-    if feats.info.audio:
-        samples, sr = decode_audio(path, sample_rate=8000)
-        hop = sr / fps
-        idx = np.minimum((np.arange(samples.size) / hop).astype(int), feats.n - 1)
-        sums = np.bincount(idx, weights=samples.astype(np.float64) ** 2, minlength=feats.n)
-        counts = np.maximum(np.bincount(idx, minlength=feats.n), 1)
-        energy = np.sqrt(sums / counts)
     moments = []
     window = max(1, round(clip_s * fps))
-    per_frame = _z(motion) + _z(energy)
+    per_frame = liveliness(path, feats)
     margin = int(np.ceil(margin_s * fps))
     for shot in shots:
         a, b = shot.start_frame, shot.end_frame
