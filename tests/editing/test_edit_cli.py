@@ -134,6 +134,6 @@ def test_render_burns_a_subtitle_file(timeline, tmp_path):
     out = tmp_path / "subbed.mp4"
     proc = run_cli("edit", "render", str(timeline), "-o", str(out), "--preset", "draft", "--subtitles", str(srt))
     assert proc.returncode == 0, proc.stderr
-    from animstudio.editing.subtitles import read_subtitles
+    from animstudio.media.subtitles import read_subtitles
 
     assert [c.text for c in read_subtitles(out.with_suffix(".srt"))] == ["Hello there", "From a file"]

@@ -182,7 +182,7 @@ def test_cancel_leaves_no_file(sample_clip, tmp_path):
 
 
 def test_captions_burn_in_exactly_in_their_ranges_across_segments(sample_clip, tmp_path):
-    from animstudio.editing.subtitles import read_subtitles
+    from animstudio.media.subtitles import read_subtitles
 
     clip, _ = sample_clip
     e = Edit(SMALL)

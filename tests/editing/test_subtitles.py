@@ -10,21 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from animstudio.editing.burn_in import ass_color, burn_filter, write_ass
 from animstudio.editing.filters import value as filter_value
 from animstudio.editing.fonts import fonts_dir
-from animstudio.editing.schema import Word
-from animstudio.editing.subtitles import (
-    Cue,
-    ass_color,
-    burn_filter,
-    read_subtitles,
-    shift,
-    write_ass,
-    write_srt,
-    write_vtt,
-)
 from animstudio.errors import InvalidInputError
 from animstudio.media.ffmpeg import ffmpeg_exe
+from animstudio.media.subtitles import Cue, Word, read_subtitles, shift, write_srt, write_vtt
 from conftest import ffmpeg
 
 W, H, FPS = 320, 180, 10  # at 10 fps frame n shows at n / 10 s

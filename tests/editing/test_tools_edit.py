@@ -30,7 +30,7 @@ def test_the_tools_are_registered():
 
 
 def test_render_tool_writes_the_video_and_its_captions(timeline, tmp_path):
-    from animstudio.editing.subtitles import read_subtitles
+    from animstudio.media.subtitles import read_subtitles
 
     out = tmp_path / "renders" / "cut.mp4"
     out.parent.mkdir()

@@ -33,9 +33,9 @@ def run_command(command, clip, out, models):
 
 
 def check_outputs(out):
-    from animstudio.editing.subtitles import read_subtitles
     from animstudio.editing.timeline import Edit
     from animstudio.media import probe
+    from animstudio.media.subtitles import read_subtitles
 
     for name in ("parody.mp4", "parody.srt", "parody.otio", "plan.json", "report.html", "manifest.json"):
         assert (out / name).is_file(), name

@@ -118,7 +118,7 @@ def test_progress_reports_seconds_done(jfk):
 
 
 def test_writes_srt_vtt_and_json(jfk, tmp_path):
-    from animstudio.editing.subtitles import read_subtitles
+    from animstudio.media.subtitles import read_subtitles
     from animstudio.voice.asr import write_transcript
 
     transcript, _ = jfk

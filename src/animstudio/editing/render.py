@@ -64,7 +64,7 @@ def _cues(plan: Plan, burn: bool = False) -> list:  # type: ignore[type-arg]
     centisecond (ASS's unit), which keeps the first and last frames of every cue exact."""
     import math
 
-    from animstudio.editing.subtitles import Cue
+    from animstudio.media.subtitles import Cue
 
     fps = plan.output.fps
 
@@ -161,7 +161,7 @@ def render(timeline: str | os.PathLike[str] | otio.schema.Timeline, output: str 
         cues = _cues(plan) if captions != "none" else []
         ass = None
         if cues and captions in ("both", "burn"):
-            from animstudio.editing.subtitles import write_ass
+            from animstudio.editing.burn_in import write_ass
 
             ass = write_ass(_cues(plan, burn=True), work / "captions.ass", plan.output.width, plan.output.height,
                             size=caption_size, karaoke=any(c.words for c in cues))
@@ -181,7 +181,7 @@ def render(timeline: str | os.PathLike[str] | otio.schema.Timeline, output: str 
             seg_file = work / f"segment-{i:04d}{seg_suffix}"
             burn = None
             if ass is not None:
-                from animstudio.editing.subtitles import burn_filter
+                from animstudio.editing.burn_in import burn_filter
 
                 burn = burn_filter(ass, offset_s=pieces[0].out_start / fps)
             args = segment_args(plan, pieces, work, seg_file, video_enc, grade, burn, single_thread=side_by_side)
@@ -211,7 +211,7 @@ def render(timeline: str | os.PathLike[str] | otio.schema.Timeline, output: str 
             run_ffmpeg([*mux, "-f", "mp4" if seg_suffix == ".mp4" else "webm", str(tmp)], cancel=cancel, task="mux")
         sidecars = []
         if cues and captions in ("both", "sidecar"):  # written once the video is there
-            from animstudio.editing.subtitles import write_srt
+            from animstudio.media.subtitles import write_srt
 
             sidecars.append(write_srt(cues, out_path.with_suffix(".srt")))
         on_progress(Progress("render", plan.duration_s, plan.duration_s, "s"))

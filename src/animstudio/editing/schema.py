@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from animstudio.media.subtitles import Word
+
 META = "animstudio"   # the metadata key everything below lives under
 # The tracks an edit is built on: the cut, images and text above it (layers "overlay 2", ... when
 # they overlap), and the subtitle cues.
@@ -141,12 +143,6 @@ class Transition(Model):
     """Our name of an OTIO transition's look (its metadata): any ffmpeg xfade type."""
 
     kind: str = "fade"
-
-
-class Word(Model):
-    start_s: float = Field(ge=0)
-    end_s: float = Field(ge=0)
-    text: str
 
 
 class Caption(Model):

@@ -410,7 +410,7 @@ class Edit:
 
     def add_subtitles(self, path: str | os.PathLike[str], offset_s: float = 0.0) -> int:
         """Every cue of an .srt, .vtt or .ass file as a caption (moved by ``offset_s``); returns how many."""
-        from animstudio.editing.subtitles import read_subtitles
+        from animstudio.media.subtitles import read_subtitles
 
         cues = read_subtitles(path)
         for cue in cues:

@@ -29,7 +29,7 @@ def _cues(transcript: str | os.PathLike[str] | None) -> list[tuple[float, float,
     if path.suffix.lower() == ".json":
         data = json.loads(path.read_text(encoding="utf-8"))
         return [(float(s["start"]), float(s["end"]), str(s["text"]).strip()) for s in data.get("segments", [])]
-    from animstudio.editing.subtitles import read_subtitles
+    from animstudio.media.subtitles import read_subtitles
 
     return [(c.start_s, c.end_s, " ".join(c.text.split())) for c in read_subtitles(path)]
 

@@ -241,7 +241,7 @@ def step_voices(ctx: Context) -> dict[str, Any]:
 
 def step_edit(ctx: Context) -> dict[str, Any]:
     from animstudio.editing import BEATS, CAPTION_SIZE, TITLE_SIZE, Edit, Output, add_shot, hold_last_frame
-    from animstudio.editing.subtitles import Cue, write_srt
+    from animstudio.media.subtitles import Cue, write_srt
     from animstudio.pipelines.parody_plan import Plan
 
     analysis = _analysis(ctx)

@@ -243,8 +243,8 @@ def write_transcript(t: Transcript, path: str | os.PathLike[str], fmt: Format | 
     if kind not in ("srt", "vtt"):
         raise InvalidInputError(f"cannot write a transcript as {kind or 'a file without a suffix'!r}; "
                                 f"use srt, vtt or json")
-    from animstudio.editing.schema import Word as CueWord
-    from animstudio.editing.subtitles import Cue, write_srt, write_vtt
+    from animstudio.media.subtitles import Cue, write_srt, write_vtt
+    from animstudio.media.subtitles import Word as CueWord
 
     cues = []
     for s in t.segments:

@@ -164,7 +164,7 @@ def _csv_lines(p: Path) -> list[Line]:
 
 
 def _srt_lines(p: Path) -> list[Line]:
-    from animstudio.editing.subtitles import read_subtitles
+    from animstudio.media.subtitles import read_subtitles
 
     lines = []
     for i, cue in enumerate(read_subtitles(p), 1):

@@ -19,7 +19,7 @@ from animstudio.knowledge.loaders.text import pack, split_text
 
 
 def load_subtitles(p: Path, chunk_chars: int, overlap_chars: int) -> Iterator[tuple[str, dict[str, Scalar]]]:
-    from animstudio.editing.subtitles import read_subtitles  # imported here: it brings in the editing modules
+    from animstudio.media.subtitles import read_subtitles  # imported here: it brings in the editing modules
 
     check_size(p, "subtitles")
     cues = read_subtitles(p)
