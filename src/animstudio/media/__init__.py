@@ -9,7 +9,10 @@ sample clip.
 from __future__ import annotations
 
 from animstudio.lazy import lazy_exports
-from animstudio.media.probe import AudioStreamInfo, MediaInfo, probe, require_video
+from animstudio.media.probe import AudioStreamInfo as AudioStreamInfo
+from animstudio.media.probe import MediaInfo as MediaInfo
+from animstudio.media.probe import probe as probe  # the function, not its module
+from animstudio.media.probe import require_video as require_video
 
 # decoding needs numpy: loaded on first use, so probing a file does not pay for it
 _LAZY: dict[str, str | tuple[str, str]] = {
