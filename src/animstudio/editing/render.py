@@ -80,6 +80,9 @@ def _cues(plan: Plan, burn: bool = False) -> list:  # type: ignore[type-arg]
     return cues
 
 
+AUDIO_WEIGHT = 0.1   # the audio's mix and its encode, each against the video of the same length
+
+
 class _Work:
     """The parallel parts of one render: they share a stop signal, so the first failure (or the
     caller's cancel) stops the others, and a progress total."""
@@ -93,10 +96,15 @@ class _Work:
         self.lock = threading.Lock()
 
     def progress(self, key: str, seconds: float) -> None:
+        """Seconds of output done by one part of the work: the video segments (together the whole
+        timeline) and the audio's mix and encode (each the whole timeline, quicker: a small weight)."""
+        weight = AUDIO_WEIGHT if key in ("mix", "audio") else 1.0
         with self.lock:
-            self.done[key] = seconds
-            done = min(self.total_s, sum(self.done.values()))
-        self.on_progress(Progress("render", done, self.total_s, "s"))
+            self.done[key] = weight * min(seconds, self.total_s)
+            whole = self.total_s * (1 + 2 * AUDIO_WEIGHT)
+            done = min(whole, sum(self.done.values()))
+            # reported under the lock: events from the parallel parts arrive in order
+            self.on_progress(Progress("render", done * self.total_s / whole if whole else 0.0, self.total_s, "s"))
 
     def run(self, args: list[str], seconds: float, key: str, task: str) -> None:
         if self.cancel is not None and self.cancel.is_set():
