@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from animstudio.errors import InvalidInputError, describe_invalid
+from animstudio.errors import invalid_input
 
 
 class Backend(ABC):  # noqa: B024 - each kind adds its one abstract method
@@ -38,6 +38,4 @@ class Backend(ABC):  # noqa: B024 - each kind adds its one abstract method
         try:
             return cls.Options.model_validate(values)
         except ValidationError as exc:
-            known = ", ".join(cls.Options.model_fields) or "none"
-            raise InvalidInputError(f"{cls.name or cls.__name__}: {describe_invalid(exc)} "
-                                    f"(known options: {known})") from exc
+            raise invalid_input(exc, cls.name or cls.__name__, cls.Options.model_fields, "known options") from exc

@@ -111,6 +111,15 @@ class NotFoundError(InvalidInputError):
     http_status = 404
 
 
+def invalid_input(exc: Any, what: str = "", known: Any = (), known_as: str = "known",
+                  fix: str = "") -> InvalidInputError:
+    """The one-line InvalidInputError for a pydantic ValidationError: ``what`` it was about, each bad
+    value and what is allowed, the names that are known, and how to fix it. Raise it ``from exc``."""
+    names = ", ".join(known)
+    return InvalidInputError(f"{what + ': ' if what else ''}{describe_invalid(exc)}"
+                             f"{f' ({known_as}: {names})' if names else ''}{f'; {fix}' if fix else ''}")
+
+
 def describe_invalid(exc: Any) -> str:
     """A pydantic ValidationError as one line naming each bad value and what is allowed."""
     errors = exc.errors()

@@ -30,7 +30,7 @@ import annotated_types
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from animstudio.errors import InvalidInputError, describe_invalid
+from animstudio.errors import InvalidInputError, invalid_input
 
 SIMPLE = (str, int, float, bool, Path)
 
@@ -130,8 +130,7 @@ def build(model: type[BaseModel], values: dict[str, Any], what: str = "") -> Bas
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        known = ", ".join(model.model_fields) or "none"
-        raise InvalidInputError(f"{what + ': ' if what else ''}{describe_invalid(exc)} (known: {known})") from exc
+        raise invalid_input(exc, what, model.model_fields) from exc
 
 
 def with_options(model: type[BaseModel], into: str = "options", short: dict[str, str] | None = None,

@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from animstudio.backend import Backend
-from animstudio.errors import InvalidInputError, PluginError, describe_invalid
+from animstudio.errors import InvalidInputError, PluginError, describe_invalid, invalid_input
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 ARGS = re.compile(r"^\s*Args:\s*$", re.M)
@@ -128,8 +128,7 @@ class Tool(Backend):
         try:
             return self.Options.model_validate(arguments)
         except ValidationError as exc:
-            raise InvalidInputError(f"{self.name}: {describe_invalid(exc)} "
-                                    f"(arguments: {', '.join(self.Options.model_fields)})") from exc
+            raise invalid_input(exc, self.name, self.Options.model_fields, "arguments") from exc
 
     def __call__(self, **arguments: Any) -> BaseModel:
         checked = self.check(arguments)

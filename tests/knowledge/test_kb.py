@@ -131,7 +131,7 @@ def test_bad_input(kb, tmp_path):
         kb.search("   ")
     bad = tmp_path / "characters.yaml"
     bad.write_text("characters:\n  Rick: {eyes: 2}\n", encoding="utf-8")
-    with pytest.raises(InvalidInputError, match="characters entry 1: eyes"):
+    with pytest.raises(InvalidInputError, match="characters entry 1: invalid eyes 2: extra inputs"):
         kb.add([bad])
     with pytest.raises(InvalidInputError, match="neither a source nor a record id"):
         kb.remove("generations", ["no-such-thing"])

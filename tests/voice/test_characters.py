@@ -51,7 +51,7 @@ def test_a_character_speaks_in_its_language_and_base_prosody(project):
 def test_bad_registries_say_where(tmp_path, studio_home):
     bad = tmp_path / "characters.yaml"
     bad.write_text("characters:\n  rex: {engine: piper, speed: 2}\n", encoding="utf-8")
-    with pytest.raises(InvalidInputError, match="character 'rex': speed"):
+    with pytest.raises(InvalidInputError, match="character 'rex': invalid speed 2: extra inputs"):
         load_characters([bad])
     bad.write_text("- just a list\n", encoding="utf-8")
     with pytest.raises(InvalidInputError, match="top-level `characters:`"):

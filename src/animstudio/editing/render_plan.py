@@ -31,7 +31,7 @@ from animstudio.editing.schema import (
 from animstudio.editing.timeline import media_path, meta
 from animstudio.editing.times import check_times, where
 from animstudio.editing.transitions import check_transition
-from animstudio.errors import InvalidInputError, describe_invalid
+from animstudio.errors import InvalidInputError, invalid_input
 from animstudio.media import MediaInfo, probe
 
 RUN_PIECES = 8   # clips joined by plain cuts in one run at most: each is a decoder open at once
@@ -160,7 +160,7 @@ def _model(model, data: dict, what: str):  # type: ignore[no-untyped-def]
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise InvalidInputError(f"{what}: {describe_invalid(exc)}; fix it in the timeline's metadata") from exc
+        raise invalid_input(exc, what, fix="fix it in the timeline's metadata") from exc
 
 
 class _Probe:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from animstudio.errors import InvalidInputError
+from animstudio.errors import InvalidInputError, invalid_input
 from animstudio.files import check_input_file
 from animstudio.knowledge.indexing import INDEX_VERSION, IndexReport, Item, index_source, remove_source
 from animstudio.knowledge.records import COLLECTIONS, Record
@@ -66,10 +66,8 @@ def records_of(path: Path, collection: str) -> list[Record]:
         try:
             records.append(model.model_validate(entry))
         except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"])
-            raise InvalidInputError(f"{path}: {collection} entry {n}: {where}: {err['msg']} (fields: "
-                                    f"{', '.join(f for f in model.model_fields if f != 'id')})") from exc
+            raise invalid_input(exc, f"{path}: {collection} entry {n}", [f for f in model.model_fields if f != "id"],
+                                "fields") from exc
     return records
 
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from animstudio.errors import InvalidInputError
+from animstudio.errors import InvalidInputError, invalid_input
 from animstudio.voice.base import Prosody, Speech, TTSEngine
 
 FILE_NAME = "characters.yaml"
@@ -93,9 +93,7 @@ def load_characters(files: list[Path] | None = None) -> dict[str, Character]:
             try:
                 found[str(name)] = Character.model_validate({**(entry or {}), "name": str(name), "source": str(path)})
             except ValidationError as exc:
-                err = exc.errors()[0]
-                where = ".".join(str(p) for p in err["loc"])
-                raise InvalidInputError(f"{path}: character {name!r}: {where}: {err['msg']}") from exc
+                raise invalid_input(exc, f"{path}: character {name!r}") from exc
     return found
 
 

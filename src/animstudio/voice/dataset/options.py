@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from animstudio.errors import InvalidInputError
+from animstudio.errors import invalid_input
 
 SAME_SPEAKER = 0.65       # see speakers.py: the similarities this comes from
 _RESERVED = {"dataset.list", "report.json", "report.md"}
@@ -64,9 +64,6 @@ def parse_options(options: DatasetOptions | dict[str, Any] | None = None, **kwar
     try:
         return DatasetOptions.model_validate(values)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"]) or "options"
-        raise InvalidInputError(f"voice dataset: option {key}: {err['msg']} "
-                                f"(known options: {', '.join(DatasetOptions.model_fields)})") from exc
+        raise invalid_input(exc, "voice dataset", DatasetOptions.model_fields, "known options") from exc
 
 
