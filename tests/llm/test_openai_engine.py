@@ -1,4 +1,4 @@
-"""The ``openai`` engine against a real OpenAI-compatible server: tests/llm/responder.py, as a process."""
+"""The ``openai`` engine against a real OpenAI-compatible server: animstudio.testing.responder, as a process."""
 
 from __future__ import annotations
 
