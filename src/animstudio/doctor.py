@@ -185,6 +185,18 @@ def check_espeak() -> list[Check]:
     return [Check("voice", "espeak-ng", "ok", version or exe)]
 
 
+def check_redis() -> list[Check]:
+    """redis-server: only the test suite (and a Redis cache you run on this machine) needs it."""
+    import shutil
+
+    exe = shutil.which("redis-server")
+    if exe is None:
+        return [Check("llm", "redis-server", "info",
+                      "not installed: `make test` needs it for the response-cache tests "
+                      "(apt install redis-server); the gateway uses any Redis named by llm.cache.redis_url")]
+    return [Check("llm", "redis-server", "ok", exe)]
+
+
 def check_models() -> list[Check]:
     from animstudio.models.catalog import catalog
     from animstudio.models.warehouse import Warehouse
@@ -269,7 +281,7 @@ def check_home() -> list[Check]:
 def run_checks(deep: bool = False) -> list[Check]:
     checks: list[Check] = []
     steps = [check_platform, check_home, check_ffmpeg, lambda: check_extras(deep), check_torch, check_nvml,
-             check_espeak, check_models, check_services]
+             check_espeak, check_redis, check_models, check_services]
     for fn in steps:
         try:
             checks += fn()
