@@ -62,6 +62,8 @@ class LLMSettings(_Section):
     default_model: str = Field("qwen2.5-coder-1.5b-instruct", description="catalog name or upstream alias")
     threads: int = Field(0, ge=0, description="CPU threads for the embedded engine; 0 = all cores")
     base_url: str | None = Field(None, description="an OpenAI-compatible upstream instead of the embedded engine")
+    engine: str | None = Field(None, description="a registered LLM engine to use (default: openai when base_url "
+                                                 "is set, else embedded)")
     cache: LLMCacheSettings = LLMCacheSettings()
     gateway: LLMGatewaySettings = LLMGatewaySettings()
 

@@ -34,14 +34,16 @@ class StructuredOutputError(StudioError):
 
 
 def engine(name: str | None = None, **options: Any) -> Engine:
-    """An engine by name with options; without a name, the configured one (an upstream when
-    ``llm.base_url`` is set, the embedded engine otherwise)."""
+    """An engine by name with options; without a name, the configured one: the engine named by
+    ``llm.engine``, else an upstream when ``llm.base_url`` is set, else the embedded engine."""
     from animstudio.config import load_settings
     from animstudio.plugins import get_backend
 
     settings = load_settings().llm
     if name is None:
-        if settings.base_url:
+        if settings.engine:
+            name = settings.engine
+        elif settings.base_url:
             name, options = "openai", {"base_url": settings.base_url, **options}
         else:
             name = "embedded"   # its model and threads default to llm.default_model and llm.threads
