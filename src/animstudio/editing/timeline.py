@@ -71,7 +71,7 @@ def meta(obj: Any) -> dict[str, Any]:
 
 def _analysis(value: Any) -> Any:
     """A VideoAnalysis from itself or from the path of its analysis.json."""
-    from animstudio.analysis.analyze import VideoAnalysis
+    from animstudio.analysis import VideoAnalysis
 
     if isinstance(value, VideoAnalysis):
         return value

@@ -44,7 +44,7 @@ class MiniLMEmbedder(TextEmbedder):
 
     def __init__(self, options: Any = None, **kwargs: Any) -> None:
         super().__init__(options, **kwargs)
-        from animstudio.llm.embeddings import Embedder
+        from animstudio.llm import Embedder
 
         self._embedder = Embedder(self.name, batch_size=self.options.batch_size)
 
