@@ -7,8 +7,8 @@ loaded on first use, so importing the package costs nothing.
     result = analyze_video(DetectRequest(file="clip.mp4"))   # a VideoAnalysis: result.shots, result.camera ...
     shots = detect_scenes(features=extract_features("clip.mp4")).shots
 
-Functions named like their module (``analyze``, ``composition``, ``coherence``) are not exported
-here: once the module is imported, Python binds the package attribute to the module.
+Functions named like their module would be shadowed by it (once a module is imported, Python binds
+the package attribute to the module): ``analyze`` is exported as ``analyze_clip``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 from animstudio.lazy import lazy_exports
 
 _WHERE = {
-    "VideoAnalysis": "analyze", "SCHEMA_VERSION": "analyze",
+    "VideoAnalysis": "analyze", "SCHEMA_VERSION": "analyze", "analyze_clip": ("analyze", "analyze"),
     "detect_scenes": "scenes", "make_detector": "scenes", "change_signal": "scenes", "SceneResult": "scenes",
     "Shot": "scenes", "DEFAULT_DETECTOR": "scenes",
     "extract_features": "features", "Features": "features",

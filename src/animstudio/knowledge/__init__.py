@@ -20,7 +20,7 @@ _LAZY = {
     "TextEmbedder": "embedders", "CachedEmbedder": "embedders",
     # records
     "Record": "records", "CharacterRecord": "records", "StyleRecord": "records", "GenerationRecord": "records",
-    "ShotRecord": "records", "DocumentChunk": "records", "COLLECTIONS": "records",
+    "ShotRecord": "records", "shot_records": "films", "DocumentChunk": "records", "COLLECTIONS": "records",
     # retrieval and answers
     "Hit": "search", "parse_where": "search", "Answer": "answer", "ungrounded": "answer",
     "evaluate_dataset": "evaluation",

@@ -50,7 +50,7 @@ def check_output(options: ClipOptions, kind: str) -> None:
 def check_llm(model: str | None) -> None:
     """A model named for planning must be a catalog LLM (installed or installable)."""
     if model:
-        from animstudio.llm.engines.embedded import check_model
+        from animstudio.llm import check_model
 
         try:
             check_model(model)

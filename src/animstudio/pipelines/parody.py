@@ -30,13 +30,13 @@ MIN_LINE_S = 0.8         # shots shorter than this get no line
 
 
 def _analysis(ctx: Context) -> Any:
-    from animstudio.analysis.analyze import VideoAnalysis
+    from animstudio.analysis import VideoAnalysis
 
     return VideoAnalysis.model_validate_json(ctx.path("analysis.json").read_text(encoding="utf-8"))
 
 
 def step_analyze(ctx: Context) -> dict[str, Any]:
-    from animstudio.analysis.analyze import analyze
+    from animstudio.analysis import analyze_clip as analyze
     from animstudio.files import write_text_atomic
     from animstudio.media import probe
 
@@ -56,8 +56,7 @@ def _index_film(ctx: Context, analysis_file: Path) -> int:
     not reachable is noted in the report and the job goes on."""
     ctx.progress(0.95, "indexing the shots in the knowledge base")
     try:
-        from animstudio.knowledge.films import shot_records
-        from animstudio.knowledge.kb import KnowledgeBase
+        from animstudio.knowledge import KnowledgeBase, shot_records
 
         records = shot_records(analysis_file)
         report = KnowledgeBase().add_records("films", records, source=f"film:{records[0].film}")
@@ -79,7 +78,7 @@ def _characters(ctx: Context) -> list[dict[str, Any]]:
         return []
     found = []
     try:
-        from animstudio.knowledge.kb import KnowledgeBase
+        from animstudio.knowledge import KnowledgeBase
 
         kb = KnowledgeBase()
         has_bible = "characters" in kb.store.names()
@@ -95,7 +94,7 @@ def _characters(ctx: Context) -> list[dict[str, Any]]:
 
 
 def _client(ctx: Context) -> Any:
-    from animstudio.llm.client import Client, engine
+    from animstudio.llm import Client, engine
 
     model = ctx.params.model
     return Client(engine("embedded", model=model) if model else None)
@@ -195,7 +194,7 @@ def _shorten(ctx: Context, client: Any, plan: Any, analysis: Any) -> Any:
 def _voice_for(speaker: str, characters: dict[str, Any]) -> tuple[Any, Any]:
     """(engine, character or None) for a speaker: a registry character, else the narrator's voice."""
     from animstudio.plugins import get_backend
-    from animstudio.voice.characters import engine_for
+    from animstudio.voice import engine_for
 
     if speaker in characters:
         return engine_for(characters[speaker]), characters[speaker]
@@ -241,7 +240,7 @@ def step_voices(ctx: Context) -> dict[str, Any]:
 
 def step_edit(ctx: Context) -> dict[str, Any]:
     from animstudio.editing import BEATS, CAPTION_SIZE, TITLE_SIZE, Edit, Output, add_shot, hold_last_frame
-    from animstudio.media.subtitles import Cue, write_srt
+    from animstudio.media import Cue, write_srt
     from animstudio.pipelines.parody_plan import Plan
 
     analysis = _analysis(ctx)

@@ -132,7 +132,7 @@ def _common(a: list[str], b: list[str]) -> int:
 def drop_repeats(shots: list[dict[str, Any]]) -> list[str]:
     """Blank captions and drop lines that say again what an earlier shot said (a small model loops);
     returns what was dropped, as decisions. Texts are compared as the words spoken (``normalise``)."""
-    from animstudio.voice.wer import normalise
+    from animstudio.voice import normalise
 
     said: list[list[str]] = []
     shown: set[str] = set()

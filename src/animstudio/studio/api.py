@@ -100,7 +100,7 @@ def create_app(store: JobStore | None = None, api_keys: list[str] | None = None,
         else:
             path = readable(Path(clip), "clip")
         if kind == "render":   # a timeline names its media: those must be readable here too
-            from animstudio.editing.timeline import Edit, media_path
+            from animstudio.editing import Edit, media_path
 
             for item in Edit.load(path).timeline.find_clips():
                 if (source := media_path(item)) is not None:

@@ -23,7 +23,7 @@ _LAZY = {
     "engine_for": "characters", "say_as": "characters", "say_line": "characters",
     # hearing back
     "MAX_WER": "qa", "hear_back": "qa", "speak_checked": "qa", "CheckedSpeech": "qa", "LineCheck": "qa",
-    "check_voice": "qa", "corpus_wer": "qa", "SAMPLE_LINES": "qa", "wer_detail": "wer",
+    "check_voice": "qa", "corpus_wer": "qa", "SAMPLE_LINES": "qa", "wer_detail": "wer", "normalise": "wer",
     # recognition, alignment, lip sync
     "Transcriber": "asr", "Transcript": "asr", "get_transcriber": "asr", "write_transcript": "asr",
     "check_language": "asr", "phoneme_timings": "align", "Cue": "lipsync", "mouth_cues": "lipsync",
