@@ -90,6 +90,18 @@ class JobsSettings(_Section):
                                                                         "and timelines from, besides its uploads")
 
 
+class BrokerSettings(_Section):
+    ram_budget: str = Field("0.8", description="memory models may take: bytes with a unit ('6GB', '512MB') or "
+                                               "a fraction of the machine's RAM ('0.8'), shared by every process")
+    gpu_budget: str = Field("0.9", description="GPU memory models may take: bytes with a unit or a fraction of "
+                                               "the card's memory")
+    keep_alive_s: float = Field(300.0, ge=0, description="an idle model is unloaded after this many seconds "
+                                                         "(0: kept until memory is needed)")
+    wait_s: float = Field(30.0, ge=0, description="how long to wait for another process to release memory")
+    heartbeat_s: float = Field(2.0, gt=0, le=60, description="how often a process says it is alive in the "
+                                                             "ledger; a holder silent for 3 beats is reclaimed")
+
+
 def default_home() -> Path:
     """The studio home when ANIMSTUDIO_HOME is not set: under the XDG data directory."""
     return platformdirs.user_data_path("animstudio", appauthor=False)
@@ -108,6 +120,7 @@ class Settings(BaseSettings):
     voice: VoiceSettings = VoiceSettings()
     media: MediaSettings = MediaSettings()
     jobs: JobsSettings = JobsSettings()
+    broker: BrokerSettings = BrokerSettings()
 
     @field_validator("home", "models", mode="before")
     @classmethod

@@ -174,8 +174,8 @@ def test_samples_in_memory_and_the_model_is_loaded_once(models, jfk):
     from animstudio.media import decode_audio
     from animstudio.voice.asr import Transcriber, get_transcriber
 
-    assert get_transcriber() is get_transcriber(threads=0)
-    assert Transcriber().whisper is get_transcriber().whisper  # the same loaded model, not a second one
+    with Transcriber().whisper() as one, get_transcriber(threads=0).whisper() as other:
+        assert one is other   # the same loaded model, not a second one
     samples, _ = decode_audio(JFK, sample_rate=16000)
     transcript = get_transcriber().transcribe(samples[: 16000 * 3], language="en")
     assert normalise(transcript.text)[:4] == ["and", "so", "my", "fellow"]

@@ -18,6 +18,7 @@ def bench_model(model: str, threads: int | None = None, max_tokens: int = 128, r
     from animstudio.llm.engines.embedded import EmbeddedEngine
 
     engine = EmbeddedEngine(model=model, threads=threads, context=2048)
+    engine.close()   # a server that read this prompt before would answer from its cache: start afresh
     best: dict[str, Any] = {"model": model, "prompt_tok_s": 0.0, "gen_tok_s": 0.0, "prompt_tokens": 0,
                             "gen_tokens": 0}
     try:

@@ -1,15 +1,16 @@
-"""Models loaded once and shared in the process: the first caller of a key loads it while later
-callers of the same key wait for it; other keys load at the same time. A failed load is not kept,
-so the next call tries again (after the user installs what was missing, say).
+"""A kind of model the broker loads: how to load one (by key), and the name the broker and the
+ledger know it by. ``use(key)`` loads it once (later callers share it) and pins it while in use;
+the broker unloads it when it is idle and the memory is wanted, or after its keep-alive.
 
-    _whisper = LoadOnce(lambda key: WhisperModel(*key))
-    model = _whisper.get(("base", 4, "int8"))
+    _whisper = LoadOnce(lambda key: WhisperModel(*key), name=lambda key: f"{key[0]}:{key[2]}")
+    with _whisper.use(("whisper-base", 4, "int8")) as model:
+        model.transcribe(...)
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Hashable
+from contextlib import AbstractContextManager
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -17,29 +18,17 @@ V = TypeVar("V")
 
 
 class LoadOnce(Generic[K, V]):
-    def __init__(self, load: Callable[[K], V]) -> None:
+    def __init__(self, load: Callable[[K], V], name: Callable[[K], str] = str, device: str = "ram",
+                 estimate: int | None = None, priority: int = 0) -> None:
         self._load = load
-        self._loaded: dict[K, V] = {}
-        self._locks: dict[K, threading.Lock] = {}
-        self._guard = threading.Lock()
+        self.name = name
+        self.device = device
+        self.estimate = estimate
+        self.priority = priority
 
-    def get(self, key: K) -> V:
-        if key in self._loaded:
-            return self._loaded[key]
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            if key not in self._loaded:
-                self._loaded[key] = self._load(key)
-            return self._loaded[key]
+    def use(self, key: K) -> AbstractContextManager[V]:
+        """The model for ``key``, loaded through the broker if it is not held, pinned while in use."""
+        from animstudio.models.broker import broker
 
-    def loaded(self) -> list[K]:
-        return list(self._loaded)
-
-    def forget(self, key: K | None = None) -> None:
-        """Drop one loaded model (or all): the next ``get`` loads it again."""
-        with self._guard:
-            if key is None:
-                self._loaded.clear()
-            else:
-                self._loaded.pop(key, None)
+        return broker().use(self.name(key), lambda: self._load(key), device=self.device,  # type: ignore[arg-type]
+                            estimate=self.estimate, priority=self.priority)

@@ -125,17 +125,13 @@ def _load_whisper(key: tuple[str, int, str]) -> Any:
                                 f"use int8, int8_float32 or float32") from exc
 
 
-_MODELS: LoadOnce[tuple[str, int, str], Any] = LoadOnce(_load_whisper)
-_TRANSCRIBERS: LoadOnce[tuple[str, int, str], Transcriber] = LoadOnce(lambda key: Transcriber(*key))
-
-
-def _load(model: str, threads: int, compute_type: str) -> Any:
-    return _MODELS.get((model, threads, compute_type))
+_MODELS: LoadOnce[tuple[str, int, str], Any] = LoadOnce(_load_whisper, name=lambda key: f"{key[0]}:{key[2]}")
 
 
 def get_transcriber(model: str = DEFAULT_MODEL, threads: int = 0, compute_type: str = "int8") -> Transcriber:
-    """The process-wide Transcriber for (model, threads, compute type)."""
-    return _TRANSCRIBERS.get((model, _threads(threads), compute_type))
+    """A Transcriber for (model, threads, compute type); every one with the same settings shares the
+    model the broker holds."""
+    return Transcriber(model, threads, compute_type)
 
 
 # ---------------------------------------------------------------- transcribing
@@ -149,10 +145,10 @@ class Transcriber:
         self.threads = _threads(threads)
         self.compute_type = compute_type
 
-    @property
     def whisper(self) -> Any:
-        """The loaded faster-whisper model (shared between Transcribers with the same settings)."""
-        return _load(self.model, self.threads, self.compute_type)
+        """The faster-whisper model, held by the broker (shared by Transcribers with the same settings)
+        and pinned while the ``with`` block runs."""
+        return _MODELS.use((self.model, self.threads, self.compute_type))
 
     def transcribe(self, path_or_samples: str | os.PathLike[str] | np.ndarray, language: str | None = None,
                    on_progress: ProgressCallback = ignore, *, vad_filter: bool = False,
@@ -169,14 +165,15 @@ class Transcriber:
         if duration < 0.05 or float(np.max(np.abs(samples))) < SILENCE_PEAK:
             on_progress(Progress(task, duration, duration, "s", "no speech"))
             return Transcript(text="", language=language or "", segments=[], duration_s=duration)
-        raw, info = self.whisper.transcribe(samples, language=language, word_timestamps=True,
-                                            vad_filter=vad_filter, beam_size=beam_size)
         segments: list[Segment] = []
-        for seg in raw:  # a generator: decoding happens while we iterate
-            converted = _segment(seg, duration)
-            if converted is not None:
-                segments.append(converted)
-            on_progress(Progress(task, min(duration, float(seg.end)), duration, "s"))
+        with self.whisper() as whisper:
+            raw, info = whisper.transcribe(samples, language=language, word_timestamps=True, vad_filter=vad_filter,
+                                           beam_size=beam_size)
+            for seg in raw:  # a generator: decoding happens while we iterate
+                converted = _segment(seg, duration)
+                if converted is not None:
+                    segments.append(converted)
+                on_progress(Progress(task, min(duration, float(seg.end)), duration, "s"))
         on_progress(Progress(task, duration, duration, "s"))
         text = " ".join(s.text for s in segments)
         return Transcript(text=text, language=language or info.language or "", segments=segments,

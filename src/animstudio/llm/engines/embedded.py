@@ -12,6 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -86,12 +87,28 @@ class EmbeddedEngine(Engine):
         params.warmup = False
         params.verbosity = -1   # llama.cpp logs nothing of its own; errors come back in results
         self.model_name = model if not model.endswith(".gguf") else Path(model).stem
+        self._params = params
+        # the broker's name: the catalog model, then what makes another server of it
+        self.held_as = f"{self.model_name}:{o.context}x{o.parallel}:{self.threads}t"
+        with self._server():   # loaded now, so a model llama.cpp cannot read fails here
+            pass
+
+    def _load(self) -> Any:
+        import xllamacpp
+
         try:
-            self._server = xllamacpp.Server(params)
+            return xllamacpp.Server(self._params)
         except RuntimeError as exc:   # llama.cpp could not read the weights
-            raise InvalidInputError(f"llama.cpp could not load {params.model.path} ({exc}); the file may be "
+            raise InvalidInputError(f"llama.cpp could not load {self._params.model.path} ({exc}); the file may be "
                                     f"truncated or of an architecture this llama.cpp does not know: run "
                                     f"`animstudio models verify` or pass another model") from exc
+
+    def _server(self) -> AbstractContextManager[Any]:
+        """The llama.cpp server, held by the broker (shared by engines with the same settings) and pinned
+        while in use; an idle one is unloaded when memory is wanted."""
+        from animstudio.models.broker import broker
+
+        return broker().use(self.held_as, self._load)
 
     def models(self) -> list[str]:
         return [self.model_name]
@@ -109,7 +126,8 @@ class EmbeddedEngine(Engine):
 
     def chat(self, request: Request) -> Response:
         try:
-            result = self._server.handle_chat_completions(self._request(request, stream=False))
+            with self._server() as server:
+                result = server.handle_chat_completions(self._request(request, stream=False))
         except RuntimeError as exc:
             raise InvalidInputError(f"the embedded model refused the request: {exc}") from exc
         if isinstance(result, dict) and "error" in result:
@@ -128,7 +146,8 @@ class EmbeddedEngine(Engine):
 
         def run() -> None:
             try:
-                self._server.handle_chat_completions(req, on_chunk)
+                with self._server() as server:
+                    server.handle_chat_completions(req, on_chunk)
             except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
                 chunks.put(exc)
             finally:
@@ -148,4 +167,7 @@ class EmbeddedEngine(Engine):
             worker.join(timeout=30)
 
     def close(self) -> None:
-        self._server = None  # type: ignore[assignment]
+        """Let the broker unload the model now if nothing else uses it."""
+        from animstudio.models.broker import broker
+
+        broker().unload(self.held_as)

@@ -130,10 +130,6 @@ def _load_encoder(name: str) -> Any:
 _ENCODER: LoadOnce[str, Any] = LoadOnce(_load_encoder)
 
 
-def _encoder() -> Any:
-    return _ENCODER.get("resemblyzer-encoder")
-
-
 class SpeakerEncoder:
     """Voice embeddings of 1.6 s windows of 16 kHz mono audio (the model loads on first use)."""
 
@@ -143,18 +139,18 @@ class SpeakerEncoder:
         import torch
 
         n = int(WINDOW_S * RATE)
-        encoder = _encoder()
         out = np.empty((len(windows), 256), np.float32)
-        for start in range(0, len(windows), batch):
-            chunk = windows[start:start + batch]
-            mels = np.empty((len(chunk), WINDOW_FRAMES, N_MELS), np.float32)
-            for i, w in enumerate(chunk):
-                w = np.asarray(w, np.float32)[:n]
-                w = _raise_quiet(np.pad(w, (0, n - len(w))) if len(w) < n else w)
-                mels[i] = mel_frames(w)[:WINDOW_FRAMES]
-            with torch.inference_mode():
-                out[start:start + len(chunk)] = encoder(torch.from_numpy(mels)).numpy()
-            on_progress(Progress(task, start + len(chunk), len(windows), "windows"))
+        with _ENCODER.use("resemblyzer-encoder") as encoder:
+            for start in range(0, len(windows), batch):
+                chunk = windows[start:start + batch]
+                mels = np.empty((len(chunk), WINDOW_FRAMES, N_MELS), np.float32)
+                for i, w in enumerate(chunk):
+                    w = np.asarray(w, np.float32)[:n]
+                    w = _raise_quiet(np.pad(w, (0, n - len(w))) if len(w) < n else w)
+                    mels[i] = mel_frames(w)[:WINDOW_FRAMES]
+                with torch.inference_mode():
+                    out[start:start + len(chunk)] = encoder(torch.from_numpy(mels)).numpy()
+                on_progress(Progress(task, start + len(chunk), len(windows), "windows"))
         return out
 
     def embed_recording(self, samples: np.ndarray, hop_s: float = 0.8) -> np.ndarray:

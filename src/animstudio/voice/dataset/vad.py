@@ -39,14 +39,14 @@ def _load(name: str) -> Any:
 _LOADED: LoadOnce[str, Any] = LoadOnce(_load)
 
 
-def _model() -> Any:
-    return _LOADED.get(MODEL)
-
-
 def speech_probabilities(samples: np.ndarray, on_progress: ProgressCallback = ignore,
                          task: str = "find speech") -> np.ndarray:
     """The model's speech score for each 32 ms frame of 16 kHz mono ``samples`` (the last frame padded)."""
-    model = _model()
+    with _LOADED.use(MODEL) as model:
+        return _scores(model, samples, on_progress, task)
+
+
+def _scores(model: Any, samples: np.ndarray, on_progress: ProgressCallback, task: str) -> np.ndarray:
     n = -(-len(samples) // FRAME)
     audio = np.zeros(n * FRAME + CONTEXT, np.float32)
     audio[CONTEXT:CONTEXT + len(samples)] = samples

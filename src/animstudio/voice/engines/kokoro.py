@@ -75,33 +75,34 @@ class KokoroEngine(TTSEngine):
             voice = DEFAULT_VOICE.get((language or "en").lower().split("-")[0])
         return super().check_voice(voice, language)
 
-    def _load(self) -> tuple[Any, dict[str, int], Any]:
-        return _MODEL.get(MODEL)
-
     def tokens(self, text: str, language: str) -> list[list[int]]:
         """Token ids of each chunk of ``text`` (each short enough for one pass of the model)."""
-        _, vocab, _ = self._load()
-        out: list[list[int]] = []
-        for chunk in chunks(text, max_chars=300):
-            ids = [vocab[c] for c in ipa(chunk, language) if c in vocab]   # symbols it lacks are dropped
-            for start in range(0, len(ids), MAX_TOKENS - 2):
-                if ids[start:start + MAX_TOKENS - 2]:
-                    out.append(ids[start:start + MAX_TOKENS - 2])
-        return out
+        with _MODEL.use(MODEL) as (_, vocab, _):
+            return _tokens(vocab, text, language)
 
     def synthesize(self, text: str, voice: str | None = None, prosody: Prosody | None = None,
                    language: str | None = None) -> Speech:
         text = check_text(text)
         name, language = self.check_voice(voice, language)
         p = prosody or Prosody()
-        session, _, styles = self._load()
         gap = np.zeros(round(SILENCE_BETWEEN_CHUNKS_S * SAMPLE_RATE), np.float32)
         pieces: list[np.ndarray] = []
-        for ids in self.tokens(text, language):
-            style = styles[name][len(ids)].astype(np.float32)
-            audio = session.run(None, {"tokens": np.array([[0, *ids, 0]], np.int64), "style": style,
-                                       "speed": np.array([p.rate], np.float32)})[0]
-            pieces += [gap, _trimmed(np.asarray(audio, np.float32).reshape(-1))]
+        with _MODEL.use(MODEL) as (session, vocab, styles):
+            for ids in _tokens(vocab, text, language):
+                style = styles[name][len(ids)].astype(np.float32)
+                audio = session.run(None, {"tokens": np.array([[0, *ids, 0]], np.int64), "style": style,
+                                           "speed": np.array([p.rate], np.float32)})[0]
+                pieces += [gap, _trimmed(np.asarray(audio, np.float32).reshape(-1))]
         samples = np.concatenate(pieces[1:]) if pieces else np.zeros(0, np.float32)
         samples = finish(samples, SAMPLE_RATE, p.energy, p.pitch_semitones, p.pause_before_s, p.pause_after_s)
         return Speech(samples, SAMPLE_RATE, language=language)
+
+
+def _tokens(vocab: dict[str, int], text: str, language: str) -> list[list[int]]:
+    out: list[list[int]] = []
+    for chunk in chunks(text, max_chars=300):
+        ids = [vocab[c] for c in ipa(chunk, language) if c in vocab]   # symbols it lacks are dropped
+        for start in range(0, len(ids), MAX_TOKENS - 2):
+            if ids[start:start + MAX_TOKENS - 2]:
+                out.append(ids[start:start + MAX_TOKENS - 2])
+    return out

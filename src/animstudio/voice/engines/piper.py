@@ -28,6 +28,10 @@ def _load_voice(name: str) -> Any:
     path = ensure(CATALOG_VOICES[name][0])
     return PiperVoice.load(path, config_path=f"{path}.json", include_alignments=True)
 
+
+_VOICES: LoadOnce[str, Any] = LoadOnce(_load_voice, name=lambda voice: CATALOG_VOICES[voice][0])
+
+
 class PiperEngine(TTSEngine):
     name = "piper"
     description = "Piper neural voices (ONNX, fast on CPU) with phoneme timings"
@@ -39,23 +43,19 @@ class PiperEngine(TTSEngine):
         noise_w_scale: float | None = Field(None, ge=0, le=2, description="variation of phoneme lengths between "
                                                                          "takes (0: the same; default the voice's)")
 
-    def __init__(self, options: Any = None, **kwargs: Any) -> None:
-        super().__init__(options, **kwargs)
-        self._voices: LoadOnce[str, Any] = LoadOnce(_load_voice)
-
     def voices(self) -> dict[str, tuple[str, ...]]:
         return {name: langs for name, (_, langs) in CATALOG_VOICES.items()}
 
-    def _voice(self, name: str) -> Any:
-        return self._voices.get(name)
-
     def synthesize(self, text: str, voice: str | None = None, prosody: Prosody | None = None,
                    language: str | None = None) -> Speech:
-        from piper import SynthesisConfig
-
         text = check_text(text)
         name, language = self.check_voice(voice, language)
-        pv = self._voice(name)
+        with _VOICES.use(name) as pv:
+            return self._speak(pv, text, name, language, prosody)
+
+    def _speak(self, pv: Any, text: str, name: str, language: str, prosody: Prosody | None) -> Speech:
+        from piper import SynthesisConfig
+
         p = prosody or Prosody()
         config = SynthesisConfig(length_scale=1.0 / p.rate, volume=min(1.0, 0.9 * p.energy), normalize_audio=True,
                                  noise_scale=self.options.noise_scale, noise_w_scale=self.options.noise_w_scale)

@@ -1,0 +1,360 @@
+"""The model broker: every model the studio loads goes through it, so one place decides what stays
+in memory. A model in use is pinned; idle ones are unloaded least-recently-used first when another
+needs the room, or after ``broker.keep_alive_s``. Budgets (``broker.ram_budget``,
+``broker.gpu_budget``) hold for every studio process on the machine together: they share a ledger
+in the studio home, and a process that needs memory another holds asks it to release idle models.
+
+    with broker().use("whisper-base", load=lambda: WhisperModel(path)) as model:
+        model.transcribe(...)
+
+Sizes: what the broker measured the last time it loaded the model (kept in the warehouse), else the
+catalog's file sizes, else the caller's estimate. A model that cannot fit is refused with a
+message naming the budget, its size and what holds the memory.
+"""
+
+from __future__ import annotations
+
+import atexit
+import gc
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from animstudio.errors import StudioError
+from animstudio.models.ledger import Device, Ledger
+
+UNITS = {"": 1, "B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}
+
+
+class BudgetError(StudioError):
+    """A model does not fit the memory budget, even after the idle models were released."""
+
+    http_status = 507
+
+
+def parse_budget(text: str, total: int) -> int:
+    """``'6GB'``, ``'512MB'``, ``'1000000'`` (bytes) or a fraction of ``total`` (``'0.8'``) in bytes."""
+    value = str(text).strip().upper().replace(" ", "")
+    number = value.rstrip("KMGTB")
+    unit = value[len(number):]
+    try:
+        amount = float(number)
+    except ValueError:
+        raise StudioError(f"budget {text!r} is not a size; give bytes with a unit ('6GB', '512MB') or a fraction "
+                          "of the machine's memory ('0.8')") from None
+    if unit not in UNITS or amount < 0:
+        raise StudioError(f"budget {text!r}: use B, KB, MB, GB or TB, or a fraction like 0.8")
+    if not unit and amount <= 1:
+        return int(amount * total)
+    return int(amount * UNITS[unit])
+
+
+def total_ram() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def rss() -> int:
+    """This process's resident memory, bytes."""
+    with open("/proc/self/statm", encoding="ascii") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def human(size: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(size) < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+@dataclass
+class Resident:
+    """A model this process holds."""
+
+    name: str
+    model: Any
+    device: Device
+    size: int
+    load_s: float
+    priority: int = 0
+    keep_alive_s: float | None = None
+    pins: int = 0
+    uses: int = 0
+    last_used: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Counters:
+    loads: int = 0
+    unloads: int = 0
+    evictions: int = 0
+    released_on_request: int = 0
+    load_seconds: float = 0.0
+
+
+class Broker:
+    def __init__(self, ram_budget: int | None = None, gpu_budget: int | None = None,
+                 keep_alive_s: float | None = None, wait_s: float | None = None, ledger: Ledger | None = None,
+                 sizes_file: Path | None = None) -> None:
+        from animstudio.config import load_settings
+
+        settings = load_settings()
+        conf = settings.broker
+        self.budgets: dict[Device, int] = {
+            "ram": ram_budget if ram_budget is not None else parse_budget(conf.ram_budget, total_ram()),
+            "gpu": gpu_budget if gpu_budget is not None else parse_budget(conf.gpu_budget, _gpu_total()),
+        }
+        self.keep_alive_s = conf.keep_alive_s if keep_alive_s is None else keep_alive_s
+        self.wait_s = conf.wait_s if wait_s is None else wait_s
+        self.ledger = ledger or Ledger(heartbeat_s=conf.heartbeat_s)
+        self.sizes_file = sizes_file or settings.warehouse / "measured-sizes.json"
+        self.resident: dict[str, Resident] = {}
+        self.counters = Counters()
+        self._lock = threading.RLock()
+        self._loading: dict[str, threading.Lock] = {}
+        self._beating: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    # ------------------------------------------------------------ using models
+
+    @contextmanager
+    def use(self, name: str, load: Callable[[], Any], device: Device = "ram", estimate: int | None = None,
+            priority: int = 0, keep_alive_s: float | None = None) -> Iterator[Any]:
+        """The model ``name`` (loaded by ``load()`` when it is not resident), pinned while the block runs."""
+        with self._lock:
+            entry = self.resident.get(name)
+            if entry is not None:
+                entry.pins += 1
+        if entry is None:
+            entry = self._load(name, load, device, estimate, priority, keep_alive_s)
+        try:
+            yield entry.model
+        finally:
+            with self._lock:
+                entry.pins -= 1
+                entry.uses += 1
+                entry.last_used = time.monotonic()
+
+    def _load(self, name: str, load: Callable[[], Any], device: Device, estimate: int | None, priority: int,
+              keep_alive_s: float | None) -> Resident:
+        with self._lock:
+            gate = self._loading.setdefault(name, threading.Lock())
+        with gate:
+            with self._lock:
+                entry = self.resident.get(name)
+                if entry is not None:
+                    entry.pins += 1
+                    return entry
+            self._start()
+            size = self.size_of(name, estimate)
+            self.make_room(device, size, name)
+            before, started = rss(), time.perf_counter()
+            model = load()
+            seconds = time.perf_counter() - started
+            measured = rss() - before if device == "ram" else _gpu_used_by(model)
+            if measured > (1 << 20):   # what the load really took, for next time
+                self._record_size(name, measured)
+                size = measured
+            entry = Resident(name, model, device, size, seconds, priority, keep_alive_s, pins=1)
+            with self._lock:
+                self.resident[name] = entry
+                self.counters.loads += 1
+                self.counters.load_seconds += seconds
+            self.ledger.hold(name, device, size, pinned=True)
+            return entry
+
+    # ------------------------------------------------------------ budgets
+
+    def size_of(self, name: str, estimate: int | None = None) -> int:
+        """Bytes ``name`` takes: as measured before, else its catalog files' size, else ``estimate``."""
+        measured = self._sizes().get(name)
+        if measured:
+            return int(measured)
+        try:
+            from animstudio.models.catalog import get_entry
+
+            return get_entry(name.split(":")[0]).size
+        except StudioError:
+            return int(estimate or 0)
+
+    def make_room(self, device: Device, size: int, name: str) -> None:
+        """Release idle models (this process's first, then other processes') until ``size`` bytes fit."""
+        budget = self.budgets[device]
+        if size > budget:
+            raise BudgetError(f"{name} needs {human(size)} of {device.upper()}, over the whole budget of "
+                              f"{human(budget)}; raise broker.{device}_budget or use a smaller model")
+        deadline = time.monotonic() + self.wait_s
+        asked: set[int] = set()
+        while True:
+            self.ledger.reclaim()
+            used = self.ledger.used(device)
+            if used + size <= budget:
+                return
+            if self._evict_one(device):
+                continue
+            others = [h for h in self.ledger.holdings() if h.pid != self.ledger.pid and h.device == device]
+            for pid in {h.pid for h in others if not h.pinned} - asked:
+                self.ledger.ask(pid, device, used + size - budget)
+                asked.add(pid)
+            if time.monotonic() > deadline:
+                held = ", ".join(f"{h.model} {human(h.bytes)} (pid {h.pid} {h.command}"
+                                 f"{', in use' if h.pinned else ''})" for h in self.ledger.holdings()
+                                 if h.device == device) or "nothing"
+                raise BudgetError(f"{name} needs {human(size)} of {device.upper()} but {human(used)} of the "
+                                  f"{human(budget)} budget is held: {held}; free them (animstudio models free) or "
+                                  f"raise broker.{device}_budget")
+            time.sleep(0.1)
+
+    def _evict_one(self, device: Device) -> bool:
+        with self._lock:
+            idle = [e for e in self.resident.values() if e.device == device and e.pins == 0]
+            if not idle:
+                return False
+            victim = min(idle, key=lambda e: (e.priority, e.last_used))
+        self.unload(victim.name)
+        self.counters.evictions += 1
+        return True
+
+    def unload(self, name: str) -> bool:
+        """Drop a model that is not in use; False when it is in use or not held."""
+        with self._lock:
+            entry = self.resident.get(name)
+            if entry is None or entry.pins:
+                return False
+            del self.resident[name]
+            self.counters.unloads += 1
+        self.ledger.release(name)
+        entry.model = None
+        del entry
+        gc.collect()
+        return True
+
+    def free(self, name: str | None = None) -> list[str]:
+        """Unload every idle model (or the one named); the names unloaded."""
+        with self._lock:
+            names = [n for n, e in self.resident.items() if (name is None or n == name) and e.pins == 0]
+        return [n for n in names if self.unload(n)]
+
+    # ------------------------------------------------------------ the ledger, kept current
+
+    def _start(self) -> None:
+        if self._beating is not None:
+            return
+        self.ledger.join()
+        self._beating = threading.Thread(target=self._beat, name="model-broker", daemon=True)
+        self._beating.start()
+        atexit.register(self.close)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.ledger.heartbeat_s):
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - a busy ledger must not kill the heartbeat
+                continue
+
+    def tick(self) -> None:
+        """One heartbeat: say we are alive, record uses and pins, honour release requests, expire idle models."""
+        self.ledger.beat()
+        with self._lock:
+            entries = list(self.resident.values())
+        for e in entries:
+            self.ledger.hold(e.name, e.device, e.size, pinned=e.pins > 0)
+        for ask in self.ledger.asks():
+            freed = 0
+            while freed < ask.bytes:
+                with self._lock:
+                    idle = [e for e in self.resident.values() if e.device == ask.device and e.pins == 0
+                            and (not ask.model or e.name == ask.model)]
+                if not idle:
+                    break
+                victim = min(idle, key=lambda e: (e.priority, e.last_used))
+                if self.unload(victim.name):
+                    freed += victim.size
+                    self.counters.released_on_request += 1
+        now = time.monotonic()
+        for e in entries:
+            alive = self.keep_alive_s if e.keep_alive_s is None else e.keep_alive_s
+            if alive and e.pins == 0 and now - e.last_used > alive:
+                self.unload(e.name)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._beating is not None:
+            self.ledger.leave()
+
+    # ------------------------------------------------------------ what is where
+
+    def status(self) -> dict[str, Any]:
+        now = time.monotonic()
+        with self._lock:
+            models = [{"name": e.name, "device": e.device, "bytes": e.size, "pins": e.pins, "uses": e.uses,
+                       "idle_s": round(now - e.last_used, 1), "load_s": round(e.load_s, 3)}
+                      for e in self.resident.values()]
+        return {"pid": os.getpid(), "budgets": dict(self.budgets), "models": models,
+                "counters": vars(self.counters).copy()}
+
+    def _sizes(self) -> dict[str, int]:
+        try:
+            return json.loads(self.sizes_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def _record_size(self, name: str, size: int) -> None:
+        from animstudio.files import write_text_atomic
+
+        sizes = self._sizes()
+        sizes[name] = int(size)
+        try:
+            self.sizes_file.parent.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(self.sizes_file, json.dumps(sizes, indent=1, sort_keys=True))
+        except OSError:
+            pass   # a read-only warehouse: the estimate is used next time
+
+
+def _gpu_total() -> int:
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+        return int(pynvml.nvmlDeviceGetMemoryInfo(pynvml.nvmlDeviceGetHandleByIndex(0)).total)
+    except Exception:  # noqa: BLE001 - no NVIDIA driver: no GPU budget to share
+        return 0
+
+
+def _gpu_used_by(model: Any) -> int:
+    try:
+        import torch
+
+        return int(torch.cuda.max_memory_allocated()) if torch.cuda.is_available() else 0
+    except ImportError:
+        return 0
+
+
+_BROKER: Broker | None = None
+_BROKER_LOCK = threading.Lock()
+
+
+def broker() -> Broker:
+    """This process's broker (made on first use with the configured budgets)."""
+    global _BROKER
+    if _BROKER is None:
+        with _BROKER_LOCK:
+            if _BROKER is None:
+                _BROKER = Broker()
+    return _BROKER
+
+
+def reset() -> None:
+    """Forget this process's broker (its models are dropped); tests and a changed configuration use it."""
+    global _BROKER
+    with _BROKER_LOCK:
+        if _BROKER is not None:
+            _BROKER.free()
+            _BROKER.close()
+        _BROKER = None
