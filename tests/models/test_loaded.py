@@ -1,19 +1,23 @@
-"""A model is loaded once per key however many threads ask for it at the same time."""
+"""A kind of model loads once per key through the broker however many threads ask at once; a failed
+load is tried again next time."""
 
 from __future__ import annotations
 
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from animstudio.models.broker import broker
 from animstudio.models.loaded import LoadOnce
 
 
 def test_concurrent_callers_share_one_load_per_key_and_failures_are_retried():
     calls: list[str] = []
     gate = threading.Event()
+    tag = uuid.uuid4().hex[:6]
 
     def load(key: str) -> object:
         calls.append(key)
@@ -23,17 +27,24 @@ def test_concurrent_callers_share_one_load_per_key_and_failures_are_retried():
         time.sleep(0.05)
         return object()
 
-    models = LoadOnce(load)
+    models = LoadOnce(load, name=lambda key: f"test-{tag}-{key}", estimate=1000)
+
+    def use(key: str) -> object:
+        with models.use(key) as model:
+            return model
+
     with ThreadPoolExecutor(8) as pool:
-        futures = [pool.submit(models.get, key) for key in ["a", "b"] * 4]
+        futures = [pool.submit(use, key) for key in ["a", "b"] * 4]
         time.sleep(0.1)
         gate.set()
         got = [f.result() for f in futures]
     assert sorted(calls) == ["a", "b"]
     assert len({id(g) for g in got[0::2]}) == 1 and len({id(g) for g in got[1::2]}) == 1 and got[0] is not got[1]
     with pytest.raises(RuntimeError, match="missing weights"):
-        models.get("broken")
-    assert models.get("broken") is models.get("broken")   # tried again, then kept
-    models.forget("a")
-    models.get("a")
-    assert calls.count("a") == 2 and set(models.loaded()) == {"a", "b", "broken"}
+        use("broken")
+    assert use("broken") is use("broken")   # tried again, then kept
+    assert broker().unload(f"test-{tag}-a")
+    use("a")
+    assert calls.count("a") == 2
+    for key in ("a", "b", "broken"):
+        broker().unload(f"test-{tag}-{key}")

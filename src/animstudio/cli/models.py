@@ -139,4 +139,35 @@ def remove(name: str = typer.Argument(..., metavar="NAME", help="Catalog name.")
         ui.say(f"{name} was not installed")
 
 
+
+
+
+@app.command("status")
+def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """What every studio process on this machine holds in memory, and the budgets."""
+    from animstudio.models.broker import human, machine_status
+
+    found = machine_status()
+    if as_json:
+        ui.print_json(found)
+        return
+    ui.table("models in memory", ["pid", "process", "model", "device", "size", "idle", "in use"],
+             [[m["pid"], m["command"], m["model"], m["device"], human(m["bytes"]), f"{m['idle_s']:.0f} s",
+               "yes" if m["in_use"] else ""] for m in found["models"]])
+    for device, budget in found["budgets"].items():
+        if budget:
+            ui.say(f"{device.upper()}: {human(found['used'][device])} held of a {human(budget)} budget "
+                   f"(broker.{device}_budget)")
+
+
+@app.command("free")
+def free(
+    name: str = typer.Argument(None, metavar="[NAME]", help="Only this model (default: every idle model)."),
+    wait: float = typer.Option(10.0, "--wait", min=0, max=600, help="Seconds to wait for the holders."),
+) -> None:
+    """Ask the studio processes holding models to release the idle ones (models in use stay)."""
+    from animstudio.models.broker import ask_to_free
+
+    released = ask_to_free(name, wait)
+    ui.say(f"released {', '.join(released)}" if released else "nothing idle to release")
 __all__ = ["app", "ModelHashMismatchError"]

@@ -106,10 +106,9 @@ class Broker:
 
         settings = load_settings()
         conf = settings.broker
-        self.budgets: dict[Device, int] = {
-            "ram": ram_budget if ram_budget is not None else parse_budget(conf.ram_budget, total_ram()),
-            "gpu": gpu_budget if gpu_budget is not None else parse_budget(conf.gpu_budget, _gpu_total()),
-        }
+        configured = configured_budgets()
+        self.budgets: dict[Device, int] = {"ram": configured["ram"] if ram_budget is None else ram_budget,
+                                           "gpu": configured["gpu"] if gpu_budget is None else gpu_budget}
         self.keep_alive_s = conf.keep_alive_s if keep_alive_s is None else keep_alive_s
         self.wait_s = conf.wait_s if wait_s is None else wait_s
         self.ledger = ledger or Ledger(heartbeat_s=conf.heartbeat_s)
@@ -263,8 +262,11 @@ class Broker:
         self.ledger.beat()
         with self._lock:
             entries = list(self.resident.values())
+        wall, mono = time.time(), time.monotonic()
         for e in entries:
-            self.ledger.hold(e.name, e.device, e.size, pinned=e.pins > 0)
+            self.ledger.hold(e.name, e.device, e.size, pinned=e.pins > 0, last_used=wall - (mono - e.last_used))
+        with self._lock:
+            self.ledger.keep_only(set(self.resident))   # rows written for a model unloaded meanwhile go
         for ask in self.ledger.asks():
             freed = 0
             while freed < ask.bytes:
@@ -334,6 +336,47 @@ def _gpu_used_by(model: Any) -> int:
         return int(torch.cuda.max_memory_allocated()) if torch.cuda.is_available() else 0
     except ImportError:
         return 0
+
+
+def configured_budgets() -> dict[Device, int]:
+    from animstudio.config import load_settings
+
+    conf = load_settings().broker
+    return {"ram": parse_budget(conf.ram_budget, total_ram()), "gpu": parse_budget(conf.gpu_budget, _gpu_total())}
+
+
+def machine_status(ledger: Ledger | None = None) -> dict[str, Any]:
+    """Every studio process holding models on this machine, what each holds, and the budgets (read from
+    the ledger; this process loads nothing)."""
+    ledger = ledger or Ledger()
+    ledger.reclaim()
+    budgets = configured_budgets()
+    holders = [{"pid": pid, "command": command, "started": started, "heartbeat_age_s": round(time.time() - beat, 1)}
+               for pid, command, started, beat in ledger.holders()]
+    models = [{"pid": h.pid, "command": h.command, "model": h.model, "device": h.device, "bytes": h.bytes,
+               "idle_s": round(time.time() - h.last_used, 1), "in_use": h.pinned} for h in ledger.holdings()]
+    used = {device: sum(m["bytes"] for m in models if m["device"] == device) for device in budgets}
+    return {"budgets": budgets, "used": used, "holders": holders, "models": models}
+
+
+def ask_to_free(name: str | None = None, wait_s: float = 10.0, ledger: Ledger | None = None) -> list[str]:
+    """Ask every process holding ``name`` (or anything) to release its idle models; wait for them up
+    to ``wait_s``. The models released, as "model (pid)"."""
+    ledger = ledger or Ledger()
+    ledger.reclaim()
+    before = {(h.pid, h.model) for h in ledger.holdings() if name is None or h.model.split(":")[0] == name
+              or h.model == name}
+    for pid, model in before:
+        ledger.ask(pid, "ram", 1 << 62, model)
+        ledger.ask(pid, "gpu", 1 << 62, model)
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        now = {(h.pid, h.model) for h in ledger.holdings()}
+        if not before & now:
+            break
+        time.sleep(0.1)
+    gone = before - {(h.pid, h.model) for h in ledger.holdings()}
+    return sorted(f"{model} ({pid})" for pid, model in gone)
 
 
 _BROKER: Broker | None = None

@@ -121,10 +121,11 @@ class Ledger:
                     db.execute(f"DELETE FROM {table} WHERE {key} = ?", (pid,))
         return stale
 
-    def hold(self, model: str, device: Device, size: int, pinned: bool = False) -> None:
+    def hold(self, model: str, device: Device, size: int, pinned: bool = False, last_used: float | None = None) -> None:
         with self._db() as db:
             db.execute("INSERT OR REPLACE INTO held VALUES (?, ?, ?, ?, ?, ?)",
-                       (self.pid, model, device, int(size), time.time(), int(pinned)))
+                       (self.pid, model, device, int(size), time.time() if last_used is None else last_used,
+                        int(pinned)))
 
     def release(self, model: str, device: Device | None = None) -> None:
         with self._db() as db:
@@ -132,6 +133,13 @@ class Ledger:
                 db.execute("DELETE FROM held WHERE pid = ? AND model = ?", (self.pid, model))
             else:
                 db.execute("DELETE FROM held WHERE pid = ? AND model = ? AND device = ?", (self.pid, model, device))
+
+    def keep_only(self, models: set[str]) -> None:
+        """Forget this process's rows for models it no longer holds."""
+        with self._db() as db:
+            for (model,) in db.execute("SELECT model FROM held WHERE pid = ?", (self.pid,)).fetchall():
+                if model not in models:
+                    db.execute("DELETE FROM held WHERE pid = ? AND model = ?", (self.pid, model))
 
     def holdings(self) -> list[Holding]:
         with self._db() as db:
