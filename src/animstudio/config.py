@@ -12,6 +12,7 @@ variable names (``ANIMSTUDIO_LLM__CACHE__REDIS_URL``) and tables in the file (``
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,13 @@ class BrokerSettings(_Section):
     wait_s: float = Field(30.0, ge=0, description="how long to wait for another process to release memory")
     heartbeat_s: float = Field(2.0, gt=0, le=60, description="how often a process says it is alive in the "
                                                              "ledger; a holder silent for 3 beats is reclaimed")
+
+    @field_validator("ram_budget", "gpu_budget")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        if not re.fullmatch(r"\s*(\d+(\.\d*)?|\.\d+)\s*([KMGT]?B)?\s*", str(value), re.IGNORECASE):
+            raise ValueError("give bytes with a unit ('6GB', '512MB') or a fraction of the memory ('0.8')")
+        return str(value).strip()
 
 
 def default_home() -> Path:

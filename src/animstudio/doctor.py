@@ -197,6 +197,25 @@ def check_redis() -> list[Check]:
     return [Check("llm", "redis-server", "ok", exe)]
 
 
+def check_budgets() -> list[Check]:
+    """The model broker's budgets and what the studio processes on this machine hold now."""
+    from animstudio.config import load_settings
+    from animstudio.models.broker import human, machine_status
+
+    conf = load_settings().broker
+    found = machine_status()
+    out = []
+    for device, budget in found["budgets"].items():
+        setting = getattr(conf, f"{device}_budget")
+        if device == "gpu" and not budget:
+            out.append(Check("models", "gpu budget", "info", "no NVIDIA GPU: models load in RAM"))
+            continue
+        out.append(Check("models", f"{device} budget", "ok",
+                         f"{human(budget)} (broker.{device}_budget = {setting}); {human(found['used'][device])} "
+                         f"held by {len({m['pid'] for m in found['models'] if m['device'] == device})} process(es)"))
+    return out
+
+
 def check_models() -> list[Check]:
     from animstudio.models.catalog import catalog
     from animstudio.models.warehouse import Warehouse
@@ -281,7 +300,7 @@ def check_home() -> list[Check]:
 def run_checks(deep: bool = False) -> list[Check]:
     checks: list[Check] = []
     steps = [check_platform, check_home, check_ffmpeg, lambda: check_extras(deep), check_torch, check_nvml,
-             check_espeak, check_redis, check_models, check_services]
+             check_espeak, check_redis, check_budgets, check_models, check_services]
     for fn in steps:
         try:
             checks += fn()
