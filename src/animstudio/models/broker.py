@@ -166,6 +166,8 @@ class Broker:
                 self.counters.loads += 1
                 self.counters.load_seconds += seconds
             self.ledger.hold(name, device, size, pinned=True)
+            while self.ledger.used(device) > self.budgets[device] and self._evict_one(device):
+                pass   # it took more than was thought: idle models make way now
             return entry
 
     # ------------------------------------------------------------ budgets
