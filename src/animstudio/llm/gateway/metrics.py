@@ -21,6 +21,9 @@ class Metrics:
         self.upstream_errors = Counter("llm_upstream_errors_total", "failed calls to an engine", ["upstream"],
                                        registry=r)
         self.in_flight = Gauge("llm_in_flight", "requests being answered", registry=r)
+        from animstudio.models.metrics import BrokerCollector
+
+        r.register(BrokerCollector())   # the models this process holds, beside the gateway's own figures
 
     def count_usage(self, model: str, usage: dict | None) -> None:
         for kind in ("prompt_tokens", "completion_tokens"):
