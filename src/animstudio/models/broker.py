@@ -157,9 +157,11 @@ class Broker:
             model = load()
             seconds = time.perf_counter() - started
             measured = rss() - before if device == "ram" else _gpu_used_by(model)
-            if measured > (1 << 20):   # what the load really took, for next time
-                self._record_size(name, measured)
-                size = measured
+            # what the load took, for next time; a reload into memory the last unload freed (and the
+            # allocator kept) measures less than the model needs, so the largest figure is kept
+            if measured > max(size, 1 << 20) or (measured > (1 << 20) and name not in self._sizes()):
+                self._record_size(name, max(measured, self._sizes().get(name, 0)))
+                size = max(size, measured)
             entry = Resident(name, model, device, size, seconds, priority, keep_alive_s, pins=1)
             with self._lock:
                 self.resident[name] = entry
