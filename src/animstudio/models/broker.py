@@ -65,6 +65,13 @@ def rss() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def peak_rss() -> int:
+    """The most this process has been resident at once, bytes (the kernel's high-water mark)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def human(size: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if abs(size) < 1024 or unit == "GB":
@@ -153,10 +160,14 @@ class Broker:
             self._start()
             size = self.size_of(name, estimate)
             self.make_room(device, size, name)
-            before, started = rss(), time.perf_counter()
+            before, peak_before, started = rss(), peak_rss(), time.perf_counter()
             model = load()
             seconds = time.perf_counter() - started
-            measured = rss() - before if device == "ram" else _gpu_used_by(model)
+            # the most the load took at once: a loader that reads weights while mapping them peaks above
+            # what stays, and that peak is what the budget must allow for
+            peak = peak_rss()   # a new high-water mark set during the load, if any
+            measured = max(rss(), peak if peak > peak_before else 0) - before if device == "ram" \
+                else _gpu_used_by(model)
             # what the load took, for next time; a reload into memory the last unload freed (and the
             # allocator kept) measures less than the model needs, so the largest figure is kept
             if measured > max(size, 1 << 20) or (measured > (1 << 20) and name not in self._sizes()):
