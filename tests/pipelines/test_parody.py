@@ -15,15 +15,12 @@ import time
 
 import pytest
 
-from conftest import installed_warehouse, run_cli
+from conftest import run_cli
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory):
-    pytest.importorskip("xllamacpp")
-    pytest.importorskip("faster_whisper")
-    return installed_warehouse(tmp_path_factory, "smollm2-135m-instruct", "whisper-base", "piper-en_US-joe-medium",
-                               "all-minilm-l6-v2")
+def models(parody_models):
+    return parody_models
 
 
 def run_command(command, clip, out, models):

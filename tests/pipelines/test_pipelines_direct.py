@@ -9,7 +9,6 @@ import pytest
 
 from animstudio.errors import InvalidInputError, MediaUnreadableError
 from animstudio.pipelines import get_pipeline, pipeline_names
-from conftest import installed_warehouse
 
 
 def test_the_built_in_pipelines_are_registered():
@@ -43,11 +42,8 @@ def test_parameters_are_checked_before_any_work(tmp_path, sample_clip):
 
 
 @pytest.fixture(scope="module")
-def small_models(tmp_path_factory):
-    pytest.importorskip("xllamacpp")
-    pytest.importorskip("faster_whisper")
-    return installed_warehouse(tmp_path_factory, "smollm2-135m-instruct", "whisper-base", "piper-en_US-joe-medium",
-                               "all-minilm-l6-v2")
+def small_models(parody_models):
+    return parody_models
 
 
 def test_narrate_without_a_job_store(small_models, sample_clip, tmp_path, studio_home, monkeypatch):
