@@ -106,6 +106,13 @@ def installed_warehouse(tmp_path_factory: pytest.TempPathFactory, *models: str) 
 
 
 @pytest.fixture(scope="session")
+def minilm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse holding the knowledge base's embedder, installed once per test run."""
+    pytest.importorskip("sentence_transformers")
+    return installed_warehouse(tmp_path_factory, "all-minilm-l6-v2")
+
+
+@pytest.fixture(scope="session")
 def parody_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """What a parody or narration needs, with the smallest LLM: installed once per test run."""
     pytest.importorskip("xllamacpp")

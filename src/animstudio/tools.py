@@ -131,7 +131,10 @@ class Tool(Backend):
             raise invalid_input(exc, self.name, self.Options.model_fields, "arguments") from exc
 
     def __call__(self, **arguments: Any) -> BaseModel:
-        checked = self.check(arguments)
+        return self.run(self.check(arguments))
+
+    def run(self, checked: BaseModel) -> BaseModel:
+        """Run the tool on arguments :meth:`check` has already checked."""
         if self.takes_model:
             return self.fn(checked)
         return self.fn(**{name: getattr(checked, name) for name in self.Options.model_fields})

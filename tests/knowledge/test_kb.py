@@ -12,7 +12,7 @@ import pytest
 from animstudio.errors import InvalidInputError, ServiceUnavailableError
 from animstudio.knowledge.kb import KnowledgeBase
 from animstudio.knowledge.records import GenerationRecord
-from conftest import free_port, installed_warehouse, run_cli, running_process
+from conftest import free_port, run_cli, running_process
 
 pytest.importorskip("chromadb")
 
@@ -30,12 +30,6 @@ characters:
     appearance: curly black hair, flour-dusted apron
     palette: [red, cream]
 """
-
-
-@pytest.fixture(scope="session")
-def minilm(tmp_path_factory):
-    pytest.importorskip("sentence_transformers")
-    return installed_warehouse(tmp_path_factory, "all-minilm-l6-v2")
 
 
 @pytest.fixture(scope="module")

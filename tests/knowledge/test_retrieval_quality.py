@@ -10,15 +10,9 @@ import pytest
 from animstudio.knowledge.evaluation import evaluate_dataset
 from animstudio.knowledge.indexing import index_source
 from animstudio.knowledge.kb import KnowledgeBase
-from conftest import installed_warehouse, run_cli
+from conftest import run_cli
 
 pytest.importorskip("chromadb")
-
-
-@pytest.fixture(scope="module")
-def minilm(tmp_path_factory):
-    pytest.importorskip("sentence_transformers")
-    return installed_warehouse(tmp_path_factory, "all-minilm-l6-v2")
 
 
 def test_squad_hybrid_beats_both_and_finds_the_paragraph(minilm, shared_data, monkeypatch, capsys):

@@ -14,7 +14,7 @@ from animstudio.hookspecs import hookimpl
 from animstudio.knowledge.chroma import ChromaStore
 from animstudio.knowledge.kb import KnowledgeBase
 from animstudio.knowledge.store import VectorStore
-from conftest import installed_warehouse, run_cli
+from conftest import run_cli
 
 pytest.importorskip("chromadb")
 
@@ -40,12 +40,6 @@ def register(*stores) -> None:
 
     plugin.register_vector_stores = register_vector_stores
     plugins.register_module(plugin, name="shelf_plugin")
-
-
-@pytest.fixture(scope="module")
-def minilm(tmp_path_factory):
-    pytest.importorskip("sentence_transformers")
-    return installed_warehouse(tmp_path_factory, "all-minilm-l6-v2")
 
 
 def test_the_knowledge_base_uses_the_store_the_setting_names(minilm, monkeypatch, studio_home, tmp_path):

@@ -47,5 +47,4 @@ def tools_call(
         checked = found.check(arguments)
     except InvalidInputError as exc:
         raise typer.BadParameter(str(exc), param_hint="--args") from None
-    result = found.fn(checked) if found.takes_model else found.fn(**dict(checked))
-    ui.print_json(result.model_dump(mode="json"))
+    ui.print_json(found.run(checked).model_dump(mode="json"))

@@ -158,7 +158,8 @@ class Broker:
                     entry.pins += 1
                     return entry
             self._start()
-            size = self.size_of(name, estimate)
+            recorded = int(self._sizes().get(name, 0))
+            size = recorded or self._catalog_size(name, estimate)
             self.make_room(device, size, name)
             before, peak_before, started = rss(), peak_rss(), time.perf_counter()
             model = load()
@@ -170,8 +171,8 @@ class Broker:
                 else _gpu_used_by(model)
             # what the load took, for next time; a reload into memory the last unload freed (and the
             # allocator kept) measures less than the model needs, so the largest figure is kept
-            if measured > max(size, 1 << 20) or (measured > (1 << 20) and name not in self._sizes()):
-                self._record_size(name, max(measured, self._sizes().get(name, 0)))
+            if measured > max(size, 1 << 20) or (measured > (1 << 20) and not recorded):
+                self._record_size(name, max(measured, recorded))
                 size = max(size, measured)
             entry = Resident(name, model, device, size, seconds, priority, keep_alive_s, pins=1)
             with self._lock:
@@ -188,8 +189,11 @@ class Broker:
     def size_of(self, name: str, estimate: int | None = None) -> int:
         """Bytes ``name`` takes: as measured before, else its catalog files' size, else ``estimate``."""
         measured = self._sizes().get(name)
-        if measured:
-            return int(measured)
+        return int(measured) if measured else self._catalog_size(name, estimate)
+
+    @staticmethod
+    def _catalog_size(name: str, estimate: int | None) -> int:
+        """The size of ``name``'s files in the catalog, else ``estimate`` (0 when neither is known)."""
         try:
             from animstudio.models.catalog import get_entry
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -27,15 +28,13 @@ def run_as_job(kind: str, params: BaseModel) -> JobResult:
     """Submit a job of ``kind``, run it here, and describe what it made."""
     from animstudio.errors import StudioError
     from animstudio.jobs import run, submit
-    from animstudio.pipelines import get_pipeline
+    from animstudio.plugins import get_backend
 
     job = run(submit(kind, params.model_dump()).id)
     if job.status != "done":
         raise StudioError(f"job {job.id} {job.status}: {job.error or 'see animstudio jobs show ' + job.id}")
     where = job.params.get("output") or str(job.folder)
-    artifacts = get_pipeline(kind, job.params).artifacts
-    from pathlib import Path
-
+    artifacts = get_backend("pipeline", kind).artifacts   # declared by the class: no parameters to check again
     return JobResult(job=job.id, status=job.status, folder=str(job.folder), output=job.params.get("output"),
                      files=[str(Path(where) / name) for name in artifacts if (Path(where) / name).exists()],
                      outputs={s.name: {k: v for k, v in s.outputs.items() if k != "decisions"} for s in job.steps})
