@@ -15,5 +15,6 @@ def test_broker_figures_are_exposed_with_the_gateways():
         text = Metrics().exposition().decode()
     broker().unload("metrics-test-model")
     assert f"model_broker_loads_total {float(before + 1)}" in text
-    assert 'model_broker_resident_bytes{device="ram",model="metrics-test-model"}' in text
+    assert 'model_broker_resident_bytes{device="ram",home="ram",model="metrics-test-model"}' in text
     assert 'model_broker_budget_bytes{device="ram"}' in text and "llm_requests_total" in text
+    assert "model_broker_offloads_total" in text and "model_broker_restore_seconds_total" in text

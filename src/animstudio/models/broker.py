@@ -7,6 +7,11 @@ in the studio home, and a process that needs memory another holds asks it to rel
     with broker().use("whisper-base", load=lambda: WhisperModel(path)) as model:
         model.transcribe(...)
 
+A model lives on its ``device`` ("gpu" or "ram"). Where its kind can move (``Moves``: a torch
+module, a diffusers pipeline, a vLLM server in sleep mode), an idle GPU model that must make room is
+offloaded to RAM first and moved back on its next use, which is much quicker than loading it again;
+other kinds are unloaded.
+
 Sizes: what the broker measured the last time it loaded the model (kept in the warehouse), else the
 catalog's file sizes, else the caller's estimate. A model that cannot fit is refused with a
 message naming the budget, its size and what holds the memory.
@@ -80,9 +85,43 @@ def human(size: float) -> str:
     return f"{size:.1f} GB"
 
 
+@dataclass(frozen=True)
+class Moves:
+    """What the broker may do with one kind of model besides loading it and dropping it.
+
+    ``to_ram(model)`` moves a GPU model's weights into RAM and returns it (None: this one cannot move,
+    so it is unloaded instead); ``to_gpu(model)`` moves it back. ``release(model)`` runs when the
+    model is unloaded (a server process is stopped). ``measure(model, device)`` gives the bytes it
+    takes where this process's memory does not show them (a server runs in its own process).
+    """
+
+    to_ram: Callable[[Any], Any] | None = None
+    to_gpu: Callable[[Any], Any] | None = None
+    release: Callable[[Any], None] | None = None
+    measure: Callable[[Any, Device], int] | None = None
+
+
+DROP = Moves()
+
+
+def torch_moves(device: str = "cuda") -> Moves:
+    """Moves for a torch module or a diffusers pipeline: ``.to("cpu")`` and back to ``device``."""
+    def to_ram(model: Any) -> Any:
+        moved = model.to("cpu")
+        _empty_gpu_cache()
+        return moved if moved is not None else model
+
+    def to_gpu(model: Any) -> Any:
+        moved = model.to(device)
+        return moved if moved is not None else model
+
+    return Moves(to_ram=to_ram, to_gpu=to_gpu)
+
+
 @dataclass
 class Resident:
-    """A model this process holds."""
+    """A model this process holds: on its ``home`` device, or offloaded to RAM when ``device`` is "ram"
+    and ``home`` is "gpu"."""
 
     name: str
     model: Any
@@ -94,6 +133,14 @@ class Resident:
     pins: int = 0
     uses: int = 0
     last_used: float = field(default_factory=time.monotonic)
+    home: Device = "ram"
+    moves: Moves = DROP
+    ram_size: int = 0          # what it takes in RAM while offloaded
+    moving: bool = False       # being offloaded: a user waits for the move, then brings it back
+
+    @property
+    def residency(self) -> str:
+        return "offloaded to ram" if self.device != self.home else self.device
 
 
 @dataclass
@@ -102,7 +149,11 @@ class Counters:
     unloads: int = 0
     evictions: int = 0
     released_on_request: int = 0
+    offloads: int = 0
+    restores: int = 0
     load_seconds: float = 0.0
+    offload_seconds: float = 0.0
+    restore_seconds: float = 0.0
 
 
 class Broker:
@@ -131,14 +182,23 @@ class Broker:
 
     @contextmanager
     def use(self, name: str, load: Callable[[], Any], device: Device = "ram", estimate: int | None = None,
-            priority: int = 0, keep_alive_s: float | None = None) -> Iterator[Any]:
-        """The model ``name`` (loaded by ``load()`` when it is not resident), pinned while the block runs."""
+            priority: int = 0, keep_alive_s: float | None = None, moves: Moves = DROP) -> Iterator[Any]:
+        """The model ``name`` (loaded by ``load()`` when it is not resident, moved back when it was
+        offloaded), pinned while the block runs."""
         with self._lock:
             entry = self.resident.get(name)
             if entry is not None:
                 entry.pins += 1
+                away = entry.moving or entry.device != entry.home
         if entry is None:
-            entry = self._load(name, load, device, estimate, priority, keep_alive_s)
+            entry = self._load(name, load, device, estimate, priority, keep_alive_s, moves)
+        elif away:
+            try:
+                self._bring_back(entry)
+            except BaseException:
+                with self._lock:
+                    entry.pins -= 1
+                raise
         try:
             yield entry.model
         finally:
@@ -147,34 +207,47 @@ class Broker:
                 entry.uses += 1
                 entry.last_used = time.monotonic()
 
-    def _load(self, name: str, load: Callable[[], Any], device: Device, estimate: int | None, priority: int,
-              keep_alive_s: float | None) -> Resident:
+    def _gate(self, name: str) -> threading.Lock:
         with self._lock:
-            gate = self._loading.setdefault(name, threading.Lock())
-        with gate:
+            return self._loading.setdefault(name, threading.Lock())
+
+    def _load(self, name: str, load: Callable[[], Any], device: Device, estimate: int | None, priority: int,
+              keep_alive_s: float | None, moves: Moves) -> Resident:
+        with self._gate(name):
             with self._lock:
                 entry = self.resident.get(name)
                 if entry is not None:
                     entry.pins += 1
-                    return entry
+            if entry is not None:
+                if entry.device != entry.home:
+                    self._bring_back(entry, gated=True)
+                return entry
             self._start()
             recorded = int(self._sizes().get(name, 0))
-            size = recorded or self._catalog_size(name, estimate)
+            # a model of unknown size on the GPU is given the whole budget: it runs alone until measured
+            size = recorded or self._catalog_size(name, estimate) or (self.budgets["gpu"] if device == "gpu" else 0)
             self.make_room(device, size, name)
+            gpu_taken = _gpu_meter() if device == "gpu" and moves.measure is None else None
             before, peak_before, started = rss(), peak_rss(), time.perf_counter()
             model = load()
             seconds = time.perf_counter() - started
-            # the most the load took at once: a loader that reads weights while mapping them peaks above
-            # what stays, and that peak is what the budget must allow for
-            peak = peak_rss()   # a new high-water mark set during the load, if any
-            measured = max(rss(), peak if peak > peak_before else 0) - before if device == "ram" \
-                else _gpu_used_by(model)
+            if moves.measure is not None:
+                measured = int(moves.measure(model, device))
+            elif device == "ram":
+                # the most the load took at once: a loader that reads weights while mapping them peaks
+                # above what stays, and that peak is what the budget must allow for
+                peak = peak_rss()   # a new high-water mark set during the load, if any
+                measured = max(rss(), peak if peak > peak_before else 0) - before
+            else:
+                assert gpu_taken is not None
+                measured = gpu_taken()
             # what the load took, for next time; a reload into memory the last unload freed (and the
             # allocator kept) measures less than the model needs, so the largest figure is kept
             if measured > max(size, 1 << 20) or (measured > (1 << 20) and not recorded):
                 self._record_size(name, max(measured, recorded))
-                size = max(size, measured)
-            entry = Resident(name, model, device, size, seconds, priority, keep_alive_s, pins=1)
+                size = measured if not recorded and measured > (1 << 20) else max(size, measured)
+            entry = Resident(name, model, device, size, seconds, priority, keep_alive_s, pins=1, home=device,
+                             moves=moves)
             with self._lock:
                 self.resident[name] = entry
                 self.counters.loads += 1
@@ -183,6 +256,70 @@ class Broker:
             while self.ledger.used(device) > self.budgets[device] and self._evict_one(device):
                 pass   # it took more than was thought: idle models make way now
             return entry
+
+    # ------------------------------------------------------------ offload to RAM and back
+
+    def _bring_back(self, entry: Resident, gated: bool = False) -> None:
+        """Move an offloaded model (pinned by the caller) back to its GPU, making room there first."""
+        gate = self._gate(entry.name)
+        if not gated:
+            gate.acquire()
+        try:
+            if entry.device == entry.home:
+                return   # another user brought it back meanwhile
+            self.make_room(entry.home, entry.size, entry.name)
+            started = time.perf_counter()
+            assert entry.moves.to_gpu is not None
+            entry.model = entry.moves.to_gpu(entry.model)
+            seconds = time.perf_counter() - started
+            with self._lock:
+                entry.device = entry.home
+                self.counters.restores += 1
+                self.counters.restore_seconds += seconds
+            self.ledger.release(entry.name, "ram")
+            self.ledger.hold(entry.name, entry.home, entry.size, pinned=True)
+        finally:
+            if not gated:
+                gate.release()
+
+    def offload(self, name: str) -> bool:
+        """Move an idle GPU model to RAM where its kind allows and RAM has room; False otherwise."""
+        with self._lock:
+            entry = self.resident.get(name)
+            if (entry is None or entry.pins or entry.moving or entry.device != "gpu" or entry.moves.to_ram is None
+                    or entry.moves.to_gpu is None):
+                return False
+            entry.moving = True
+        try:
+            with self._gate(name):
+                if not self._room_now("ram", entry.ram_size or entry.size):
+                    return False
+                before, started = rss(), time.perf_counter()
+                moved = entry.moves.to_ram(entry.model)
+                seconds = time.perf_counter() - started
+                if moved is None:
+                    return False
+                measured = entry.moves.measure(moved, "ram") if entry.moves.measure else rss() - before
+                with self._lock:
+                    entry.model, entry.device = moved, "ram"
+                    entry.ram_size = max(int(measured), entry.ram_size) if measured > (1 << 20) else \
+                        (entry.ram_size or entry.size)
+                    self.counters.offloads += 1
+                    self.counters.offload_seconds += seconds
+                self.ledger.release(name, "gpu")
+                self.ledger.hold(name, "ram", entry.ram_size)
+                return True
+        finally:
+            with self._lock:
+                entry.moving = False
+
+    def _room_now(self, device: Device, size: int) -> bool:
+        """Whether ``size`` bytes fit ``device`` now, after unloading this process's idle models there
+        (nobody is asked and nothing waits)."""
+        while self.ledger.used(device) + size > self.budgets[device]:
+            if not self._evict_one(device):
+                return False
+        return True
 
     # ------------------------------------------------------------ budgets
 
@@ -235,7 +372,8 @@ class Broker:
             if not idle:
                 return False
             victim = min(idle, key=lambda e: (e.priority, e.last_used))
-        self.unload(victim.name)
+        if not (device == "gpu" and self.offload(victim.name)) and not self.unload(victim.name):
+            return False
         self.counters.evictions += 1
         return True
 
@@ -243,14 +381,20 @@ class Broker:
         """Drop a model that is not in use; False when it is in use or not held."""
         with self._lock:
             entry = self.resident.get(name)
-            if entry is None or entry.pins:
+            if entry is None or entry.pins or entry.moving:
                 return False
             del self.resident[name]
             self.counters.unloads += 1
         self.ledger.release(name)
-        entry.model = None
-        del entry
-        gc.collect()
+        model, entry.model = entry.model, None
+        try:
+            if entry.moves.release is not None:
+                entry.moves.release(model)
+        finally:
+            del model
+            gc.collect()
+            if entry.home == "gpu":
+                _empty_gpu_cache()
         return True
 
     def free(self, name: str | None = None) -> list[str]:
@@ -283,7 +427,8 @@ class Broker:
             entries = list(self.resident.values())
         wall, mono = time.time(), time.monotonic()
         for e in entries:
-            self.ledger.hold(e.name, e.device, e.size, pinned=e.pins > 0, last_used=wall - (mono - e.last_used))
+            self.ledger.hold(e.name, e.device, e.size if e.device == e.home else e.ram_size, pinned=e.pins > 0,
+                             last_used=wall - (mono - e.last_used))
         with self._lock:
             self.ledger.keep_only(set(self.resident))   # rows written for a model unloaded meanwhile go
         for ask in self.ledger.asks():
@@ -295,9 +440,11 @@ class Broker:
                 if not idle:
                     break
                 victim = min(idle, key=lambda e: (e.priority, e.last_used))
-                if self.unload(victim.name):
+                if (ask.device == "gpu" and self.offload(victim.name)) or self.unload(victim.name):
                     freed += victim.size
                     self.counters.released_on_request += 1
+                else:
+                    break
         now = time.monotonic()
         for e in entries:
             alive = self.keep_alive_s if e.keep_alive_s is None else e.keep_alive_s
@@ -314,8 +461,10 @@ class Broker:
     def status(self) -> dict[str, Any]:
         now = time.monotonic()
         with self._lock:
-            models = [{"name": e.name, "device": e.device, "bytes": e.size, "pins": e.pins, "uses": e.uses,
-                       "idle_s": round(now - e.last_used, 1), "load_s": round(e.load_s, 3)}
+            models = [{"name": e.name, "device": e.device, "home": e.home, "residency": e.residency,
+                       "bytes": e.size if e.device == e.home else e.ram_size, "pins": e.pins, "uses": e.uses,
+                       "idle_s": round(now - e.last_used, 1), "load_s": round(e.load_s, 3),
+                       "can_offload": e.moves.to_ram is not None}
                       for e in self.resident.values()]
         return {"pid": os.getpid(), "budgets": dict(self.budgets), "models": models,
                 "counters": vars(self.counters).copy()}
@@ -348,13 +497,50 @@ def _gpu_total() -> int:
         return 0
 
 
-def _gpu_used_by(model: Any) -> int:
-    try:
-        import torch
+def _cuda_torch() -> Any:
+    """torch, where this process has already started CUDA with it; else None (nothing is imported)."""
+    import sys
 
-        return int(torch.cuda.max_memory_allocated()) if torch.cuda.is_available() else 0
-    except ImportError:
-        return 0
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
+        return torch
+    return None
+
+
+def _nvml_used() -> int | None:
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+        return int(pynvml.nvmlDeviceGetMemoryInfo(pynvml.nvmlDeviceGetHandleByIndex(0)).used)
+    except Exception:  # noqa: BLE001 - no NVIDIA driver: nothing to read
+        return None
+
+
+def _gpu_meter() -> Callable[[], int]:
+    """Start measuring a GPU load; the function returned gives the bytes it took: the larger of torch's
+    high-water mark over the load and what the card's use grew by (NVML, which also sees the CUDA
+    context and libraries other than torch)."""
+    torch = _cuda_torch()
+    torch_before = int(torch.cuda.memory_allocated()) if torch else 0
+    if torch:
+        torch.cuda.reset_peak_memory_stats()
+    card_before = _nvml_used()
+
+    def taken() -> int:
+        torch = _cuda_torch()
+        by_torch = int(torch.cuda.max_memory_allocated()) - torch_before if torch else 0
+        card_after = _nvml_used()
+        by_card = card_after - card_before if card_before is not None and card_after is not None else 0
+        return max(by_torch, by_card, 0)
+
+    return taken
+
+
+def _empty_gpu_cache() -> None:
+    torch = _cuda_torch()
+    if torch is not None:
+        torch.cuda.empty_cache()
 
 
 def configured_budgets() -> dict[Device, int]:

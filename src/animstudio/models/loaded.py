@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from contextlib import AbstractContextManager
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from animstudio.models.broker import Moves
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -19,8 +22,9 @@ V = TypeVar("V")
 
 class LoadOnce(Generic[K, V]):
     def __init__(self, load: Callable[[K], V], name: Callable[[K], str] = str, device: str = "ram",
-                 estimate: int | None = None, priority: int = 0) -> None:
+                 estimate: int | None = None, priority: int = 0, moves: Moves | None = None) -> None:
         self._load = load
+        self.moves = moves
         self.name = name
         self.device = device
         self.estimate = estimate
@@ -28,7 +32,7 @@ class LoadOnce(Generic[K, V]):
 
     def use(self, key: K) -> AbstractContextManager[V]:
         """The model for ``key``, loaded through the broker if it is not held, pinned while in use."""
-        from animstudio.models.broker import broker
+        from animstudio.models.broker import DROP, broker
 
         return broker().use(self.name(key), lambda: self._load(key), device=self.device,  # type: ignore[arg-type]
-                            estimate=self.estimate, priority=self.priority)
+                            estimate=self.estimate, priority=self.priority, moves=self.moves or DROP)
