@@ -15,7 +15,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -45,6 +45,20 @@ class ManagedModelSettings(_Section):
     command: str = Field(description="the server's command line, e.g. 'vllm serve MODEL --port 8001'")
     base_url: str = Field(description="where it answers, e.g. http://127.0.0.1:8001/v1")
     idle_s: float = Field(600.0, gt=0, description="stopped after this long without requests, seconds")
+    device: Literal["auto", "gpu", "ram"] = Field(
+        "auto", description="where its memory counts: gpu, ram, or auto (gpu where an NVIDIA GPU is present)")
+    memory: str | None = Field(None, description="what it takes ('18GB'); default: measured at its first start "
+                                                 "(until then a GPU server runs alone)")
+    sleep: bool | None = Field(None, description="put it to sleep instead of stopping it when the GPU is wanted "
+                                                 "(vLLM --enable-sleep-mode); default: asked of the server")
+    startup_s: float = Field(600.0, gt=0, description="how long it may take to start answering, seconds")
+
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\s*(\d+(\.\d*)?|\.\d+)\s*[KMGT]?B\s*", value, re.IGNORECASE):
+            raise ValueError("give a size with a unit, e.g. '18GB' or '512MB'")
+        return value
 
 
 class LLMGatewaySettings(_Section):
@@ -79,6 +93,19 @@ class KnowledgeSettings(_Section):
 
 class VoiceSettings(_Section):
     gpt_sovits_url: str | None = Field(None, description="a GPT-SoVITS api_v2 server for cloned voices")
+    gpt_sovits_command: str | None = Field(
+        None, description="starts that server when a line needs it (e.g. 'python /opt/GPT-SoVITS/api_v2.py -a "
+                          "127.0.0.1 -p 9880'); it is held through the model broker and stopped when idle or when "
+                          "its memory is wanted")
+    gpt_sovits_memory: str | None = Field(None, description="what the started server takes ('4GB'); default: "
+                                                            "measured at its first start")
+    gpt_sovits_idle_s: float = Field(300.0, gt=0, description="the started server stops after this long unused, "
+                                                              "seconds")
+
+    @field_validator("gpt_sovits_memory")
+    @classmethod
+    def _memory(cls, value: str | None) -> str | None:
+        return ManagedModelSettings._memory(value)
 
 
 class MediaSettings(_Section):

@@ -20,7 +20,8 @@ def make(tmp_path):
 
     def make(gpu_mb: int, ram_mb: int = 4096) -> Broker:
         b = Broker(ram_budget=ram_mb * MB, gpu_budget=gpu_mb * MB, keep_alive_s=0, wait_s=0.3,
-                   ledger=Ledger(tmp_path / "ledger.sqlite", heartbeat_s=0.2), sizes_file=tmp_path / "sizes.json")
+                   ledger=Ledger(tmp_path / f"ledger{len(made)}.sqlite", heartbeat_s=0.2),
+                   sizes_file=tmp_path / "sizes.json")
         made.append(b)
         return b
 

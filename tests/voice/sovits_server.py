@@ -288,3 +288,25 @@ def running_sovits(version: str = "v2", sample_rate: int = 32000) -> Iterator[So
         httpd.shutdown()
         httpd.server_close()
         thread.join(5)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve on ``--port`` until stopped, as a process (``python sovits_server.py --port 9880``)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--version", default="v2")
+    args = parser.parse_args(argv)
+    def log(self: Any, format: str, *log_args: Any) -> None:  # noqa: A002 - the base class's name
+        print(format % log_args, file=sys.stderr, flush=True)   # each request, for the log the studio keeps
+
+    handler = type("Handler", (_Handler,), {"log_message": log})
+    httpd = _Server(("127.0.0.1", args.port), handler)
+    handler.server_state = SovitsServer(f"http://127.0.0.1:{args.port}", args.version)
+    with contextlib.suppress(KeyboardInterrupt):
+        httpd.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

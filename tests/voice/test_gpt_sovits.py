@@ -170,3 +170,40 @@ def test_the_server_answers_like_api_v2(server, files):
             {"message": "success"}
         assert http.get("/control").json() == {"message": "command is required"}
         assert http.get("/control", params={"command": "restart"}).json() is None and server.gpt_weights is None
+
+
+def test_the_studio_starts_and_stops_the_server_it_is_told_to_run(files, tmp_path, monkeypatch):
+    """voice.gpt_sovits_command: the server is started through the broker for the first line, stopped
+    when the broker unloads it, started again for the next line (weights sent again to the new process)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from animstudio.models.broker import broker, reset
+
+    port = free_port()
+    server_py = Path(__file__).with_name("sovits_server.py")
+    monkeypatch.setenv("ANIMSTUDIO_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("ANIMSTUDIO_VOICE__GPT_SOVITS_COMMAND", f"{sys.executable} {server_py} --port {port}")
+    reset()
+    engine = GPTSoVITSEngine(url=f"http://127.0.0.1:{port}", voices={
+        "mira": {"ref_audio_path": str(files / "mira.wav"), "prompt_text": "I am Mira.", "prompt_lang": "en",
+                 "gpt_weights": str(files / "mira.ckpt"), "sovits_weights": str(files / "mira.pth")}})
+
+    def up() -> bool:
+        return subprocess.run(["pgrep", "-f", f"{server_py} --port {port}"], capture_output=True).returncode == 0
+
+    try:
+        assert not up()
+        first = engine.synthesize(LINE)
+        assert up() and abs(first.duration_s - line_seconds(LINE)) < 0.01
+        held = {m["name"]: m for m in broker().status()["models"]}
+        assert held["server:gpt-sovits"]["bytes"] > 10 << 20        # the process's memory, measured
+        assert broker().unload("server:gpt-sovits") and not up()
+        again = engine.synthesize(LINE)
+        assert up() and np.array_equal(first.audio, again.audio)
+        log = (tmp_path / "home" / "logs" / "server-gpt-sovits.log").read_text()
+        assert log.count("GET /set_gpt_weights") == 2 and log.count("POST /tts") == 2   # once per process
+    finally:
+        reset()
+    assert not up()

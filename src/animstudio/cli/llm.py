@@ -183,7 +183,9 @@ def serve(
 
         manager = Manager()
         for alias, spec in settings.llm.gateway.managed.items():
-            routes[alias] = Route(alias, [manager.add(alias, spec.command, spec.base_url, idle_s=spec.idle_s)])
+            routes[alias] = Route(alias, [manager.add(alias, spec.command, spec.base_url, idle_s=spec.idle_s,
+                                                      startup_s=spec.startup_s, device=spec.device,
+                                                      memory=spec.memory, sleep=spec.sleep)])
     for name in model or ([] if routes else [None]):
         eng = _engine(name, None, threads)
         routes[eng.models()[0]] = Route(eng.models()[0], [eng])

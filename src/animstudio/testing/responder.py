@@ -5,7 +5,7 @@ Plain ``asyncio`` streams and HTTP/1.1 with keep-alive, so it starts in a blink 
 beyond the standard library. As a process:
 
     python -m animstudio.testing.responder --port 8123 [--fail-first K] [--status S] [--retry-after SECONDS]
-                                                       [--cut-stream]
+                                                       [--cut-stream] [--sleep-mode] [--hold-mb MB]
 
 or in this process, on a thread, where any :class:`~animstudio.llm.base.Engine` may give the answers
 (point ``ANIMSTUDIO_LLM__BASE_URL`` at it and the configured client talks to that engine):
@@ -16,7 +16,9 @@ or in this process, on a thread, where any :class:`~animstudio.llm.base.Engine` 
 
 Routes: ``POST /v1/chat/completions`` (``"stream": true`` gives three ``chat.completion.chunk``
 events, then ``data: [DONE]``), ``GET /v1/models``, ``GET /health``, ``GET /stats`` (how many
-chat requests came, failed ones included).
+chat requests came, failed ones included, and the sleep calls). With ``--sleep-mode`` it also
+answers vLLM's sleep-mode routes: ``POST /sleep?level=N``, ``POST /wake_up``, ``GET /is_sleeping``
+(chats get 503 while it sleeps). ``--hold-mb`` makes it hold that much memory, as a model would.
 """
 
 from __future__ import annotations
@@ -56,8 +58,11 @@ class Responder:
     """The server's behaviour and counters; ``serve`` puts it on a port."""
 
     def __init__(self, fail_first: int = 0, status: int | None = None, retry_after: float | None = None,
-                 cut_stream: bool = False, engine: Engine | None = None) -> None:
+                 cut_stream: bool = False, engine: Engine | None = None, sleep_mode: bool = False) -> None:
         self.engine = engine      # answers the chats when given; else the last user message is echoed
+        self.sleep_mode = sleep_mode
+        self.sleeping = False
+        self.sleep_calls: list[str] = []   # "/sleep?level=1", "/wake_up", in order
         self.fail_first = fail_first
         self.status = status
         self.retry_after = retry_after
@@ -82,7 +87,10 @@ class Responder:
                     key, _, value = h.decode("latin-1").partition(":")
                     headers[key.strip().lower()] = value.strip()
                 body = await reader.readexactly(int(headers.get("content-length") or 0))
-                keep = await self._route(method, target.split("?", 1)[0], body, writer)
+                if self.sleep_mode and target.split("?", 1)[0] in ("/sleep", "/wake_up", "/is_sleeping"):
+                    keep = await self._sleep_route(method, target, writer)
+                else:
+                    keep = await self._route(method, target.split("?", 1)[0], body, writer)
                 if not keep or headers.get("connection", "").lower() == "close":
                     break
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
@@ -105,7 +113,7 @@ class Responder:
         if path == "/health" and method == "GET":
             return await self._send(writer, 200, {"status": "ok"})
         if path == "/stats" and method == "GET":
-            return await self._send(writer, 200, {"chat_requests": self.chat_requests})
+            return await self._send(writer, 200, {"chat_requests": self.chat_requests, "sleep_calls": self.sleep_calls})
         if path == "/last" and method == "GET":
             return await self._send(writer, 200, {"request": self.last_request})
         if path == "/v1/models" and method == "GET":
@@ -118,10 +126,22 @@ class Responder:
             return await self._send(writer, 405, _error(f"{method} is not allowed on {path}"))
         return await self._send(writer, 404, _error(f"no route {path}"))
 
+    async def _sleep_route(self, method: str, target: str, writer: asyncio.StreamWriter) -> bool:
+        path = target.split("?", 1)[0]
+        if path == "/is_sleeping" and method == "GET":
+            return await self._send(writer, 200, {"is_sleeping": self.sleeping})
+        if method != "POST":
+            return await self._send(writer, 405, _error(f"{method} is not allowed on {path}"))
+        self.sleep_calls.append(target)
+        self.sleeping = path == "/sleep"
+        return await self._send(writer, 200, {})
+
     # -- chat -------------------------------------------------------------------------------------
 
     async def _chat(self, raw: bytes, writer: asyncio.StreamWriter) -> bool:
         self.chat_requests += 1
+        if self.sleeping:
+            return await self._send(writer, 503, _error("responder: asleep; POST /wake_up first", "server_error"))
         if self.status is not None:
             kind = "invalid_request_error" if self.status < 500 else "server_error"
             return await self._send(writer, self.status, _error(f"responder: forced status {self.status}", kind),
@@ -231,8 +251,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--status", type=int, metavar="S", help="answer every chat with status S and an error body")
     parser.add_argument("--retry-after", type=float, metavar="SECONDS", help="Retry-After header on failures")
     parser.add_argument("--cut-stream", action="store_true", help="drop the connection after a stream's first chunk")
+    parser.add_argument("--sleep-mode", action="store_true", help="answer /sleep, /wake_up and /is_sleeping as vLLM")
+    parser.add_argument("--hold-mb", type=int, default=0, metavar="MB", help="hold this much memory, as a model would")
     args = parser.parse_args(argv)
-    responder = Responder(args.fail_first, args.status, args.retry_after, args.cut_stream)
+    responder = Responder(args.fail_first, args.status, args.retry_after, args.cut_stream, sleep_mode=args.sleep_mode)
+    held = bytearray(args.hold_mb << 20)
+    for i in range(0, len(held), 4096):
+        held[i] = 1            # touched, so it is resident
 
     async def run() -> None:
         server = await responder.serve(args.host, args.port)

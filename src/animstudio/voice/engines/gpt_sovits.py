@@ -10,10 +10,15 @@ by its reference clip (3-10 s; a path on the server's machine) and the words sai
 A voice with its own fine-tuned weights (``gpt_weights``, ``sovits_weights``: paths on the server) makes the
 engine load them before its lines, and only when they differ from what this engine loaded there last, so
 several characters can share one server. The server answers audio only: no phoneme timings here.
+
+With the ``voice.gpt_sovits_command`` setting the studio starts the server itself when a line needs it,
+holds it through the model broker beside the other models, and stops it when idle or when its memory is
+wanted (weights are sent again after a restart).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
 from typing import Any, ClassVar
@@ -124,6 +129,7 @@ class GPTSoVITSEngine(TTSEngine):
         self._client: Any = None
         self._loaded: dict[str, str] = {}    # "gpt" / "sovits" -> the weights this engine last loaded on the server
         self._lock = threading.Lock()        # a weight switch and the line it is for go together
+        self._server_pid: int | None = None  # the started server's process the weights were sent to
 
     def voices(self) -> dict[str, tuple[str, ...]]:
         return {name: ref.languages for name, ref in self.options.voices.items()}
@@ -134,7 +140,7 @@ class GPTSoVITSEngine(TTSEngine):
         name, language = self._pick(voice, language)
         ref: Reference = self.options.voices[name]
         p = prosody or Prosody()
-        with self._lock:
+        with self._lock, self._serving():
             self._load("gpt", ref.gpt_weights, name)
             self._load("sovits", ref.sovits_weights, name)
             response = self._request("POST", "/tts", json=self._body(text, language, ref, p))
@@ -184,6 +190,20 @@ class GPTSoVITSEngine(TTSEngine):
         self._check(response, f"could not load the {label} weights {path!r} of voice {voice!r} (the path is read "
                               "on the server's machine)")
         self._loaded[kind] = path
+
+    @contextlib.contextmanager
+    def _serving(self) -> Any:
+        """The server started through the broker when the studio runs it (voice.gpt_sovits_command)."""
+        server = _managed_server(self.url)
+        if server is None:
+            yield
+            return
+        with server.use():
+            pid = server.process.pid if server.process is not None else None
+            if pid != self._server_pid:      # a new process knows none of the weights sent before
+                self._loaded.clear()
+                self._server_pid = pid
+            yield
 
     def _http(self) -> Any:
         if self._client is None:
@@ -270,3 +290,25 @@ def _server_message(response: Any) -> str:
         if detail:
             return str(detail)[:500]
     return str(body)[:300]
+
+
+_SERVERS: dict[tuple[str, str], Any] = {}
+_SERVERS_LOCK = threading.Lock()
+
+
+def _managed_server(url: str) -> Any:
+    """The studio-run GPT-SoVITS server answering at ``url``, or None when the studio does not start one."""
+    from animstudio.config import load_settings
+
+    conf = load_settings().voice
+    if not conf.gpt_sovits_command:
+        return None
+    with _SERVERS_LOCK:
+        key = (conf.gpt_sovits_command, url)
+        if key not in _SERVERS:
+            from animstudio.models.servers import Server
+
+            # api_v2 loads its models before it listens: any answer means it is ready
+            _SERVERS[key] = Server("gpt-sovits", conf.gpt_sovits_command, url, memory=conf.gpt_sovits_memory,
+                                   keep_alive_s=conf.gpt_sovits_idle_s, ready_paths=("/",), any_answer_is_ready=True)
+        return _SERVERS[key]
