@@ -8,7 +8,13 @@
    --quick: smollm2-135m at two context lengths; embedder, VAD and speaker encoder have one model each):
    the first load in this process, a switch (the budget fits one model only, so use() unloads the
    other and loads this one; median of --switches) and, as its peer, use() while both stay loaded
-   (the budget is large). Offload to RAM does not exist yet, so that column says "not measured".
+   (the budget is large).
+3. torch: two torch modules of random weights (--torch-mb each) saved as safetensors, loaded the way
+   a diffusers pipeline is (built on the meta device, weights assigned from the file). On a CUDA
+   GPU the switch is measured twice: unloading the other and loading from the file, and offloading
+   the other to RAM and moving this one back (the broker's offload). On CPU the model lives in RAM
+   already, so there is nothing to offload to and that column says so. llama.cpp models (llm) and
+   the onnx / CTranslate2 models (tts, asr) have no offload: they are unloaded.
 
 Catalog models missing from the warehouse are installed from their local packages first
 (animstudio.models.install.ensure, about 1.4 GB; --quick needs no qwen). The run keeps its ledger
@@ -34,9 +40,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-KINDS = ("asr", "tts", "llm")
-NOT_MEASURED = "not measured: offload to RAM does not exist yet (llama.cpp models are unloaded, not offloaded; " \
-               "torch/diffusers offload is a later step)"
+KINDS = ("asr", "tts", "llm", "torch")
+NOT_MEASURED = "n/a: this kind is unloaded, never offloaded (llama.cpp, onnx and CTranslate2 models); on CPU " \
+               "torch models live in RAM already"
 NOTES = ("MB measured: what each load added to resident memory, as the broker records it (first load, then "
          "each switch)",
          "switch: use() under a budget that fits one model only, so the other is unloaded first; load s: the "
@@ -44,7 +50,8 @@ NOTES = ("MB measured: what each load added to resident memory, as the broker re
          "stay: use() while both fit (no load, no unload)",
          "first load: the first in this process (libraries imported before); the OS file cache may hold the files "
          "(nothing is dropped; the LLM engine loads once when built)",
-         f"with offload: {NOT_MEASURED}")
+         f"with offload: the switch when the other model is offloaded to RAM and this one moved back; "
+         f"{NOT_MEASURED}")
 Model = tuple[str, Callable[[], Any]]   # the broker's name for it, and its loader
 
 
@@ -60,11 +67,11 @@ def studio_home() -> Path:
     return home
 
 
-def new_broker(home: Path, tag: str, budget: int) -> Any:
+def new_broker(home: Path, tag: str, budget: int, gpu_budget: int = 0) -> Any:
     from animstudio.models.broker import Broker
     from animstudio.models.ledger import Ledger
 
-    return Broker(ram_budget=budget, gpu_budget=0, keep_alive_s=0, wait_s=1,
+    return Broker(ram_budget=budget, gpu_budget=gpu_budget, keep_alive_s=0, wait_s=1,
                   ledger=Ledger(home / f"ledger-{tag}.sqlite"), sizes_file=home / "measured-sizes.json")
 
 
@@ -139,59 +146,142 @@ def llm_models(quick: bool) -> list[Model]:
     return [(engine.held_as, engine._load) for engine in engines]
 
 
-def timed_use(broker: Any, model: Model) -> float:
+TORCH_MB = 256
+GPU = "cuda"
+ESTIMATES: dict[str, int] = {}   # bytes of models the catalog does not know (their files' size)
+
+
+def torch_models(home: Path, mb: int) -> list[Model]:
+    """Two modules of ``mb`` MB each (float16 on a GPU, float32 on CPU), saved as safetensors; the
+    loaders build each on the meta device and assign the file's weights on the device (GPU, else CPU)."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    device = GPU if torch.cuda.is_available() else "cpu"
+    dtype = torch.float16 if device == GPU else torch.float32
+    width = 2048
+    layers = max(1, mb * (1 << 20) // (width * width * dtype.itemsize))
+
+    def build(on: str) -> torch.nn.Module:
+        with torch.device(on):
+            return torch.nn.Sequential(*[torch.nn.Linear(width, width, bias=False, dtype=dtype)
+                                         for _ in range(layers)])
+
+    models = []
+    for tag in ("a", "b"):
+        path = home / f"torch-{tag}.safetensors"
+        save_file({k: v.contiguous() for k, v in build("cpu").state_dict().items()}, str(path))
+
+        def load(path: Path = path) -> torch.nn.Module:
+            module = build("meta")
+            module.load_state_dict(load_file(str(path), device=device), assign=True)
+            if device == GPU:
+                torch.cuda.synchronize()
+            return module
+
+        models.append((f"torch-{mb}mb-{tag}", load))
+        ESTIMATES[models[-1][0]] = path.stat().st_size   # weights mapped from the file count in RSS once touched
+    return models
+
+
+def timed_use(broker: Any, model: Model, device: str = "ram", moves: Any = None) -> float:
+    from animstudio.models.broker import DROP
+
     name, load = model
     start = time.perf_counter()
-    with broker.use(name, load):
+    with broker.use(name, load, device=device, estimate=ESTIMATES.get(name), moves=moves or DROP):  # type: ignore[arg-type]
         pass
+    if device == "gpu":
+        import torch
+
+        torch.cuda.synchronize()
     return time.perf_counter() - start
+
+
+def offload_switching(home: Path, models: list[Model], switches: int, pin: bool = True) -> dict[str, float]:
+    """Median switch into each torch model on the GPU when the other is offloaded to RAM (page-locked
+    memory where ``pin``), not unloaded."""
+    from animstudio.models.broker import torch_moves
+
+    moves = torch_moves(GPU, pin=pin)
+    gpu = new_broker(home, f"torch-offload-{pin}", 1 << 50, gpu_budget=1 << 50)
+    for m in models:
+        timed_use(gpu, m, "gpu", moves)                          # sizes measured with room for both
+    sizes = [gpu.resident[m[0]].size for m in models]
+    gpu.free()
+    gpu.budgets["gpu"] = max(sizes) + min(sizes) // 2          # fits one on the card, never both
+    for m in models:
+        timed_use(gpu, m, "gpu", moves)                          # loaded again: the second offloads the first
+    timed: dict[str, list[float]] = {m[0]: [] for m in models}
+    for i in range(switches):
+        m = models[i % 2]                                        # back to a, then b, ...
+        timed[m[0]].append(timed_use(gpu, m, "gpu", moves))
+    counters = gpu.counters
+    assert counters.loads == 4 and counters.restores == switches, gpu.status()
+    gpu.free()
+    gpu.close()
+    return {name: statistics.median(values) for name, values in timed.items()}
 
 
 def switching(home: Path, kind: str, models: list[Model], switches: int, stays: int) -> list[dict[str, Any]]:
     """Per model: first load (s), stay-loaded use() (us), switch into it (s), the sizes the broker measured."""
-    both = new_broker(home, f"{kind}-both", 1 << 50)
-    rows = [{"kind": kind, "model": m[0], "first_s": timed_use(both, m), "stay": [], "switch": [], "loads": [],
-             "sizes": [both.resident[m[0]].size]} for m in models]
+    on_gpu = kind == "torch" and _cuda()
+    device = "gpu" if on_gpu else "ram"
+    both = new_broker(home, f"{kind}-both", 1 << 50, gpu_budget=1 << 50)
+    rows = [{"kind": kind, "model": m[0], "first_s": timed_use(both, m, device), "stay": [], "switch": [],
+             "loads": [], "sizes": [both.resident[m[0]].size]} for m in models]
     for _ in range(stays):
         for row, m in zip(rows, models, strict=True):
-            row["stay"].append(timed_use(both, m))
+            row["stay"].append(timed_use(both, m, device))
     assert both.counters.loads == len(models), both.status()   # both stayed loaded
     both.free()
     both.close()
-    one = new_broker(home, f"{kind}-one", 1 << 50)
-    timed_use(one, models[0])
+    one = new_broker(home, f"{kind}-one", 1 << 50, gpu_budget=1 << 50)
+    timed_use(one, models[0], device)
     for i in range(switches):
         j = 1 - i % 2                  # in to models[1], back to models[0], ...
         name, held = models[j][0], one.resident[models[1 - j][0]].size
         # fits the incoming model alone, never both, as the broker counts them now (a reload's measured
         # size changes when the allocator reuses memory the unloaded model gave back)
-        one.budgets["ram"] = one.size_of(name) + held // 2
-        rows[j]["switch"].append(timed_use(one, models[j]))
+        one.budgets[device] = one.size_of(name, ESTIMATES.get(name)) + held // 2
+        rows[j]["switch"].append(timed_use(one, models[j], device))
         rows[j]["sizes"].append(one.resident[name].size)
         rows[j]["loads"].append(one.resident[name].load_s)
     evictions = one.counters.evictions
     one.free()
     one.close()
+    offloaded = offload_switching(home, models, switches) if on_gpu else {}
+    pageable = offload_switching(home, models, switches, pin=False) if on_gpu else {}
     for row in rows:
         row.update(evictions=evictions, switches=switches, stay_us=statistics.median(row["stay"]) * 1e6,
-                   switch_s=statistics.median(row["switch"]), load_s=statistics.median(row["loads"]))
+                   switch_s=statistics.median(row["switch"]), load_s=statistics.median(row["loads"]),
+                   offload_switch_s=offloaded.get(row["model"]), pageable_switch_s=pageable.get(row["model"]),
+                   device=device)
     return rows
 
 
-def prepare(kinds: list[str], quick: bool) -> dict[str, list[Model]]:
+def _cuda() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def prepare(kinds: list[str], quick: bool, home: Path, torch_mb: int) -> dict[str, list[Model]]:
     from animstudio.models.install import ensure
 
     names = {"asr": ["whisper-base"], "tts": ["piper-en_US-joe-medium", "kokoro-82m-int8"],
-             "llm": ["smollm2-135m-instruct"] + ([] if quick else ["qwen2.5-coder-1.5b-instruct"])}
+             "llm": ["smollm2-135m-instruct"] + ([] if quick else ["qwen2.5-coder-1.5b-instruct"]), "torch": []}
     start = time.perf_counter()
-    libraries = {"asr": ["faster_whisper"], "tts": ["piper", "onnxruntime"], "llm": ["xllamacpp"]}
+    libraries = {"asr": ["faster_whisper"], "tts": ["piper", "onnxruntime"], "llm": ["xllamacpp"],
+                 "torch": ["torch", "safetensors.torch"]}
     for kind in kinds:
         for library in libraries[kind]:
             importlib.import_module(library)   # imported once here, so no first load counts an import
         for name in names[kind]:
             ensure(name)   # from the local packages when missing, so installing is never timed
     print(f"models ready in {time.perf_counter() - start:.1f} s (installed where missing, verified)")
-    makers = {"asr": asr_models, "tts": tts_models, "llm": partial(llm_models, quick)}
+    makers = {"asr": asr_models, "tts": tts_models, "llm": partial(llm_models, quick),
+              "torch": partial(torch_models, home, torch_mb)}
     return {kind: makers[kind]() for kind in kinds}
 
 
@@ -204,6 +294,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions, smallest models only")
     parser.add_argument("--calls", type=int, help="use() calls for the overhead (default 200000; quick 20000)")
     parser.add_argument("--switches", type=int, help="switches per kind (default 10; quick 2)")
+    parser.add_argument("--torch-mb", type=int, default=TORCH_MB, help=f"size of each torch model, MB "
+                                                                       f"(default {TORCH_MB}; on a GPU try 4096)")
     args = parser.parse_args()
     calls = args.calls or (20_000 if args.quick else 200_000)
     switches = args.switches or (2 if args.quick else 10)
@@ -222,14 +314,16 @@ def main() -> None:
     ratio = o["broker_median"] / o["nullcontext_median"]
     print(f"broker / nullcontext (medians, timer included in both): {ratio:.1f}x")
 
-    rows = [row for kind, models in prepare(kinds, args.quick).items()
+    rows = [row for kind, models in prepare(kinds, args.quick, home, args.torch_mb).items()
             for row in switching(home, kind, models, switches, stays)]
-    print(f"\n{'kind':4} {'model':36} {'MB measured':>13} {'first load s':>12} {'switch s':>9} {'load s':>7} "
-          f"{'stay us':>8} {'switch/stay':>11}  with offload")
+    print(f"\n{'kind':5} {'model':36} {'on':4} {'MB measured':>13} {'first load s':>12} {'switch s':>9} "
+          f"{'load s':>7} {'stay us':>8} {'switch/stay':>11}  switch with offload")
     for r in rows:
         mb = f"{min(r['sizes']) >> 20}-{max(r['sizes']) >> 20}"
-        print(f"{r['kind']:4} {r['model']:36} {mb:>13} {r['first_s']:12.3f} {r['switch_s']:9.3f} "
-              f"{r['load_s']:7.3f} {r['stay_us']:8.1f} {r['switch_s'] * 1e6 / r['stay_us']:10.0f}x  not measured")
+        offload = (f"{r['offload_switch_s']:.3f} s (pageable RAM: {r['pageable_switch_s']:.3f} s)"
+                   if r["offload_switch_s"] is not None else "n/a")
+        print(f"{r['kind']:5} {r['model']:36} {r['device']:4} {mb:>13} {r['first_s']:12.3f} {r['switch_s']:9.3f} "
+              f"{r['load_s']:7.3f} {r['stay_us']:8.1f} {r['switch_s'] * 1e6 / r['stay_us']:10.0f}x  {offload}")
     for kind in kinds:
         r = next(r for r in rows if r["kind"] == kind)
         print(f"{kind}: {r['evictions']} evictions in {r['switches']} switches")
@@ -244,6 +338,9 @@ def main() -> None:
         print(f"RESULT first_load_{r['model']} {r['first_s']:.3f} s goal none")
         print(f"RESULT switch_{r['model']} {r['switch_s']:.3f} s goal none")
         print(f"RESULT stay_loaded_{r['model']} {r['stay_us']:.1f} us goal none")
+        if r["offload_switch_s"] is not None:
+            print(f"RESULT switch_offloaded_{r['model']} {r['offload_switch_s']:.3f} s goal 5")
+            print(f"RESULT switch_offloaded_pageable_{r['model']} {r['pageable_switch_s']:.3f} s goal none")
 
 
 if __name__ == "__main__":
