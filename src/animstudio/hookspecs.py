@@ -42,6 +42,16 @@ def register_image_backends(register: Register) -> None:
 
 
 @hookspec
+def register_appearance_embedders(register: Register) -> None:
+    """Register appearance embedder classes (interface: ``embed(images) -> (n, dim)`` unit vectors)."""
+
+
+@hookspec
+def register_control_preprocessors(register: Register) -> None:
+    """Register ControlNet preprocessor classes (interface: ``process(image) -> control image``)."""
+
+
+@hookspec
 def register_embedders(register: Register) -> None:
     """Register text embedder classes for the knowledge base (interface: ``embed(texts) -> (n, dim)``)."""
 

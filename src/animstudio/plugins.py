@@ -42,6 +42,9 @@ KINDS: dict[str, Kind] = {
     "embedder": Kind("register_embedders", "animstudio.knowledge.embedders:TextEmbedder", "embed"),
     "vector_store": Kind("register_vector_stores", "animstudio.knowledge.store:VectorStore", "collection"),
     "image_backend": Kind("register_image_backends", "animstudio.image.base:ImageBackend", "generate"),
+    "appearance_embedder": Kind("register_appearance_embedders", "animstudio.image.base:AppearanceEmbedder", "embed"),
+    "control_preprocessor": Kind("register_control_preprocessors", "animstudio.image.base:ControlPreprocessor",
+                                 "process"),
     "tool": Kind("register_tools", "animstudio.tools:Tool", "__call__"),
     "pipeline": Kind("register_pipelines", "animstudio.pipelines.base:Pipeline", "steps"),
 }

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from animstudio.image.base import ImageBackend, ImageRequest
+from animstudio.image.base import AppearanceEmbedder, ControlPreprocessor, ImageBackend, ImageRequest
 
-__all__ = ["ImageBackend", "ImageRequest"]
+__all__ = ["AppearanceEmbedder", "ControlPreprocessor", "ImageBackend", "ImageRequest"]

@@ -1,4 +1,6 @@
-"""The image backend interface: one required method, ``generate(request) -> list of images``.
+"""The image kinds' interfaces: an image backend (``generate(request) -> images``), an appearance
+embedder (``embed(images) -> vectors``: pictures of one character lie close together) and a control
+preprocessor (``process(image) -> the control image`` a ControlNet reads: edges, line art, pose...).
 
 A backend is registered through the ``register_image_backends`` hook; its nested ``Options`` model
 holds what is fixed for the backend (model, device, precision), the request what changes per image.
@@ -12,11 +14,15 @@ holds what is fixed for the backend (model, device, precision), the request what
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from animstudio.backend import Backend
+
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL import Image
 
 
 class ImageRequest(BaseModel):
@@ -40,3 +46,23 @@ class ImageBackend(Backend):
     @abstractmethod
     def generate(self, request: ImageRequest) -> list[Any]:
         """``request.count`` images (PIL images) for the request, in seed order."""
+
+
+class AppearanceEmbedder(Backend):
+    """Base of appearance embedders: one vector per picture of a character, unit length, so that the
+    cosine of two pictures of one character is high and of two characters low (faces are not
+    assumed: cartoon characters defeat face recognition)."""
+
+    @abstractmethod
+    def embed(self, images: list[Image.Image]) -> np.ndarray:
+        """An (n, dim) float32 array of unit vectors, one row per image (RGBA alpha, where present,
+        marks the character)."""
+
+
+class ControlPreprocessor(Backend):
+    """Base of control preprocessors: turns a reference picture into the control image one kind of
+    ControlNet reads (canny edges, line art, scribble, pose skeleton, segmentation, depth)."""
+
+    @abstractmethod
+    def process(self, image: Image.Image) -> Image.Image:
+        """The control image, RGB, the size of ``image``."""
