@@ -108,6 +108,13 @@ class VoiceSettings(_Section):
         return ManagedModelSettings._memory(value)
 
 
+class ImageSettings(_Section):
+    checkpoint: str | None = Field(None, description="the default checkpoint: a warehouse name, a diffusers folder "
+                                                     "or a .safetensors file (SDXL, SDXL-Turbo or SD 1.5)")
+    device: Literal["auto", "cuda", "cpu"] = Field("auto", description="where images are made: auto (cuda when a "
+                                                                       "GPU is present)")
+
+
 class MediaSettings(_Section):
     decode_threads: int = Field(0, ge=0, description="decoder threads; 0 = let the decoder choose")
 
@@ -153,6 +160,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     knowledge: KnowledgeSettings = KnowledgeSettings()
     voice: VoiceSettings = VoiceSettings()
+    image: ImageSettings = ImageSettings()
     media: MediaSettings = MediaSettings()
     jobs: JobsSettings = JobsSettings()
     broker: BrokerSettings = BrokerSettings()

@@ -1,0 +1,180 @@
+"""The ``diffusers`` image backend: SDXL, SDXL-Turbo and SD 1.5 checkpoints (a diffusers folder, or
+one A1111/Civitai-style ``.safetensors`` file) with LoRAs and ControlNets.
+
+    backend = DiffusersBackend(checkpoint="~/models/sdxl-base")
+    images = backend.generate(ImageRequest(prompt="a fox in a cel-shaded forest", seed=7, count=2))
+
+fp16 on a GPU (bf16 by choice), float32 on CPU; SDPA attention (diffusers' default; never
+xformers). Each image has its own generator seeded ``seed + i``, so image i is the same whatever the
+batch. The pipeline is held through the model broker (offloaded to RAM when another model needs
+the GPU); LoRAs are peft adapters set per request without reloading the base.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from animstudio.errors import InvalidInputError, MissingDependencyError
+from animstudio.hookspecs import hookimpl
+from animstudio.image.base import ImageBackend, ImageRequest
+from animstudio.image.checkpoints import Checkpoint, require
+from animstudio.progress import Progress, ProgressCallback, ignore
+
+PIPELINE_CLASSES = {"sdxl": "StableDiffusionXLPipeline", "sd15": "StableDiffusionPipeline"}
+CONTROL_CLASSES = {"sdxl": "StableDiffusionXLControlNetPipeline", "sd15": "StableDiffusionControlNetPipeline"}
+GET_ONE = ("no checkpoint is set: put an SDXL or SD 1.5 model in the warehouse (e.g. sd_xl_base_1.0.safetensors "
+           "from Stability AI) with `animstudio models add FILE`, then give it with --checkpoint or the "
+           "image.checkpoint setting")
+
+
+def _torch() -> Any:
+    try:
+        import diffusers  # noqa: F401 - checked here so the error names the extra
+        import torch
+    except ImportError as exc:
+        raise MissingDependencyError.for_extra(exc.name or "diffusers", "image", "Image generation") from exc
+    return torch
+
+
+def resolve_checkpoint(value: str | None) -> Path:
+    """A checkpoint given as a path, or as a name in the warehouse (a file or folder there)."""
+    from animstudio.config import load_settings
+
+    settings = load_settings()
+    value = value or settings.image.checkpoint
+    if not value:
+        raise InvalidInputError(GET_ONE)
+    path = Path(value).expanduser()
+    if path.exists():
+        return path
+    for candidate in (settings.warehouse / value, settings.warehouse / f"{value}.safetensors"):
+        if candidate.exists():
+            return candidate
+    raise InvalidInputError(f"no checkpoint {value!r}: not a path, nor a name in the warehouse {settings.warehouse}; "
+                            "add it with `animstudio models add FILE`")
+
+
+class DiffusersBackend(ImageBackend):
+    name = "diffusers"
+    description = "SDXL, SDXL-Turbo and SD 1.5 checkpoints through diffusers, with LoRAs and ControlNets"
+
+    class Options(ImageBackend.Options):
+        checkpoint: str | None = Field(None, description="a warehouse name, diffusers folder or .safetensors file; "
+                                                         "default the image.checkpoint setting")
+        device: Literal["auto", "cuda", "cpu"] = Field("auto", description="where to run: auto (cuda when present)")
+        precision: Literal["auto", "fp16", "bf16", "fp32"] = Field(
+            "auto", description="weights' precision: auto (fp16 on a GPU, fp32 on CPU)")
+        memory: Literal["full", "model-offload", "sequential-offload"] = Field(
+            "full", description="GPU memory mode: the whole pipeline on the card, or parts moved in as needed "
+                                "(slower, for small cards)")
+        vae_tiling: bool = Field(False, description="decode in tiles (large images on small cards)")
+        compile: bool = Field(False, description="torch.compile the UNet on a GPU (slow first image; the compile "
+                                                 "cache is kept in the studio home)")
+
+    # ------------------------------------------------------------ loading
+
+    def _device(self) -> str:
+        torch = _torch()
+        wanted = self.options.device
+        if wanted == "auto":
+            from animstudio.config import load_settings
+
+            wanted = load_settings().image.device
+        if wanted == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        if wanted == "cuda" and not torch.cuda.is_available():
+            raise InvalidInputError("device cuda was asked for but torch sees no CUDA GPU; use --device cpu or auto")
+        return wanted
+
+    def _dtype(self, device: str) -> Any:
+        torch = _torch()
+        precision = self.options.precision
+        if precision == "auto":
+            precision = "fp16" if device == "cuda" else "fp32"
+        if device == "cpu" and precision == "fp16":
+            raise InvalidInputError("fp16 runs only on a GPU; use --precision fp32 (or bf16) on CPU")
+        return {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}[precision]
+
+    def checkpoint(self) -> Checkpoint:
+        return require(resolve_checkpoint(self.options.checkpoint), "sdxl", "sd15")
+
+    def _load(self, found: Checkpoint, device: str, dtype: Any) -> Any:
+        import diffusers
+
+        cls = getattr(diffusers, PIPELINE_CLASSES[found.kind])
+        try:
+            if found.layout == "folder":
+                pipe = cls.from_pretrained(found.path, torch_dtype=dtype, local_files_only=True)
+            else:
+                pipe = cls.from_single_file(found.path, torch_dtype=dtype, local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise InvalidInputError(f"could not load {found.path.name}: {str(exc).splitlines()[0]}") from None
+        pipe.set_progress_bar_config(disable=True)
+        pipe.scheduler_config = dict(pipe.scheduler.config)   # samplers are built from the model's own
+        if self.options.vae_tiling:
+            pipe.vae.enable_tiling()
+        if device == "cuda":
+            if self.options.memory == "model-offload":
+                pipe.enable_model_cpu_offload()
+            elif self.options.memory == "sequential-offload":
+                pipe.enable_sequential_cpu_offload()
+            else:
+                pipe.to(device)
+            if self.options.compile:
+                from animstudio.image.speed import compile_unet
+
+                compile_unet(pipe)
+        return pipe
+
+    def pipeline(self) -> Any:
+        """A context manager giving the loaded pipeline, held through the broker while in use."""
+        from animstudio.models.broker import DROP, broker, torch_moves
+
+        found = self.checkpoint()
+        device = self._device()
+        dtype = self._dtype(device)
+        on_gpu = device == "cuda" and self.options.memory == "full"
+        name = f"{found.kind}:{found.path.name}:{str(dtype).removeprefix('torch.')}:{device}"
+        return broker().use(name, lambda: self._load(found, device, dtype), device="gpu" if on_gpu else "ram",
+                            moves=torch_moves() if on_gpu else DROP)
+
+    # ------------------------------------------------------------ generating
+
+    def generate(self, request: ImageRequest, on_progress: ProgressCallback = ignore) -> list[Any]:
+        torch = _torch()
+        from animstudio.image.loras import apply_loras
+        from animstudio.image.schedulers import make_scheduler
+
+        found = self.checkpoint()
+        device = self._device()
+        with ExitStack() as held:
+            pipe = held.enter_context(self.pipeline())
+            pipe.scheduler = make_scheduler(request.sampler, pipe.scheduler_config)
+            prompt = apply_loras(pipe, request.prompt, request.loras, found.kind)
+            runner, extra = pipe, {}
+            if request.controls:
+                from animstudio.image.controlnets import control_arguments, control_pipeline
+
+                extra = control_arguments(request)
+                runner = control_pipeline(pipe, request, found, device, held)
+            generators = [torch.Generator(device="cpu").manual_seed(request.seed + i) for i in range(request.count)]
+
+            def step(_pipe: Any, index: int, _timestep: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+                on_progress(Progress("generate", index + 1, request.steps, "steps"))
+                return kwargs
+
+            with torch.inference_mode():
+                result = runner(prompt=prompt, negative_prompt=request.negative_prompt or None,
+                                width=request.width, height=request.height, num_inference_steps=request.steps,
+                                guidance_scale=request.guidance, num_images_per_prompt=request.count,
+                                generator=generators, callback_on_step_end=step, **extra)
+        return list(result.images)
+
+
+@hookimpl
+def register_image_backends(register: Any) -> None:
+    register(DiffusersBackend)
