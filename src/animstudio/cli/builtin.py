@@ -9,13 +9,28 @@ from animstudio.hookspecs import hookimpl
 
 @hookimpl
 def register_commands(app: typer.Typer) -> None:
-    from animstudio.cli import analyze, config, doctor, edit, kb, llm, media, models, plugins, studio, tools, voice
+    from animstudio.cli import (
+        analyze,
+        config,
+        doctor,
+        edit,
+        image,
+        kb,
+        llm,
+        media,
+        models,
+        plugins,
+        studio,
+        tools,
+        voice,
+    )
 
     app.add_typer(config.app, name="config", help="Show the effective configuration.")
     app.add_typer(analyze.app, name="analyze", help="Shots, camera motion, composition, coherence, audio, reports.")
     app.add_typer(edit.app, name="edit", help="Render timelines, export them for NLEs, make highlight reels.")
     app.add_typer(llm.app, name="llm", help="Chat with a model, list models, serve the OpenAI-compatible gateway.")
     app.add_typer(voice.app, name="voice", help="Speak lines, list voices, transcribe recordings.")
+    app.add_typer(image.app, name="image", help="Generate pictures (SDXL, LoRA, ControlNet), check characters.")
     app.add_typer(kb.app, name="kb", help="The knowledge base: add, search, ask, sync, evaluate.")
     app.add_typer(models.app, name="models", help="Install, verify and locate model weights.")
     app.add_typer(media.app, name="media", help="Probe media, extract frames and audio, make the sample clip.")

@@ -1,0 +1,29 @@
+"""The image tools (registered through ``register_tools``): each takes one request model of
+:mod:`animstudio.image.requests`, the same one the ``animstudio image`` command's flags come from.
+
+    get_tool("image.generate")(prompt="a fox in the snow", output="out", seed=3)
+    animstudio tools call image.generate --args '{"prompt": "a fox", "output": "out", "count": 2}'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from animstudio.hookspecs import hookimpl
+from animstudio.image import commands
+from animstudio.image.requests import Generated, GenerateRequest
+from animstudio.tools import tool
+
+
+@tool("image.generate", example={"prompt": "a red fox in a snowy cel-shaded forest, (flat colours:1.2)",
+                                 "output": "images", "seed": 7, "count": 2, "preset": "standard"})
+def generate(request: GenerateRequest) -> Generated:
+    """Generate pictures with an SDXL or SD 1.5 checkpoint (LoRAs, ControlNets, A1111 samplers and prompt
+    weights): PNGs named NAME-SEED.png carrying A1111 parameters, with JSON sidecars."""
+    return commands.generate_to_files(request)
+
+
+@hookimpl
+def register_tools(register: Any) -> None:
+    """Register this capability's tools."""
+    register(generate)
