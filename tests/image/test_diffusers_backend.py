@@ -39,10 +39,13 @@ def pixels(image) -> np.ndarray:
 def test_a_generation_runs_and_seeds_reproduce_pixels(backend):
     first = backend.generate(ImageRequest(prompt="a red fox", seed=5, count=2, **SMALL))
     assert [im.size for im in first] == [(64, 64)] * 2 and first[0].mode == "RGB"
+    assert np.array_equal(pixels(first[1]), pixels(backend.generate(  # the same request: the same pixels
+        ImageRequest(prompt="a red fox", seed=5, count=2, **SMALL))[1]))
+    # image i of a batch is image 0 of seed + i alone (to a level: batched arithmetic rounds differently)
     again = backend.generate(ImageRequest(prompt="a red fox", seed=5, **SMALL))
-    assert np.array_equal(pixels(first[0]), pixels(again[0]))
-    second = backend.generate(ImageRequest(prompt="a red fox", seed=6, **SMALL))   # image i uses seed + i
-    assert np.array_equal(pixels(first[1]), pixels(second[0]))
+    assert np.abs(pixels(first[0]) - pixels(again[0])).max() <= 1
+    second = backend.generate(ImageRequest(prompt="a red fox", seed=6, **SMALL))
+    assert np.abs(pixels(first[1]) - pixels(second[0])).max() <= 1
     assert not np.array_equal(pixels(first[0]), pixels(first[1]))
 
 

@@ -147,6 +147,7 @@ class DiffusersBackend(ImageBackend):
     def generate(self, request: ImageRequest, on_progress: ProgressCallback = ignore) -> list[Any]:
         torch = _torch()
         from animstudio.image.loras import apply_loras
+        from animstudio.image.prompts import encode
         from animstudio.image.schedulers import make_scheduler
 
         found = self.checkpoint()
@@ -168,7 +169,11 @@ class DiffusersBackend(ImageBackend):
                 return kwargs
 
             with torch.inference_mode():
-                result = runner(prompt=prompt, negative_prompt=request.negative_prompt or None,
+                # A1111 weights, BREAK and prompts past 77 tokens: the embeddings are built here
+                embeddings = encode(prompt, [t for t in (pipe.tokenizer, getattr(pipe, "tokenizer_2", None)) if t],
+                                    [e for e in (pipe.text_encoder, getattr(pipe, "text_encoder_2", None)) if e],
+                                    negative_prompt=request.negative_prompt)
+                result = runner(**embeddings.as_kwargs(),
                                 width=request.width, height=request.height, num_inference_steps=request.steps,
                                 guidance_scale=request.guidance, num_images_per_prompt=request.count,
                                 generator=generators, callback_on_step_end=step, **extra)
