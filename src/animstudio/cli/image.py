@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
 
 from animstudio.cli import ui
+from animstudio.image.batch import BatchRequest
 from animstudio.image.requests import GenerateRequest
 from animstudio.options import with_options
 
@@ -80,3 +82,26 @@ def loras(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
     ui.table("LoRAs", ["name", "kind", "weight", "triggers", "file"],
              [[name, e.kind, f"{e.weight:g}", ", ".join(e.triggers), e.file] for name, (e, _) in sorted(found.items())])
     ui.say("from " + ", ".join(str(p) for p in registry_files()))
+
+
+@app.command("batch")
+@with_options(BatchRequest, into="request", args=("file",), short={"output": "-o", "checkpoint": "-m"},
+              names={"prompts": "--prompt", "seeds": "--seed", "presets": "--preset", "references": "--ref"})
+def batch(
+    file: Path = typer.Argument(None, metavar="[FILE]", help="Prompts, seeds and presets: .yaml or .csv."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    request: Any = None,
+) -> None:
+    """Make prompts x seeds x presets into a folder; run it again to finish a batch that was stopped."""
+    from animstudio.image.batch import run_batch
+
+    with ui.progress_bar() as on_progress:
+        done = run_batch(request, on_progress=on_progress)
+    if as_json:
+        ui.print_json(done.model_dump(mode="json"))
+        return
+    scored = [i for i in done.items if i.score is not None]
+    ui.say(f"made {done.made} image(s), {done.skipped} already there, in {done.seconds:.1f} s: {done.output}")
+    if scored:
+        ui.say(f"consistency: {min(i.score for i in scored):.2f} to {max(i.score for i in scored):.2f}; "
+               f"{sum(i.tries > 1 for i in scored)} made again")
