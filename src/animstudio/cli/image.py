@@ -9,7 +9,7 @@ import typer
 
 from animstudio.cli import ui
 from animstudio.image.batch import BatchRequest
-from animstudio.image.requests import GenerateRequest
+from animstudio.image.requests import GenerateRequest, SheetRequest
 from animstudio.options import with_options
 
 app = typer.Typer(no_args_is_help=True)
@@ -105,3 +105,22 @@ def batch(
     if scored:
         ui.say(f"consistency: {min(i.score for i in scored):.2f} to {max(i.score for i in scored):.2f}; "
                f"{sum(i.tries > 1 for i in scored)} made again")
+
+
+@app.command("sheet")
+@with_options(SheetRequest, into="request", args=("character",), short={"output": "-o", "checkpoint": "-m",
+                                                                         "seed": "-s"})
+def sheet(
+    character: str = typer.Argument(..., metavar="CHARACTER", help="A character of the knowledge base's bible."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    request: Any = None,
+) -> None:
+    """A character sheet: front, side and back views at one seed, from the character's bible page."""
+    from animstudio.image.commands import render_sheet
+
+    with ui.progress_bar() as on_progress:
+        done = render_sheet(request, on_progress=on_progress)
+    if as_json:
+        ui.print_json(done.model_dump(mode="json"))
+        return
+    ui.say(f"wrote {done.sheet} ({', '.join(done.views)} at seed {done.seed})")

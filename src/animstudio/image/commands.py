@@ -8,11 +8,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from animstudio.image.requests import Generated, GenerateRequest
+from animstudio.image.requests import Generated, GenerateRequest, Renders, Sheet, SheetRequest
 from animstudio.progress import ProgressCallback, ignore
 
 
-def backend_for(request: GenerateRequest) -> Any:
+def backend_for(request: GenerateRequest | Renders) -> Any:
     from animstudio.plugins import get_backend
 
     cls = get_backend("image_backend", request.backend)
@@ -41,3 +41,15 @@ def generate_to_files(request: GenerateRequest, on_progress: ProgressCallback = 
         files.append(path)
         seeds.append(seed)
     return Generated(files=files, seeds=seeds, checkpoint=str(found.path), seconds=round(seconds, 3))
+
+
+def render_sheet(request: SheetRequest, on_progress: ProgressCallback = ignore) -> Sheet:
+    """Front, side and back views of a character of the bible, at one seed, on one sheet."""
+    from animstudio.image.characters import character_preset
+    from animstudio.image.sheet import character_sheet
+
+    preset = character_preset(request.character)
+    done = character_sheet(backend_for(request), preset, request.output, seed=request.seed, width=request.width,
+                           height=request.height, steps=request.steps, pose_control=request.pose_control,
+                           sampler=request.sampler, on_progress=on_progress)
+    return Sheet(sheet=done.sheet, views=done.views, seed=done.seed, prompts=done.prompts)

@@ -29,3 +29,35 @@ class Generated(BaseModel):
     seeds: list[int] = Field(description="each image's seed")
     checkpoint: str = Field(description="the checkpoint used")
     seconds: float = Field(description="time spent generating")
+
+
+class Renders(BaseModel):
+    """Where an image request runs: the checkpoint, backend and device."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    checkpoint: str | None = Field(None, description="a warehouse name, diffusers folder or .safetensors file; "
+                                                     "default the image.checkpoint setting")
+    backend: str = Field("diffusers", description="the image backend")
+    device: Literal["auto", "cuda", "cpu"] = Field("auto", description="where to run: auto (cuda when present)")
+
+
+class SheetRequest(Renders):
+    character: str = Field(min_length=1, description="a character of the knowledge base's bible")
+    output: Path = Field(description="the sheet, a .png (each view is also written beside it)")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="one seed for every view, so they share a look")
+    width: int = Field(512, ge=64, le=4096, multiple_of=8, description="each view's width, pixels")
+    height: int = Field(768, ge=64, le=4096, multiple_of=8, description="each view's height, pixels")
+    steps: int = Field(30, ge=1, le=200, description="denoising steps")
+    sampler: str = Field("DPM++ 2M Karras", description="the sampler, by its A1111 name")
+    pose_control: str | None = Field(None, description="an OpenPose ControlNet that holds each view to its pose "
+                                                       "skeleton")
+
+
+class Sheet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sheet: Path = Field(description="the sheet: front, side and back side by side")
+    views: dict[str, Path] = Field(description="each view alone")
+    seed: int
+    prompts: dict[str, str] = Field(description="each view's prompt")

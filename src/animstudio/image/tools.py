@@ -11,7 +11,7 @@ from typing import Any
 
 from animstudio.hookspecs import hookimpl
 from animstudio.image import commands
-from animstudio.image.requests import Generated, GenerateRequest
+from animstudio.image.requests import Generated, GenerateRequest, Sheet, SheetRequest
 from animstudio.tools import tool
 
 
@@ -23,7 +23,16 @@ def generate(request: GenerateRequest) -> Generated:
     return commands.generate_to_files(request)
 
 
+@tool("image.character_sheet", example={"character": "Mira", "output": "mira-sheet.png", "seed": 3})
+def character_sheet(request: SheetRequest) -> Sheet:
+    """Front, side and back views of a character from the knowledge base's bible (appearance, palette,
+    LoRA), at one seed so they share a look, optionally held to pose skeletons by an OpenPose
+    ControlNet, laid out on one sheet."""
+    return commands.render_sheet(request)
+
+
 @hookimpl
 def register_tools(register: Any) -> None:
     """Register this capability's tools."""
     register(generate)
+    register(character_sheet)
