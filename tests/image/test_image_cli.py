@@ -54,3 +54,20 @@ def test_loras_lists_the_registry(tmp_path):
     (tmp_path / "loras.yaml").write_text("mira:\n  file: x.safetensors\n  weight: lots\n")
     assert_bad_input(run_cli("image", "loras", cwd=tmp_path, env={"ANIMSTUDIO_HOME": str(tmp_path / "home")}),
                      "mira", "weight")
+
+
+def test_check_scores_each_picture_against_the_references(shared_data, tmp_path):
+    import shutil
+
+    toons = shared_data / "characters" / "kenney_toon"
+    refs = tmp_path / "robot"
+    refs.mkdir()
+    for pose in ("walk0", "walk3", "jump", "fall"):
+        shutil.copy(toons / "robot" / f"robot_{pose}.png", refs)
+    done = run_cli("image", "check", str(toons / "robot" / "robot_idle.png"), str(toons / "zombie" / "zombie_idle.png"),
+                   "--ref", str(refs), "--json", env={"ANIMSTUDIO_HOME": str(tmp_path / "home")})
+    assert done.returncode == 0, done.stderr
+    robot, zombie = json.loads(done.stdout)
+    assert (robot["same"], zombie["same"]) == (True, False) and robot["score"] > zombie["score"]
+    assert robot["threshold"] == zombie["threshold"] == 0.9
+    assert_bad_input(run_cli("image", "check", str(tmp_path / "none.png"), "--ref", str(refs)), "none.png")

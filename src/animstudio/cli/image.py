@@ -124,3 +124,28 @@ def sheet(
         ui.print_json(done.model_dump(mode="json"))
         return
     ui.say(f"wrote {done.sheet} ({', '.join(done.views)} at seed {done.seed})")
+
+
+@app.command("check")
+def check_cmd(
+    images: list[str] = typer.Argument(..., metavar="IMAGE...", help="Pictures or folders of them."),
+    ref: list[str] = typer.Option(..., "--ref", help="A reference picture or folder, or a character name with "
+                                                     "references; repeat for several."),
+    embedder: str = typer.Option("palette", "--embedder", help="The appearance embedder."),
+    threshold: float = typer.Option(None, "--threshold", min=-1, max=1, help="The score a picture needs (default: "
+                                                                            "the embedder's measured one)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list of {image, score, threshold, same}."),
+) -> None:
+    """Does each picture show the same character as the references? One score per picture."""
+    from animstudio.image.commands import check_images
+    from animstudio.image.requests import CheckRequest
+    from animstudio.options import build
+
+    request = build(CheckRequest, {"images": images, "references": ref, "embedder": embedder, "threshold": threshold})
+    found = check_images(request).results
+    if as_json:
+        ui.print_json(found)
+        return
+    ui.table(None, ["image", "score", "same"], [[r["image"], f"{r['score']:.3f}", "yes" if r["same"] else "no"]
+                                               for r in found])
+    ui.say(f"threshold {found[0]['threshold']:.2f}")

@@ -8,7 +8,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from animstudio.image.requests import Generated, GenerateRequest, Renders, Sheet, SheetRequest
+from animstudio.image.requests import (
+    Checked,
+    CheckRequest,
+    Generated,
+    GenerateRequest,
+    Renders,
+    Sheet,
+    SheetRequest,
+)
 from animstudio.progress import ProgressCallback, ignore
 
 
@@ -53,3 +61,11 @@ def render_sheet(request: SheetRequest, on_progress: ProgressCallback = ignore) 
                            height=request.height, steps=request.steps, pose_control=request.pose_control,
                            sampler=request.sampler, on_progress=on_progress)
     return Sheet(sheet=done.sheet, views=done.views, seed=done.seed, prompts=done.prompts)
+
+
+def check_images(request: CheckRequest) -> Checked:
+    """Whether each picture shows the character of the references (one score per picture)."""
+    from animstudio.image.consistency import check
+
+    found = check(request.images, request.references, embedder=request.embedder, threshold=request.threshold)
+    return Checked(results=[r.model_dump(mode="json") for r in found])

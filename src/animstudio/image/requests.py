@@ -61,3 +61,20 @@ class Sheet(BaseModel):
     views: dict[str, Path] = Field(description="each view alone")
     seed: int
     prompts: dict[str, str] = Field(description="each view's prompt")
+
+
+class CheckRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    images: list[str] = Field(min_length=1, description="pictures or folders of them to check")
+    references: list[str] = Field(min_length=1, description="reference pictures, folders, or a character name "
+                                                            "with references in the studio home")
+    embedder: str = Field("palette", description="the appearance embedder")
+    threshold: float | None = Field(None, ge=-1, le=1, description="the score a picture needs (default: the "
+                                                                   "embedder's measured one)")
+
+
+class Checked(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    results: list[dict[str, object]] = Field(description="per picture: image, score, threshold, same")

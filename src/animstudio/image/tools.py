@@ -11,7 +11,7 @@ from typing import Any
 
 from animstudio.hookspecs import hookimpl
 from animstudio.image import commands
-from animstudio.image.requests import Generated, GenerateRequest, Sheet, SheetRequest
+from animstudio.image.requests import Checked, CheckRequest, Generated, GenerateRequest, Sheet, SheetRequest
 from animstudio.tools import tool
 
 
@@ -31,8 +31,17 @@ def character_sheet(request: SheetRequest) -> Sheet:
     return commands.render_sheet(request)
 
 
+@tool("image.check", example={"images": ["out/image-7.png"], "references": ["refs/mira/"]})
+def check(request: CheckRequest) -> Checked:
+    """Does each picture show the same character as the references? Whole-character appearance (colours
+    by body region, texture, silhouette; not faces, which fail on cartoons): a score per picture and
+    whether it reaches the threshold."""
+    return commands.check_images(request)
+
+
 @hookimpl
 def register_tools(register: Any) -> None:
     """Register this capability's tools."""
     register(generate)
     register(character_sheet)
+    register(check)
