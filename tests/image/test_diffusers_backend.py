@@ -109,3 +109,20 @@ def test_presets_fill_what_the_request_leaves_out():
     assert (draft.steps, draft.guidance, draft.width, draft.height) == (12, 5.0, 768, 768)
     mine = ImageRequest(prompt="x", preset="high", steps=20, width=832, height=1216)
     assert (mine.steps, mine.guidance, mine.width, mine.height) == (20, 7.0, 832, 1216)
+
+
+def test_a_shot_of_a_film_steers_through_its_edges_resized_and_said(backend, models, shared_data, caplog):
+    """--control image=VIDEO:SHOT: the shot's middle frame, preprocessed (canny), cut and resized to the
+    generation's size, with a line in the log saying so."""
+    import logging
+
+    film = shared_data / "video" / "big_buck_bunny_0_30.webm"
+    base = pixels(backend.generate(ImageRequest(prompt="a red fox", seed=2, **SMALL))[0])
+    control = Control(model=str(models["controlnet"]), image=f"{film}:3", preprocessor="canny")
+    with caplog.at_level(logging.WARNING, logger="animstudio.image.controlnets"):
+        shot = pixels(backend.generate(ImageRequest(prompt="a red fox", seed=2, controls=[control], **SMALL))[0])
+    assert np.abs(shot - base).mean() > 2
+    assert any("resized to 64x64" in r.getMessage() for r in caplog.records), caplog.text
+    with pytest.raises(InvalidInputError, match="has 4 shots; pass a shot from 1 to 4, got 9"):
+        backend.generate(ImageRequest(prompt="x", controls=[Control(model=str(models["controlnet"]),
+                                                                    image=f"{film}:9")], **SMALL))

@@ -41,8 +41,9 @@ class Control(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     model: str = Field(min_length=1, description="the ControlNet: a warehouse name or a diffusers folder")
-    image: str = Field(min_length=1, description="the control image (already preprocessed), or a reference "
-                                                 "picture with preprocessor set")
+    image: str = Field(min_length=1, description="the control image (already preprocessed), a reference picture "
+                                                 "with preprocessor set, or VIDEO:SHOT for a shot's middle frame "
+                                                 "(clip.mp4:3; shots count from 1)")
     preprocessor: str | None = Field(None, description="turn image into the control image first (canny, lineart, "
                                                        "scribble, segmentation, pose)")
     scale: float = Field(1.0, ge=0, le=2, description="how strongly it steers")

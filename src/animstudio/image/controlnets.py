@@ -10,6 +10,7 @@ fitted to the generation's size).
 from __future__ import annotations
 
 import logging
+import re
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from animstudio.image.base import Control, ImageRequest
 from animstudio.image.checkpoints import Checkpoint, require
 
 log = logging.getLogger(__name__)
+VIDEO_SHOT = re.compile(r"\.(mp4|mkv|mov|webm|avi|m4v):\d+$", re.IGNORECASE)
 
 
 def _load_controlnet(path: Path, dtype: Any, device: str) -> Any:
@@ -78,6 +80,12 @@ def control_image(control: Control, width: int, height: int) -> Any:
     from PIL import Image, UnidentifiedImageError
 
     path = Path(control.image).expanduser()
+    if not path.exists() and VIDEO_SHOT.search(control.image):
+        # VIDEO:SHOT: the middle frame of a shot of a film, so new frames keep its composition
+        from animstudio.image.control import frame_from_shot, parse_shot_ref
+
+        video, shot = parse_shot_ref(control.image)
+        return _fitted(_preprocessed(frame_from_shot(video, shot), control), width, height, path.name)
     try:
         with Image.open(path) as opened:
             image = opened.convert("RGB")
@@ -85,16 +93,26 @@ def control_image(control: Control, width: int, height: int) -> Any:
         raise InvalidInputError(f"no control image at {path}; give a picture file") from None
     except (UnidentifiedImageError, OSError) as exc:
         raise InvalidInputError(f"{path} is not a picture ({exc}); give a PNG or JPEG") from None
-    if control.preprocessor:
-        from animstudio.plugins import get_backend
+    return _fitted(_preprocessed(image, control), width, height, path.name)
 
-        image = get_backend("control_preprocessor", control.preprocessor)().process(image)
-    if image.size != (width, height):
-        from animstudio.image.control import resize_control
 
-        image, note = resize_control(image, width, height)
-        if note:
-            log.warning("%s: %s", path.name, note)
+def _preprocessed(image: Any, control: Control) -> Any:
+    if not control.preprocessor:
+        return image
+    from animstudio.plugins import get_backend
+
+    return get_backend("control_preprocessor", control.preprocessor)().process(image)
+
+
+def _fitted(image: Any, width: int, height: int, what: str) -> Any:
+    """``image`` at the generation's size (centre-cropped and resized, said in the log, when it is not)."""
+    if image.size == (width, height):
+        return image
+    from animstudio.image.control import resize_control
+
+    image, note = resize_control(image, width, height)
+    if note:
+        log.warning("%s: %s", what, note)
     return image
 
 
