@@ -91,3 +91,21 @@ def test_pictures_under_the_threshold_are_made_again_with_new_seeds(checkpoint, 
     assert again and all(i.tries == 3 and i.seed != i.request.seed for i in again)   # new seeds, at most 2 more
     picture = np.asarray(Image.open(scored.output / again[0].file))
     assert picture.shape == (64, 64, 3)
+
+
+def test_a_batch_records_its_pictures_in_the_generations_collection(checkpoint, minilm, tmp_path, monkeypatch):
+    pytest.importorskip("chromadb")
+    from animstudio.knowledge.kb import KnowledgeBase
+
+    monkeypatch.setenv("ANIMSTUDIO_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("ANIMSTUDIO_MODELS", str(minilm))
+    (tmp_path / "shots.yaml").write_text("prompts: [a fox in the snow]\nseeds: [8, 9]\nwidth: 64\nheight: 64\n"
+                                         "steps: 2\nsampler: Euler\n")
+    done = run_batch(BatchRequest(file=tmp_path / "shots.yaml", output=tmp_path / "out", checkpoint=str(checkpoint),
+                                  device="cpu", record=True))
+    found = KnowledgeBase().collection("generations").all()
+    rows = sorted(zip(found["documents"], found["metadatas"], strict=True), key=lambda r: r[1]["seed"])
+    assert [(m["seed"], m["artifact"], m["output"]) for _, m in rows] == [
+        (8, "image", str((done.output / "0000-custom-8.png").resolve())),
+        (9, "image", str((done.output / "0001-custom-9.png").resolve()))]
+    assert all("a fox in the snow" in document for document, _ in rows)

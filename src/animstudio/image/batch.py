@@ -208,4 +208,4 @@ def _record(request: BatchRequest, item: Item, path: Path, model: str, parameter
                               parameters=parameters.model_dump(mode="json", exclude_defaults=True),
                               output=str(path.resolve()),
                               quality={"consistency": item.score} if item.score is not None else {})
-    KnowledgeBase().add_records("generations", [record], source=str(request.output))
+    KnowledgeBase().add_records("generations", [record], source=str(path.resolve()))   # one source per picture
