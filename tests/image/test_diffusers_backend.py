@@ -126,3 +126,16 @@ def test_a_shot_of_a_film_steers_through_its_edges_resized_and_said(backend, mod
     with pytest.raises(InvalidInputError, match="has 4 shots; pass a shot from 1 to 4, got 9"):
         backend.generate(ImageRequest(prompt="x", controls=[Control(model=str(models["controlnet"]),
                                                                     image=f"{film}:9")], **SMALL))
+
+
+def test_an_sd15_checkpoint_generates_with_weighted_long_prompts(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANIMSTUDIO_HOME", str(tmp_path / "home"))
+    sd15 = DiffusersBackend(checkpoint=str(tiny.sd15(tmp_path / "tiny-sd15")), device="cpu")
+    assert sd15.checkpoint().kind == "sd15"
+    long = ", ".join(["a small red fox"] * 12) + ", (snow:1.4)"      # past 77 tokens: three windows
+    images = sd15.generate(ImageRequest(prompt=long, seed=3, count=2, **SMALL))
+    assert [im.size for im in images] == [(64, 64)] * 2
+    again = sd15.generate(ImageRequest(prompt=long, seed=3, count=2, **SMALL))
+    assert np.array_equal(pixels(images[1]), pixels(again[1]))
+    plain = sd15.generate(ImageRequest(prompt=long.replace("(snow:1.4)", "snow"), seed=3, **SMALL))[0]
+    assert np.abs(pixels(plain) - pixels(images[0])).mean() > 0.5      # the weight is used
