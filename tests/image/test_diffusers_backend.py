@@ -139,3 +139,13 @@ def test_an_sd15_checkpoint_generates_with_weighted_long_prompts(tmp_path, monke
     assert np.array_equal(pixels(images[1]), pixels(again[1]))
     plain = sd15.generate(ImageRequest(prompt=long.replace("(snow:1.4)", "snow"), seed=3, **SMALL))[0]
     assert np.abs(pixels(plain) - pixels(images[0])).mean() > 0.5      # the weight is used
+
+
+def test_the_memory_mode_follows_the_gpu_budget():
+    from animstudio.image.diffusers_backend import memory_mode
+
+    gb = 1 << 30
+    sdxl_fp16, unet_fp16 = int(6.9 * gb), int(5.1 * gb)
+    assert memory_mode(sdxl_fp16, unet_fp16, 24 * gb) == "full"               # a 24 GB card
+    assert memory_mode(sdxl_fp16, unet_fp16, int(7.2 * gb)) == "model-offload"   # an 8 GB card at 0.9
+    assert memory_mode(sdxl_fp16, unet_fp16, 4 * gb) == "sequential-offload"

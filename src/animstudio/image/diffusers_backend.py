@@ -68,8 +68,9 @@ class DiffusersBackend(ImageBackend):
         device: Literal["auto", "cuda", "cpu"] = Field("auto", description="where to run: auto (cuda when present)")
         precision: Literal["auto", "fp16", "bf16", "fp32"] = Field(
             "auto", description="weights' precision: auto (fp16 on a GPU, fp32 on CPU)")
-        memory: Literal["full", "model-offload", "sequential-offload"] = Field(
-            "full", description="GPU memory mode: the whole pipeline on the card, or parts moved in as needed "
+        memory: Literal["auto", "full", "model-offload", "sequential-offload"] = Field(
+            "auto", description="GPU memory mode: auto (what the GPU budget allows), the whole pipeline on the "
+                                "card, or parts moved in as needed "
                                 "(slower, for small cards)")
         vae_tiling: bool = Field(False, description="decode in tiles (large images on small cards)")
         compile: bool = Field(False, description="torch.compile the UNet on a GPU (slow first image; the compile "
@@ -118,9 +119,10 @@ class DiffusersBackend(ImageBackend):
         if self.options.vae_tiling:
             pipe.vae.enable_tiling()
         if device == "cuda":
-            if self.options.memory == "model-offload":
+            mode = self._memory_mode(found, dtype)
+            if mode == "model-offload":
                 pipe.enable_model_cpu_offload()
-            elif self.options.memory == "sequential-offload":
+            elif mode == "sequential-offload":
                 pipe.enable_sequential_cpu_offload()
             else:
                 pipe.to(device)
@@ -130,6 +132,16 @@ class DiffusersBackend(ImageBackend):
                 compile_unet(pipe)
         return pipe
 
+    def _memory_mode(self, found: Checkpoint, dtype: Any) -> str:
+        """The memory mode: as asked, or for auto what the broker's GPU budget allows (the whole pipeline
+        when it fits, else one part on the card at a time, else layer by layer)."""
+        if self.options.memory != "auto":
+            return self.options.memory
+        from animstudio.models.broker import broker
+
+        whole, unet = weight_bytes(found, dtype)
+        return memory_mode(whole, unet, broker().budgets["gpu"])
+
     def pipeline(self) -> Any:
         """A context manager giving the loaded pipeline, held through the broker while in use."""
         from animstudio.models.broker import DROP, broker, torch_moves
@@ -137,7 +149,7 @@ class DiffusersBackend(ImageBackend):
         found = self.checkpoint()
         device = self._device()
         dtype = self._dtype(device)
-        on_gpu = device == "cuda" and self.options.memory == "full"
+        on_gpu = device == "cuda" and self._memory_mode(found, dtype) == "full"
         name = f"{found.kind}:{found.path.name}:{str(dtype).removeprefix('torch.')}:{device}"
         return broker().use(name, lambda: self._load(found, device, dtype), device="gpu" if on_gpu else "ram",
                             moves=torch_moves() if on_gpu else DROP)
@@ -178,6 +190,29 @@ class DiffusersBackend(ImageBackend):
                                 guidance_scale=request.guidance, num_images_per_prompt=request.count,
                                 generator=generators, callback_on_step_end=step, **extra)
         return list(result.images)
+
+
+def weight_bytes(found: Checkpoint, dtype: Any) -> tuple[int, int]:
+    """Bytes the checkpoint's weights take at ``dtype``: all of them, and the UNet's (from the files'
+    sizes; a single file is mostly UNet)."""
+    itemsize = getattr(dtype, "itemsize", 2)
+    if found.layout == "file":
+        size = found.path.stat().st_size
+        return size * itemsize // 2, size * itemsize * 2 // 3 // 2   # files are mostly fp16
+    files = list(found.path.rglob("*.safetensors")) or list(found.path.rglob("*.bin"))
+    unet = [f for f in files if "unet" in f.parts]
+    ratio = itemsize / 4 if any("fp16" not in f.name for f in files) else itemsize / 2
+    return int(sum(f.stat().st_size for f in files) * ratio), int(sum(f.stat().st_size for f in unet) * ratio)
+
+
+def memory_mode(whole: int, unet: int, budget: int, working: float = 1.3) -> str:
+    """full when the pipeline fits the budget with room for activations (``working``), model-offload
+    when its largest part (the UNet) does, else sequential-offload."""
+    if whole * working <= budget:
+        return "full"
+    if unet * working <= budget:
+        return "model-offload"
+    return "sequential-offload"
 
 
 @hookimpl
