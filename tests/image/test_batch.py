@@ -109,3 +109,40 @@ def test_a_batch_records_its_pictures_in_the_generations_collection(checkpoint, 
         (8, "image", str((done.output / "0000-custom-8.png").resolve())),
         (9, "image", str((done.output / "0001-custom-9.png").resolve()))]
     assert all("a fox in the snow" in document for document, _ in rows)
+
+
+def test_an_image_batch_job_over_the_http_api(checkpoint, tmp_path):
+    """POST /jobs kind image-batch: the checkpoint by its warehouse name, pictures as the job's artifacts,
+    and a missing checkpoint refused before a job exists."""
+    import shutil
+
+    import httpx
+
+    from animstudio.testing.servers import free_port, running_process
+
+    home, warehouse = tmp_path / "home", tmp_path / "warehouse"
+    warehouse.mkdir()
+    shutil.copytree(checkpoint, warehouse / "tiny-sdxl")
+    port = free_port()
+    env = dict(os.environ, ANIMSTUDIO_HOME=str(home), ANIMSTUDIO_MODELS=str(warehouse))
+    with running_process([sys.executable, "-m", "animstudio", "studio", "serve", "--port", str(port)], port, env=env,
+                         what="studio", wait_s=60, health="/openapi.json", suffix="") as url:
+        with httpx.Client(base_url=url, timeout=60) as http:
+            params = {"prompts": ["a fox in the snow"], "seeds": [4, 5], "checkpoint": "tiny-sdxl", "device": "cpu",
+                      "width": 64, "height": 64, "steps": 2, "sampler": "Euler"}
+            missing = http.post("/jobs", json={"kind": "image-batch", "params": {**params, "checkpoint": "nope"}})
+            assert missing.status_code == 422 and "no checkpoint 'nope'" in missing.json()["detail"]
+            outside = http.post("/jobs", json={"kind": "image-batch", "params": {**params,
+                                                                                 "checkpoint": "/etc/passwd"}})
+            assert outside.status_code == 422
+            job = http.post("/jobs", json={"kind": "image-batch", "params": params})
+            assert job.status_code == 201, job.text
+            deadline = time.monotonic() + 120
+            while (status := http.get(f"/jobs/{job.json()['id']}").json())["status"] not in ("done", "failed"):
+                assert time.monotonic() < deadline
+                time.sleep(0.3)
+            assert status["status"] == "done", status["error"]
+            files = status["steps"][0]["outputs"]["files"]
+            assert files == ["images/0000-custom-4.png", "images/0001-custom-5.png"]
+            picture = http.get(f"/jobs/{job.json()['id']}/artifacts/{files[1]}")
+            assert picture.status_code == 200 and picture.content.startswith(b"\x89PNG")

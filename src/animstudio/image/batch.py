@@ -34,6 +34,7 @@ from animstudio.image.base import ImageRequest
 from animstudio.progress import Progress, ProgressCallback, ignore
 
 RETRY_SEED_STEP = 1_000_003   # a retry's seed: far from the batch's own seeds
+DEFAULTS = ("negative_prompt", "width", "height", "steps", "sampler")   # fields given once for every prompt
 
 
 class BatchRequest(BaseModel):
@@ -44,6 +45,11 @@ class BatchRequest(BaseModel):
     seeds: list[int] = Field(default_factory=list, description="seeds each prompt is made with (default: 0)")
     presets: list[str] = Field(default_factory=list, description="quality presets to make each in: draft, standard "
                                                                  "or high")
+    negative_prompt: str | None = Field(None, max_length=4000, description="what no picture may show")
+    width: int | None = Field(None, ge=64, le=4096, multiple_of=8, description="pixels (default: the preset's)")
+    height: int | None = Field(None, ge=64, le=4096, multiple_of=8, description="pixels (default: the preset's)")
+    steps: int | None = Field(None, ge=1, le=200, description="denoising steps (default: the preset's)")
+    sampler: str | None = Field(None, description="the sampler, by its A1111 name")
     output: Path = Field(description="the batch's folder (a second run resumes it)")
     checkpoint: str | None = Field(None, description="a warehouse name, diffusers folder or .safetensors file")
     backend: str = Field("diffusers", description="the image backend")
@@ -115,6 +121,7 @@ def expand(request: BatchRequest) -> list[Item]:
     rows += [{"prompt": p} for p in request.prompts]
     if not rows:
         raise InvalidInputError("the batch has no prompts; give a file or --prompt")
+    defaults.update({k: v for k in DEFAULTS if (v := getattr(request, k)) is not None})
     seeds = request.seeds or [int(s) for s in defaults.pop("seeds", [])] or [0]
     presets = request.presets or defaults.pop("presets", []) or [None]
     defaults.pop("seeds", None)

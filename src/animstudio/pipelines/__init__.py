@@ -20,10 +20,11 @@ __all__ = ["Pipeline", "get_pipeline", "pipeline_names"]
 def register_pipelines(register: Any) -> None:
     from animstudio.pipelines.analyze import Analyze
     from animstudio.pipelines.highlights import Highlights
+    from animstudio.pipelines.image_batch import ImageBatch
     from animstudio.pipelines.parody import Narrate, Parody
     from animstudio.pipelines.render import Render
 
-    for pipeline in (Parody, Narrate, Analyze, Highlights, Render):
+    for pipeline in (Parody, Narrate, Analyze, Highlights, Render, ImageBatch):
         register(pipeline)
 
 

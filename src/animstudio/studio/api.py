@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 
 from animstudio.errors import ForbiddenError, InvalidInputError, StudioError
 from animstudio.jobs import ENDED, JobStore, follow
+from animstudio.plugins import get_backend
 
 UPLOAD_CHUNK = 1 << 20
 
@@ -92,6 +93,8 @@ def create_app(store: JobStore | None = None, api_keys: list[str] | None = None,
         return path
 
     def resolve(kind: str, params: dict[str, Any]) -> dict[str, Any]:
+        if "clip" not in get_backend("pipeline", kind).Options.model_fields:   # image-batch reads no media
+            return {k: v for k, v in params.items() if k != "output"}
         clip = str(params.get("clip", ""))
         if clip.startswith("upload:"):
             path = (uploads / clip.removeprefix("upload:")).resolve()
