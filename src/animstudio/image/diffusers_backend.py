@@ -151,8 +151,9 @@ class DiffusersBackend(ImageBackend):
         dtype = self._dtype(device)
         on_gpu = device == "cuda" and self._memory_mode(found, dtype) == "full"
         name = f"{found.kind}:{found.path.name}:{str(dtype).removeprefix('torch.')}:{device}"
+        # the weights' size at this precision until the broker has measured a load
         return broker().use(name, lambda: self._load(found, device, dtype), device="gpu" if on_gpu else "ram",
-                            moves=torch_moves() if on_gpu else DROP)
+                            estimate=weight_bytes(found, dtype)[0], moves=torch_moves() if on_gpu else DROP)
 
     # ------------------------------------------------------------ generating
 
