@@ -9,11 +9,12 @@ broken file is one clear line instead of a loader's traceback.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -99,6 +100,25 @@ def require(path: str | Path, *kinds: str) -> Checkpoint:
     return found
 
 
+def load_weights(cls: Any, found: Checkpoint, dtype: Any, what: str = "") -> Any:
+    """``cls`` (a diffusers pipeline or model class) from ``found``'s folder or single file, offline; a
+    loader's error becomes one line naming the file (``what``: e.g. "the ControlNet ")."""
+    load = cls.from_pretrained if found.layout == "folder" else cls.from_single_file
+    try:
+        return load(found.path, torch_dtype=dtype, local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise InvalidInputError(f"could not load {what}{found.path.name}: {str(exc).splitlines()[0]}") from None
+
+
+@functools.lru_cache(maxsize=64)
+def _file_hash(path: Path, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:10]
+
+
 def short_hash(path: str | Path) -> str:
     """A1111's model hash: the first 10 hex digits of the file's sha256 (of the UNet's weights for a
     diffusers folder)."""
@@ -108,8 +128,5 @@ def short_hash(path: str | Path) -> str:
         if not files:
             return ""
         where = files[0]
-    digest = hashlib.sha256()
-    with open(where, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:10]
+    stat = where.stat()   # hashed once per process while the file is unchanged (checkpoints run to gigabytes)
+    return _file_hash(where.resolve(), stat.st_size, stat.st_mtime_ns)

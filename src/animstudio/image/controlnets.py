@@ -17,7 +17,7 @@ from typing import Any
 
 from animstudio.errors import InvalidInputError
 from animstudio.image.base import Control, ImageRequest
-from animstudio.image.checkpoints import Checkpoint, require
+from animstudio.image.checkpoints import Checkpoint, load_weights, require
 
 log = logging.getLogger(__name__)
 VIDEO_SHOT = re.compile(r"\.(mp4|mkv|mov|webm|avi|m4v):\d+$", re.IGNORECASE)
@@ -26,28 +26,19 @@ VIDEO_SHOT = re.compile(r"\.(mp4|mkv|mov|webm|avi|m4v):\d+$", re.IGNORECASE)
 def _load_controlnet(path: Path, dtype: Any, device: str) -> Any:
     from diffusers import ControlNetModel
 
-    found = require(path, "controlnet")
-    try:
-        if found.layout == "folder":
-            model = ControlNetModel.from_pretrained(found.path, torch_dtype=dtype, local_files_only=True)
-        else:
-            model = ControlNetModel.from_single_file(found.path, torch_dtype=dtype, local_files_only=True)
-    except (OSError, ValueError) as exc:
-        raise InvalidInputError(f"could not load the ControlNet {path.name}: {str(exc).splitlines()[0]}") from None
-    return model.to(device)
+    return load_weights(ControlNetModel, require(path, "controlnet"), dtype, "the ControlNet ").to(device)
 
 
 def _controlnet(control: Control, dtype: Any, device: str, held: ExitStack) -> Any:
     """The ControlNet, loaded through the broker and held until ``held`` closes (the generation's end)."""
     from animstudio.image.diffusers_backend import resolve_checkpoint
-    from animstudio.models.broker import broker, torch_moves
+    from animstudio.models.broker import DROP, broker, torch_moves
 
     path = resolve_checkpoint(control.model)
     name = f"controlnet:{path.name}:{str(dtype).removeprefix('torch.')}:{device}"
     on_gpu = device == "cuda"
     return held.enter_context(broker().use(name, lambda: _load_controlnet(path, dtype, device),
-                                           device="gpu" if on_gpu else "ram",
-                                           **({"moves": torch_moves()} if on_gpu else {})))
+                                           device="gpu" if on_gpu else "ram", moves=torch_moves() if on_gpu else DROP))
 
 
 def control_pipeline(pipe: Any, request: ImageRequest, found: Checkpoint, device: str, held: ExitStack) -> Any:

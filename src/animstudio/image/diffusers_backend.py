@@ -21,7 +21,7 @@ from pydantic import Field
 from animstudio.errors import InvalidInputError, MissingDependencyError
 from animstudio.hookspecs import hookimpl
 from animstudio.image.base import ImageBackend, ImageRequest
-from animstudio.image.checkpoints import Checkpoint, require
+from animstudio.image.checkpoints import Checkpoint, load_weights, require
 from animstudio.progress import Progress, ProgressCallback, ignore
 
 PIPELINE_CLASSES = {"sdxl": "StableDiffusionXLPipeline", "sd15": "StableDiffusionPipeline"}
@@ -103,23 +103,15 @@ class DiffusersBackend(ImageBackend):
     def checkpoint(self) -> Checkpoint:
         return require(resolve_checkpoint(self.options.checkpoint), "sdxl", "sd15")
 
-    def _load(self, found: Checkpoint, device: str, dtype: Any) -> Any:
+    def _load(self, found: Checkpoint, device: str, dtype: Any, mode: str) -> Any:
         import diffusers
 
-        cls = getattr(diffusers, PIPELINE_CLASSES[found.kind])
-        try:
-            if found.layout == "folder":
-                pipe = cls.from_pretrained(found.path, torch_dtype=dtype, local_files_only=True)
-            else:
-                pipe = cls.from_single_file(found.path, torch_dtype=dtype, local_files_only=True)
-        except (OSError, ValueError) as exc:
-            raise InvalidInputError(f"could not load {found.path.name}: {str(exc).splitlines()[0]}") from None
+        pipe = load_weights(getattr(diffusers, PIPELINE_CLASSES[found.kind]), found, dtype)
         pipe.set_progress_bar_config(disable=True)
         pipe.scheduler_config = dict(pipe.scheduler.config)   # samplers are built from the model's own
         if self.options.vae_tiling:
             pipe.vae.enable_tiling()
         if device == "cuda":
-            mode = self._memory_mode(found, dtype)
             if mode == "model-offload":
                 pipe.enable_model_cpu_offload()
             elif mode == "sequential-offload":
@@ -142,17 +134,18 @@ class DiffusersBackend(ImageBackend):
         whole, unet = weight_bytes(found, dtype)
         return memory_mode(whole, unet, broker().budgets["gpu"])
 
-    def pipeline(self) -> Any:
+    def pipeline(self, found: Checkpoint | None = None, device: str | None = None) -> Any:
         """A context manager giving the loaded pipeline, held through the broker while in use."""
         from animstudio.models.broker import DROP, broker, torch_moves
 
-        found = self.checkpoint()
-        device = self._device()
+        found = found or self.checkpoint()
+        device = device or self._device()
         dtype = self._dtype(device)
-        on_gpu = device == "cuda" and self._memory_mode(found, dtype) == "full"
+        mode = self._memory_mode(found, dtype) if device == "cuda" else "full"
+        on_gpu = device == "cuda" and mode == "full"
         name = f"{found.kind}:{found.path.name}:{str(dtype).removeprefix('torch.')}:{device}"
         # the weights' size at this precision until the broker has measured a load
-        return broker().use(name, lambda: self._load(found, device, dtype), device="gpu" if on_gpu else "ram",
+        return broker().use(name, lambda: self._load(found, device, dtype, mode), device="gpu" if on_gpu else "ram",
                             estimate=weight_bytes(found, dtype)[0], moves=torch_moves() if on_gpu else DROP)
 
     # ------------------------------------------------------------ generating
@@ -166,7 +159,7 @@ class DiffusersBackend(ImageBackend):
         found = self.checkpoint()
         device = self._device()
         with ExitStack() as held:
-            pipe = held.enter_context(self.pipeline())
+            pipe = held.enter_context(self.pipeline(found, device))
             pipe.scheduler = make_scheduler(request.sampler, pipe.scheduler_config)
             prompt = apply_loras(pipe, request.prompt, request.loras, found.kind)
             runner, extra = pipe, {}
