@@ -28,7 +28,8 @@ from typing import Any
 import httpx
 
 from animstudio.errors import ServiceUnavailableError
-from animstudio.models.broker import Broker, Moves, _nvml_used, broker, parse_budget
+from animstudio.models.broker import Broker, Moves, broker, parse_budget
+from animstudio.models.devices import nvml_used
 from animstudio.models.ledger import Device
 
 READY_PATHS = ("/health", "/v1/models")
@@ -84,7 +85,7 @@ def tree_gpu(pid: int) -> int:
 
 
 def has_gpu() -> bool:
-    return _nvml_used() is not None
+    return nvml_used() is not None
 
 
 class Server:
@@ -160,7 +161,7 @@ class Server:
     def _start(self) -> subprocess.Popen[bytes]:
         log = self._log_path()
         log.parent.mkdir(parents=True, exist_ok=True)
-        card_before = _nvml_used() if self.device == "gpu" else None
+        card_before = nvml_used() if self.device == "gpu" else None
         with open(log, "ab") as out:
             out.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} {self.command}\n".encode())
             out.flush()
@@ -178,7 +179,7 @@ class Server:
                 raise ServiceUnavailableError(f"model server {self.name!r} did not answer within {self.startup_s:g} s "
                                               f"at {self.url}; see {log}")
             time.sleep(0.1)
-        card_after = _nvml_used() if card_before is not None else None
+        card_after = nvml_used() if card_before is not None else None
         self._card_taken = card_after - card_before if card_before is not None and card_after is not None else 0
         return process
 
