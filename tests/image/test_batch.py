@@ -55,7 +55,8 @@ def test_a_file_expands_to_prompts_times_seeds(tmp_path):
 
 
 def test_a_batch_killed_after_three_images_makes_only_the_other_three(checkpoint, tmp_path):
-    (tmp_path / "shots.yaml").write_text(SHOTS)
+    # enough steps that the six pictures take seconds, so the kill lands between the third and the sixth
+    (tmp_path / "shots.yaml").write_text(SHOTS.replace("steps: 2", "steps: 40"))
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "animstudio", "image", "batch", str(tmp_path / "shots.yaml"), "-o", str(out),
            "-m", str(checkpoint), "--device", "cpu", "--json"]

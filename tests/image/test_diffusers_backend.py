@@ -104,6 +104,30 @@ def test_bad_checkpoints_and_loras_are_one_line(backend, models, tmp_path):
             ImageRequest(prompt="x", **SMALL))
 
 
+def test_a_refiner_finishes_the_last_steps(backend, models, tmp_path):
+    from animstudio.progress import Progress
+
+    refiner = tiny.refiner(tmp_path / "tiny-refiner", models["sdxl"])
+    seen: list[Progress] = []
+    request = ImageRequest(prompt="a red fox", seed=2, count=2, refiner=str(refiner), refiner_switch=0.5,
+                           **SMALL | {"steps": 5})
+    refined = backend.generate(request, on_progress=seen.append)
+    assert [p.done for p in seen] == [1, 2, 3, 4, 5] and seen[-1].total == 5
+    again = backend.generate(request)
+    assert all(np.array_equal(pixels(a), pixels(b)) for a, b in zip(refined, again, strict=True))
+    plain = backend.generate(ImageRequest(prompt="a red fox", seed=2, count=2, **SMALL | {"steps": 5}))
+    assert np.abs(pixels(refined[0]) - pixels(plain[0])).mean() > 2
+    late = backend.generate(request.model_copy(update={"refiner_switch": 0.8}))   # the refiner does less
+    assert np.abs(pixels(late[0]) - pixels(plain[0])).mean() < np.abs(pixels(refined[0]) - pixels(plain[0])).mean()
+    from animstudio.image.checkpoints import short_hash
+    from animstudio.image.metadata import format_parameters, parameters_for
+
+    text = format_parameters(parameters_for(request, 2, "tiny-sdxl", ""))
+    assert f"Refiner: tiny-refiner [{short_hash(refiner)}], Refiner switch at: 0.5" in text
+    with pytest.raises(InvalidInputError, match="is an SDXL pipeline, not an SDXL refiner"):
+        backend.generate(request.model_copy(update={"refiner": str(models["sdxl"])}))
+
+
 def test_presets_fill_what_the_request_leaves_out():
     draft = ImageRequest(prompt="x", preset="draft")
     assert (draft.steps, draft.guidance, draft.width, draft.height) == (12, 5.0, 768, 768)

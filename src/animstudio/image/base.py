@@ -73,6 +73,10 @@ class ImageRequest(BaseModel):
     loras: dict[str, float] = Field(default_factory=dict, description="LoRA name (from the registry) or file -> "
                                                                       "weight")
     controls: list[Control] = Field(default_factory=list, description="ControlNets steering the picture")
+    refiner: str | None = Field(None, description="an SDXL refiner checkpoint (warehouse name, folder or "
+                                                  ".safetensors file) that finishes the last denoising steps")
+    refiner_switch: float = Field(0.8, gt=0, lt=1, description="share of the denoising the base does before the "
+                                                                "refiner takes over (A1111's 'switch at')")
 
     @model_validator(mode="after")
     def _preset(self) -> ImageRequest:

@@ -100,13 +100,61 @@ def require(path: str | Path, *kinds: str) -> Checkpoint:
     return found
 
 
-def load_weights(cls: Any, found: Checkpoint, dtype: Any, what: str = "") -> Any:
+CONFIGS = Path(__file__).with_name("configs")
+CROSS_WIDTHS = {768: "sd15", 1024: "sd2", 2048: "sdxl"}   # a UNet's text width names its base model
+
+
+def cross_attention_width(path: Path) -> int | None:
+    """The text width a single file's UNet or ControlNet attends to (read from one tensor's shape)."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        for key in f.keys():
+            if key.endswith("attn2.to_k.weight"):
+                return int(f.get_slice(key).get_shape()[1])
+    return None
+
+
+def base_of(found: Checkpoint) -> str:
+    """The base model (sdxl, sd15, sd2) a ControlNet was trained for."""
+    if found.layout == "folder":
+        width = json.loads((found.path / "config.json").read_text(encoding="utf-8")).get("cross_attention_dim")
+    else:
+        width = cross_attention_width(found.path)
+    return CROSS_WIDTHS.get(width, "unknown")
+
+
+def file_config(found: Checkpoint) -> Path:
+    """The diffusers configs that describe a single-file checkpoint's parts: the studio's own, for the
+    standard SDXL, SD 1.5 and ControlNet architectures (a single file holds weights only)."""
+    kind = found.kind if found.kind != "controlnet" else f"controlnet-{base_of(found)}"
+    folder = CONFIGS / kind
+    if not folder.is_dir():
+        raise InvalidInputError(f"{found.path.name} is {NAMES.get(found.kind, found.kind)} ({kind}), which loads "
+                                "only as a diffusers folder; give the folder saved by diffusers")
+    return folder
+
+
+def load_weights(cls: Any, found: Checkpoint, dtype: Any, what: str = "", config: str | Path | None = None) -> Any:
     """``cls`` (a diffusers pipeline or model class) from ``found``'s folder or single file, offline; a
-    loader's error becomes one line naming the file (``what``: e.g. "the ControlNet ")."""
-    load = cls.from_pretrained if found.layout == "folder" else cls.from_single_file
+    loader's error becomes one line naming the file (``what``: e.g. "the ControlNet "). A single file
+    is read with ``config``, a diffusers folder whose configs describe it (default: the studio's for
+    its kind); tokenizers missing from that folder are CLIP's."""
+    if found.layout == "folder":
+        load, extra = cls.from_pretrained, {}
+    else:
+        folder = Path(config).expanduser() if config else file_config(found)
+        load, extra = cls.from_single_file, {"config": str(folder)}
+        if (folder / "model_index.json").is_file():
+            from animstudio.image.tokenizers import clip_tokenizer
+
+            index = json.loads((folder / "model_index.json").read_text(encoding="utf-8"))
+            for name, pad in (("tokenizer", "<|endoftext|>"), ("tokenizer_2", "!")):
+                if (index.get(name) or [None])[0] and not (folder / name).is_dir():
+                    extra[name] = clip_tokenizer(pad)
     try:
-        return load(found.path, torch_dtype=dtype, local_files_only=True)
-    except (OSError, ValueError) as exc:
+        return load(found.path, torch_dtype=dtype, local_files_only=True, **extra)
+    except (OSError, ValueError, RuntimeError) as exc:
         raise InvalidInputError(f"could not load {what}{found.path.name}: {str(exc).splitlines()[0]}") from None
 
 

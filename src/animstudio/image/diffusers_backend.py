@@ -24,7 +24,8 @@ from animstudio.image.base import ImageBackend, ImageRequest
 from animstudio.image.checkpoints import Checkpoint, load_weights, require
 from animstudio.progress import Progress, ProgressCallback, ignore
 
-PIPELINE_CLASSES = {"sdxl": "StableDiffusionXLPipeline", "sd15": "StableDiffusionPipeline"}
+PIPELINE_CLASSES = {"sdxl": "StableDiffusionXLPipeline", "sd15": "StableDiffusionPipeline",
+                    "sdxl-refiner": "StableDiffusionXLImg2ImgPipeline"}
 CONTROL_CLASSES = {"sdxl": "StableDiffusionXLControlNetPipeline", "sd15": "StableDiffusionControlNetPipeline"}
 GET_ONE = ("no checkpoint is set: put an SDXL or SD 1.5 model in the warehouse (e.g. sd_xl_base_1.0.safetensors "
            "from Stability AI) with `animstudio models add FILE`, then give it with --checkpoint or the "
@@ -73,6 +74,9 @@ class DiffusersBackend(ImageBackend):
                                 "card, or parts moved in as needed "
                                 "(slower, for small cards)")
         vae_tiling: bool = Field(False, description="decode in tiles (large images on small cards)")
+        config: str | None = Field(None, description="for a single-file checkpoint of an unusual architecture: a "
+                                                     "diffusers folder whose configs describe it (default: the "
+                                                     "studio's SDXL and SD 1.5 configs)")
         compile: bool = Field(False, description="torch.compile the UNet on a GPU (slow first image; the compile "
                                                  "cache is kept in the studio home)")
 
@@ -106,7 +110,7 @@ class DiffusersBackend(ImageBackend):
     def _load(self, found: Checkpoint, device: str, dtype: Any, mode: str) -> Any:
         import diffusers
 
-        pipe = load_weights(getattr(diffusers, PIPELINE_CLASSES[found.kind]), found, dtype)
+        pipe = load_weights(getattr(diffusers, PIPELINE_CLASSES[found.kind]), found, dtype, config=self.options.config)
         pipe.set_progress_bar_config(disable=True)
         pipe.scheduler_config = dict(pipe.scheduler.config)   # samplers are built from the model's own
         if self.options.vae_tiling:
@@ -150,6 +154,15 @@ class DiffusersBackend(ImageBackend):
 
     # ------------------------------------------------------------ generating
 
+    def refiner(self, request: ImageRequest, found: Checkpoint) -> Checkpoint | None:
+        """The request's SDXL refiner, checked before anything loads."""
+        if not request.refiner:
+            return None
+        if found.kind != "sdxl":
+            raise InvalidInputError(f"a refiner finishes SDXL pictures; {found.path.name} is {found.kind}: leave "
+                                    "--refiner out")
+        return require(resolve_checkpoint(request.refiner), "sdxl-refiner")
+
     def generate(self, request: ImageRequest, on_progress: ProgressCallback = ignore) -> list[Any]:
         torch = _torch()
         from animstudio.image.loras import apply_loras
@@ -157,7 +170,21 @@ class DiffusersBackend(ImageBackend):
         from animstudio.image.schedulers import make_scheduler
 
         found = self.checkpoint()
+        refiner = self.refiner(request, found)
         device = self._device()
+        done = 0
+
+        def step(_pipe: Any, _index: int, _timestep: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+            nonlocal done   # the base's steps, then the refiner's: request.steps in all
+            done = min(done + 1, request.steps)
+            on_progress(Progress("generate", done, request.steps, "steps"))
+            return kwargs
+
+        def generators() -> list[Any]:
+            return [torch.Generator(device="cpu").manual_seed(request.seed + i) for i in range(request.count)]
+
+        common = dict(num_inference_steps=request.steps, guidance_scale=request.guidance,
+                      num_images_per_prompt=request.count, callback_on_step_end=step)
         with ExitStack() as held:
             pipe = held.enter_context(self.pipeline(found, device))
             pipe.scheduler = make_scheduler(request.sampler, pipe.scheduler_config)
@@ -168,22 +195,23 @@ class DiffusersBackend(ImageBackend):
 
                 extra = control_arguments(request)
                 runner = control_pipeline(pipe, request, found, device, held)
-            generators = [torch.Generator(device="cpu").manual_seed(request.seed + i) for i in range(request.count)]
-
-            def step(_pipe: Any, index: int, _timestep: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-                on_progress(Progress("generate", index + 1, request.steps, "steps"))
-                return kwargs
-
+            if refiner:   # the base stops early and hands its latents over
+                extra |= {"denoising_end": request.refiner_switch, "output_type": "latent"}
             with torch.inference_mode():
                 # A1111 weights, BREAK and prompts past 77 tokens: the embeddings are built here
                 embeddings = encode(prompt, [t for t in (pipe.tokenizer, getattr(pipe, "tokenizer_2", None)) if t],
                                     [e for e in (pipe.text_encoder, getattr(pipe, "text_encoder_2", None)) if e],
                                     negative_prompt=request.negative_prompt)
-                result = runner(**embeddings.as_kwargs(),
-                                width=request.width, height=request.height, num_inference_steps=request.steps,
-                                guidance_scale=request.guidance, num_images_per_prompt=request.count,
-                                generator=generators, callback_on_step_end=step, **extra)
-        return list(result.images)
+                result = runner(**embeddings.as_kwargs(), width=request.width, height=request.height,
+                                generator=generators(), **common, **extra)
+        if refiner is None:
+            return list(result.images)
+        with self.pipeline(refiner, device) as finish, torch.inference_mode():
+            finish.scheduler = make_scheduler(request.sampler, finish.scheduler_config)
+            embeddings = encode(prompt, [finish.tokenizer_2], [finish.text_encoder_2],
+                                negative_prompt=request.negative_prompt, family="sdxl-refiner")
+            return list(finish(**embeddings.as_kwargs(), image=result.images, denoising_start=request.refiner_switch,
+                               generator=generators(), **common).images)
 
 
 def weight_bytes(found: Checkpoint, dtype: Any) -> tuple[int, int]:

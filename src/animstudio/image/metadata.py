@@ -217,6 +217,7 @@ def parameters_for(request: Any, seed: int, model: str, model_hash: str) -> Para
     """What picture ``seed`` of an image request says it was made with (its LoRAs' hashes where their
     files are found; ControlNets as the ControlNet extension writes them)."""
     from animstudio import __version__
+    from animstudio.image.checkpoints import short_hash
     from animstudio.image.loras import resolve, split_tags
     from animstudio.image.schedulers import split_name
 
@@ -230,6 +231,15 @@ def parameters_for(request: Any, seed: int, model: str, model_hash: str) -> Para
     extra = {f"ControlNet {i}": f"Module: {c.preprocessor or 'none'}, Model: {c.model}, Weight: {_num(c.scale)}, "
                                 f"Guidance Start: {_num(c.start)}, Guidance End: {_num(c.end)}"
              for i, c in enumerate(request.controls)}
+    if getattr(request, "refiner", None):
+        from animstudio.image.diffusers_backend import resolve_checkpoint
+
+        try:
+            refiner = resolve_checkpoint(request.refiner)
+            extra["Refiner"] = f"{refiner.stem} [{short_hash(refiner)}]"
+        except (InvalidInputError, OSError):
+            extra["Refiner"] = request.refiner
+        extra["Refiner switch at"] = _num(request.refiner_switch)
     extra["Version"] = f"animstudio {__version__}"
     return Parameters(prompt=request.prompt, negative_prompt=request.negative_prompt, steps=request.steps,
                       sampler=sampler, schedule_type=schedule, cfg_scale=request.guidance, seed=seed,

@@ -174,10 +174,10 @@ def _layer(encoder: Any, ids: Any, clip_skip: int, final_norm: bool) -> tuple[An
 
 
 def _encode_one(text: str, tokenizers: list[Any], encoders: list[Any], clip_skip: int, chunks: int,
-                normalize: bool, backtrack: int) -> tuple[Any, Any, int]:
+                normalize: bool, backtrack: int, family: str) -> tuple[Any, Any, int]:
     """One prompt's embeddings (windows of every encoder joined on the sequence, encoders on the
-    feature axis), the second encoder's pooled output of the first window, and the window count; at
-    least ``chunks`` windows (empty ones pad it)."""
+    feature axis), the last encoder's pooled output of the first window (SDXL and its refiner), and
+    the window count; at least ``chunks`` windows (empty ones pad it)."""
     import torch
 
     pieces = parse_weights(extract_loras(text)[0])
@@ -189,8 +189,8 @@ def _encode_one(text: str, tokenizers: list[Any], encoders: list[Any], clip_skip
         for j, window in enumerate(own + [([], [])] * (count - len(own))):
             ids, weights = _padded(window, tokenizer)
             device = encoder.device
-            hidden, first = _layer(encoder, torch.tensor([ids], device=device), clip_skip, len(encoders) == 1)
-            if i == 1 and j == 0:
+            hidden, first = _layer(encoder, torch.tensor([ids], device=device), clip_skip, family == "sd15")
+            if family != "sd15" and i == len(encoders) - 1 and j == 0:
                 pooled = first
             outs.append(_weighted(hidden, torch.tensor(weights, device=device, dtype=hidden.dtype), normalize))
         per_encoder.append(torch.cat(outs, dim=1))
@@ -206,24 +206,30 @@ def _weighted(hidden: Any, weights: Any, normalize: bool) -> Any:
 
 
 def encode(prompt: str, tokenizers: list[Any], text_encoders: list[Any], negative_prompt: str = "",
-           clip_skip: int | None = None, normalize: bool = True, backtrack: int = COMMA_BACKTRACK) -> Embeddings:
+           clip_skip: int | None = None, normalize: bool = True, backtrack: int = COMMA_BACKTRACK,
+           family: str | None = None) -> Embeddings:
     """Weighted embeddings of ``prompt`` and ``negative_prompt`` of any length.
 
     One tokenizer and encoder: SD 1.5 (the last layer, or ``clip_skip`` layers from the top, through
     the final layer norm). Two: SDXL (each encoder's penultimate layer, or ``clip_skip`` from the top,
     joined on the feature axis; the pooled output of the second encoder's first window). Both prompts
-    get the same number of windows. ``clip_skip`` counts as A1111's "Clip skip" does (1: the last
-    layer); it defaults to 1 for SD 1.5 and 2 for SDXL.
+    get the same number of windows. ``family="sdxl-refiner"``: the refiner's one encoder, read as
+    SDXL's second (penultimate layer, pooled output). ``clip_skip`` counts as A1111's "Clip skip" does
+    (1: the last layer); it defaults to 1 for SD 1.5 and 2 for SDXL.
     """
     import torch
 
     if len(tokenizers) != len(text_encoders) or len(tokenizers) not in (1, 2):
         raise ValueError("give one tokenizer and text encoder (SD 1.5) or two of each (SDXL)")
-    skip = clip_skip if clip_skip is not None else len(text_encoders)
+    family = family or ("sd15" if len(text_encoders) == 1 else "sdxl")
+    skip = clip_skip if clip_skip is not None else (1 if family == "sd15" else 2)
+
+    def one(text: str, chunks: int) -> tuple[Any, Any, int]:
+        return _encode_one(text, tokenizers, text_encoders, skip, chunks, normalize, backtrack, family)
+
     with torch.no_grad():
-        pos, pooled, n_pos = _encode_one(prompt, tokenizers, text_encoders, skip, 0, normalize, backtrack)
-        neg, neg_pooled, n_neg = _encode_one(negative_prompt, tokenizers, text_encoders, skip, n_pos, normalize,
-                                             backtrack)
+        pos, pooled, n_pos = one(prompt, 0)
+        neg, neg_pooled, n_neg = one(negative_prompt, n_pos)
         if n_neg > n_pos:
-            pos, pooled, _ = _encode_one(prompt, tokenizers, text_encoders, skip, n_neg, normalize, backtrack)
+            pos, pooled, _ = one(prompt, n_neg)
     return Embeddings(pos, neg, pooled, neg_pooled)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from animstudio.errors import UnknownModelError
 
-ModelKind = Literal["llm", "tts", "asr", "embedding", "image", "vad", "speaker"]
+ModelKind = Literal["llm", "tts", "asr", "embedding", "image", "vad", "speaker", "tokenizer"]
 
 
 class _Strict(BaseModel):
