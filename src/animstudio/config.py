@@ -113,6 +113,9 @@ class ImageSettings(_Section):
                                                      "or a .safetensors file (SDXL, SDXL-Turbo or SD 1.5)")
     device: Literal["auto", "cuda", "cpu"] = Field("auto", description="where images are made: auto (cuda when a "
                                                                        "GPU is present)")
+    depth_model: str | None = Field(None, description="the depth-estimation model (a warehouse name or transformers "
+                                                      "folder, e.g. Depth Anything) behind depth and normal control "
+                                                      "images")
 
 
 class MediaSettings(_Section):

@@ -52,9 +52,8 @@ def test_every_preprocessor_is_registered_through_the_hook():
     if "canny" not in plugins.backends("control_preprocessor"):
         plugins.register_module(control, name="animstudio.image.control")
     found = plugins.backends("control_preprocessor")
-    assert {"canny", "lineart", "scribble", "segmentation", "pose"} <= set(found)
-    assert "depth" not in found and "normal" not in found
-    for cls in (Canny, LineArt, Scribble, Segmentation, PosePreprocessor):
+    assert {"canny", "lineart", "scribble", "segmentation", "pose", "depth", "normal"} <= set(found)
+    for cls in (Canny, LineArt, Scribble, Segmentation, PosePreprocessor, found["depth"], found["normal"]):
         for name, field in cls.Options.model_fields.items():
             text = field.description or ""
             assert text and text[0].islower() and not text.endswith("."), (cls.name, name, text)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from animstudio.backend import Backend
+from animstudio.errors import MissingDependencyError
 from animstudio.progress import ProgressCallback, ignore
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class Control(BaseModel):
                                                  "with preprocessor set, or VIDEO:SHOT for a shot's middle frame "
                                                  "(clip.mp4:3; shots count from 1)")
     preprocessor: str | None = Field(None, description="turn image into the control image first (canny, lineart, "
-                                                       "scribble, segmentation, pose)")
+                                                       "scribble, segmentation, pose, depth, normal)")
     scale: float = Field(1.0, ge=0, le=2, description="how strongly it steers")
     start: float = Field(0.0, ge=0, le=1, description="fraction of the steps where it starts steering")
     end: float = Field(1.0, ge=0, le=1, description="fraction of the steps where it stops")
@@ -115,8 +116,21 @@ class AppearanceEmbedder(Backend):
 
 class ControlPreprocessor(Backend):
     """Base of control preprocessors: turns a reference picture into the control image one kind of
-    ControlNet reads (canny edges, line art, scribble, pose skeleton, segmentation, depth)."""
+    ControlNet reads (canny edges, line art, scribble, pose skeleton, segmentation, depth, normals)."""
 
     @abstractmethod
     def process(self, image: Image.Image) -> Image.Image:
         """The control image, RGB, the size of ``image``."""
+
+
+def torch_and(library: str, what: str) -> Any:
+    """torch, once ``library`` (diffusers, transformers) imports too; otherwise the error names the
+    ``image`` extra that installs them, and ``what`` needs it."""
+    import importlib
+
+    try:
+        importlib.import_module(library)
+        import torch
+    except ImportError as exc:
+        raise MissingDependencyError.for_extra(exc.name or library, "image", what) from exc
+    return torch

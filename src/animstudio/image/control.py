@@ -5,8 +5,8 @@
     frame = frame_from_shot(*parse_shot_ref("clip.mp4:3"))     # middle frame of the 3rd shot
     control, note = resize_control(lines, 1024, 768)           # note: how it was cropped and resized
 
-Registered: ``canny``, ``lineart``, ``scribble``, ``segmentation`` and ``pose`` (in ``pose.py``).
-Depth and normal maps come with a depth backend's weights, so no preprocessor here makes them.
+Registered: ``canny``, ``lineart``, ``scribble``, ``segmentation``, ``pose`` (in ``pose.py``), and
+``depth`` and ``normal`` (in ``depth.py``, from a depth model the user adds to the warehouse).
 A picture with transparency is laid on white first (a character cut out on a clear background).
 """
 
@@ -23,6 +23,7 @@ from pydantic import Field, model_validator
 from animstudio.errors import InvalidInputError
 from animstudio.hookspecs import hookimpl
 from animstudio.image.base import ControlPreprocessor
+from animstudio.image.depth import Depth, Normal
 from animstudio.image.pose import PosePreprocessor
 
 
@@ -258,5 +259,5 @@ def frame_from_shot(video: str | os.PathLike[str], shot_index: int, detector: st
 
 @hookimpl
 def register_control_preprocessors(register: Any) -> None:
-    for preprocessor in (Canny, LineArt, Scribble, Segmentation, PosePreprocessor):
+    for preprocessor in (Canny, LineArt, Scribble, Segmentation, PosePreprocessor, Depth, Normal):
         register(preprocessor)

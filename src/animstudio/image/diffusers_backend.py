@@ -18,9 +18,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from animstudio.errors import InvalidInputError, MissingDependencyError
+from animstudio.errors import InvalidInputError
 from animstudio.hookspecs import hookimpl
-from animstudio.image.base import ImageBackend, ImageRequest
+from animstudio.image.base import ImageBackend, ImageRequest, torch_and
 from animstudio.image.checkpoints import Checkpoint, load_weights, require
 from animstudio.progress import Progress, ProgressCallback, ignore
 
@@ -33,12 +33,7 @@ GET_ONE = ("no checkpoint is set: put an SDXL or SD 1.5 model in the warehouse (
 
 
 def _torch() -> Any:
-    try:
-        import diffusers  # noqa: F401 - checked here so the error names the extra
-        import torch
-    except ImportError as exc:
-        raise MissingDependencyError.for_extra(exc.name or "diffusers", "image", "Image generation") from exc
-    return torch
+    return torch_and("diffusers", "Image generation")
 
 
 def resolve_checkpoint(value: str | None) -> Path:

@@ -15,8 +15,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from animstudio.errors import InvalidInputError, MissingDependencyError
-from animstudio.image.base import AppearanceEmbedder
+from animstudio.errors import InvalidInputError
+from animstudio.image.base import AppearanceEmbedder, torch_and
 from animstudio.models.loaded import LoadOnce
 
 CLIP_TYPES = ("clip", "clip_vision_model")
@@ -28,12 +28,7 @@ FIX = "give a transformers folder of a CLIP vision model or a DINOv2 model (conf
 
 
 def _torch() -> Any:
-    try:
-        import torch
-        import transformers  # noqa: F401 - checked here so the error names the extra
-    except ImportError as exc:
-        raise MissingDependencyError.for_extra(exc.name or "transformers", "image", "Vision model embeddings") from exc
-    return torch
+    return torch_and("transformers", "Vision model embeddings")
 
 
 def model_folder(value: str) -> tuple[Path, str]:
@@ -57,6 +52,27 @@ def model_folder(value: str) -> tuple[Path, str]:
     return path, kind
 
 
+def image_processor(folder: str | Path) -> Any:
+    """The folder's image processor (``preprocessor_config.json``), on PIL: transformers 5's default
+    backend needs torchvision, which the studio does not install."""
+    import transformers
+
+    try:
+        named = str(json.loads((Path(folder) / "preprocessor_config.json").read_text()).get("image_processor_type", ""))
+    except (OSError, ValueError, AttributeError):
+        named = ""
+    base = named.removesuffix("Fast")
+    for candidate in (f"{base}Pil", base) if base else ():
+        cls = getattr(transformers, candidate, None)
+        if cls is None:
+            continue
+        try:
+            return cls.from_pretrained(folder, local_files_only=True)
+        except ImportError:   # a placeholder for a backend that is not installed
+            continue
+    return transformers.AutoImageProcessor.from_pretrained(folder, local_files_only=True)
+
+
 def _load(key: tuple[str, str, str]) -> tuple[Any, Any]:
     """(model, processor or None) for (folder, model type, device)."""
     folder, kind, device = key
@@ -73,7 +89,7 @@ def _load(key: tuple[str, str, str]) -> tuple[Any, Any]:
                                 f"{FIX}") from None
     processor = None
     if (Path(folder) / "preprocessor_config.json").is_file():
-        processor = transformers.AutoImageProcessor.from_pretrained(folder, local_files_only=True)
+        processor = image_processor(folder)
     return model.to(device).eval(), processor
 
 
