@@ -76,6 +76,8 @@ class LLMGatewaySettings(_Section):
 class LLMSettings(_Section):
     default_model: str = Field("qwen2.5-coder-1.5b-instruct", description="catalog name or upstream alias")
     threads: int = Field(0, ge=0, description="CPU threads for the embedded engine; 0 = all cores")
+    context: int = Field(8192, ge=256, le=131072, description="the embedded engine's context length, tokens (agent "
+                                                              "frameworks send several thousand tokens of tools)")
     base_url: str | None = Field(None, description="an OpenAI-compatible upstream instead of the embedded engine")
     engine: str | None = Field(None, description="a registered LLM engine to use (default: openai when base_url "
                                                  "is set, else embedded)")

@@ -92,6 +92,46 @@ def test_errors_are_openai_shaped(gateways, client):
     assert "text only" in err.value.body["message"]
 
 
+WEATHER = {"type": "function", "function": {
+    "name": "get_weather", "description": "Current weather of a city",
+    "parameters": {"type": "object", "required": ["city", "unit"], "properties": {
+        "city": {"type": "string"}, "unit": {"type": "string", "enum": ["c", "f"]}}}}}
+
+
+def test_tools_are_answered_with_openai_tool_calls(client):
+    """The embedded engine answers ``tools`` with native tool calls (not JSON text in content), whole
+    and streamed, through two gateways and the official client."""
+    ask = [{"role": "user", "content": "What is the weather in Rome?"}]
+    body = dict(model="smollm2", messages=ask, tools=[WEATHER], tool_choice="required", max_tokens=200, temperature=0)
+    choice = client.chat.completions.create(**body).choices[0]
+    assert choice.finish_reason == "tool_calls" and choice.message.content is None
+    call = choice.message.tool_calls[0]
+    assert call.type == "function" and call.function.name == "get_weather" and call.id.startswith("call_")
+    args = json.loads(call.function.arguments)
+    assert set(args) == {"city", "unit"} and args["unit"] in ("c", "f") and isinstance(args["city"], str)
+
+    chunks = list(client.chat.completions.create(**body, stream=True))
+    streamed = [tc for c in chunks if c.choices for tc in (c.choices[0].delta.tool_calls or [])]
+    assert [tc.index for tc in streamed] == list(range(len(streamed))) and streamed[0].function.name == "get_weather"
+    assert json.loads(streamed[0].function.arguments) == args     # temperature 0: the same call
+    assert chunks[-1].choices[0].finish_reason == "tool_calls"
+
+    result = {"role": "tool", "tool_call_id": call.id, "content": '{"temp_c": 21, "sky": "sunny"}'}
+    words = client.chat.completions.create(model="smollm2", tools=[WEATHER], tool_choice="none", max_tokens=24,
+                                           messages=[*ask, choice.message.model_dump(exclude_none=True), result])
+    assert words.choices[0].message.tool_calls is None and words.choices[0].message.content
+
+
+def test_bad_tools_are_400s(client):
+    ask = [{"role": "user", "content": "hi"}]
+    with pytest.raises(openai.BadRequestError) as err:
+        client.chat.completions.create(model="smollm2", messages=ask, tools=[WEATHER],
+                                       tool_choice={"type": "function", "function": {"name": "rm_rf"}})
+    assert "'rm_rf', which is not among the tools: get_weather" in err.value.body["message"]
+    with pytest.raises(openai.BadRequestError, match="tools\\[0\\] must be"):
+        client.chat.completions.create(model="smollm2", messages=ask, tools=[{"type": "function", "function": {}}])
+
+
 def test_embeddings_from_the_catalog_model(client):
     result = client.embeddings.create(model="all-minilm-l6-v2", input=["a cat", "a kitten", "a dump truck"])
     cat, kitten, truck = (np.array(d.embedding) for d in result.data)

