@@ -22,7 +22,7 @@ SUBJECT = (r"Pip, a courier fox who races over the rooftops, "
            r"(spiky orange fur, teal scarf \(knitted\), round goggles:1.1)")
 
 
-def test_a_bible_page_becomes_a_preset_and_its_prompts(minilm, monkeypatch):
+def test_a_bible_page_becomes_a_preset_and_its_prompts(minilm, monkeypatch, tmp_path):
     pytest.importorskip("chromadb")
     from animstudio.knowledge.kb import KnowledgeBase
 
@@ -50,6 +50,22 @@ def test_a_bible_page_becomes_a_preset_and_its_prompts(minilm, monkeypatch):
 
     with pytest.raises(InvalidInputError, match=r"^no character 'Rick' in the knowledge base \(characters: Pip\)"):
         character_preset("Rick", kb)
+
+    # image.generate with a character: the bible's words, then the scene; what was used is in the PNG
+    from animstudio.image.commands import generate_to_files
+    from animstudio.image.metadata import read_png_parameters
+    from animstudio.image.requests import GenerateRequest
+
+    checkpoint = tiny.sdxl(tmp_path / "tiny-sdxl")
+    (tmp_path / "loras").mkdir()
+    (tmp_path / "loras.yaml").write_text(f"pip-v2: {{file: {tiny.lora(tmp_path / 'loras' / 'pip.safetensors')}}}\n")
+    monkeypatch.chdir(tmp_path)
+    made = generate_to_files(GenerateRequest(prompt="on a rooftop at dusk", character="pip", checkpoint=str(checkpoint),
+                                             device="cpu", output=tmp_path / "out", width=64, height=64, steps=2,
+                                             sampler="Euler", negative_prompt="rain"))
+    said = read_png_parameters(made.files[0])
+    assert said.prompt == f"{SUBJECT}, orange and teal color scheme, on a rooftop at dusk <lora:pip-v2:1>"
+    assert said.negative_prompt == f"{ARTEFACTS}, hat, rain"
     with pytest.raises(InvalidInputError, match=r"^unknown view 'top'; views: front, side, back$"):
         character_prompt(preset, "rain", view="top")
 

@@ -34,6 +34,12 @@ def generate_to_files(request: GenerateRequest, on_progress: ProgressCallback = 
     from animstudio.image.checkpoints import short_hash
     from animstudio.image.metadata import parameters_for, write_png
 
+    if request.character:   # the bible's character in the prompt's scene
+        from animstudio.image.characters import character_preset, character_prompt
+
+        prompt, negative = character_prompt(character_preset(request.character), request.prompt)
+        request = request.model_copy(update={"prompt": prompt, "negative_prompt": ", ".join(
+            p for p in (negative, request.negative_prompt) if p)})
     backend = backend_for(request)
     found = backend.checkpoint()
     started = time.perf_counter()
