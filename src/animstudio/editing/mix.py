@@ -182,8 +182,10 @@ def mix_args(plan: Plan, out_file: Path) -> list[str]:
     if voices:
         final.append(keys["voice"])
     labels = "".join(f"[{b}]" for b in final)
-    mix = f"amix=inputs={len(final)}:normalize=0:duration=first" if len(final) > 1 else "anull"
-    lines.append(f"{labels}{mix},atrim=end_sample={total}[aout]")
+    mix = f"amix=inputs={len(final)}:normalize=0:duration=longest" if len(final) > 1 else "anull"
+    # padded, then cut: exactly the timeline's samples whichever input ends first (amix's own end
+    # depends on how the inputs' frames arrive, which varies with load)
+    lines.append(f"{labels}{mix},apad=whole_len={total},atrim=end_sample={total}[aout]")
     return [*inputs, "-filter_complex", ";".join(lines), "-map", "[aout]", "-c:a", "pcm_f32le", "-ar", str(sr),
             str(out_file)]
 
