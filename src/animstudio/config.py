@@ -120,6 +120,18 @@ class ImageSettings(_Section):
                                                       "images")
 
 
+class AgentSettings(_Section):
+    search_provider: str = Field("duckduckgo", description="web.search's provider: a registered search provider "
+                                                           "(duckduckgo, searxng)")
+    searxng_url: str | None = Field(None, description="a SearxNG instance for the searxng provider")
+    web_allow_private: bool = Field(False, description="let web.fetch read loopback, private and link-local "
+                                                       "addresses (off: public pages only)")
+    web_max_bytes: int = Field(2_000_000, ge=1024, description="web.fetch reads at most this much of a page")
+    web_timeout_s: float = Field(15.0, gt=0, le=300, description="web.fetch gives up on a page after this long")
+    max_steps: int = Field(12, ge=1, le=200, description="tool calls an agent run may make")
+    max_seconds: float = Field(1800.0, gt=0, description="how long an agent run may take")
+
+
 class MediaSettings(_Section):
     decode_threads: int = Field(0, ge=0, description="decoder threads; 0 = let the decoder choose")
 
@@ -166,6 +178,7 @@ class Settings(BaseSettings):
     knowledge: KnowledgeSettings = KnowledgeSettings()
     voice: VoiceSettings = VoiceSettings()
     image: ImageSettings = ImageSettings()
+    agent: AgentSettings = AgentSettings()
     media: MediaSettings = MediaSettings()
     jobs: JobsSettings = JobsSettings()
     broker: BrokerSettings = BrokerSettings()

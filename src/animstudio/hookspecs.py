@@ -52,6 +52,11 @@ def register_control_preprocessors(register: Register) -> None:
 
 
 @hookspec
+def register_search_providers(register: Register) -> None:
+    """Register web search providers (interface: ``search(query, k) -> hits``)."""
+
+
+@hookspec
 def register_embedders(register: Register) -> None:
     """Register text embedder classes for the knowledge base (interface: ``embed(texts) -> (n, dim)``)."""
 

@@ -46,6 +46,7 @@ KINDS: dict[str, Kind] = {
     "control_preprocessor": Kind("register_control_preprocessors", "animstudio.image.base:ControlPreprocessor",
                                  "process"),
     "tool": Kind("register_tools", "animstudio.tools:Tool", "__call__"),
+    "search_provider": Kind("register_search_providers", "animstudio.agent.web:SearchProvider", "search"),
     "pipeline": Kind("register_pipelines", "animstudio.pipelines.base:Pipeline", "steps"),
 }
 

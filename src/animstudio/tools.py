@@ -72,7 +72,8 @@ class Tool(Backend):
 
     Options: ClassVar[type[BaseModel]]   # the arguments (each tool instance has its own)
 
-    def __init__(self, fn: Callable[..., BaseModel], name: str, example: dict[str, Any] | None = None) -> None:
+    def __init__(self, fn: Callable[..., BaseModel], name: str, example: dict[str, Any] | None = None,
+                 plan: tuple[str, ...] | None = None) -> None:
         where = f"tool {name!r} ({fn.__module__}.{fn.__qualname__})"
         if not NAME.match(name):
             raise PluginError(f"{where}: a tool name is lowercase words joined by '.' or '_', like 'voice.say'")
@@ -114,6 +115,10 @@ class Tool(Backend):
             raise PluginError(f"{where}: its argument model {model.__name__} must forbid extra fields "
                               "(model_config = ConfigDict(extra='forbid')), or a misspelt argument passes unseen")
         self.example = dict(example or {})
+        unknown_plan = set(plan or ()) - set(self.Options.model_fields)
+        if unknown_plan:
+            raise PluginError(f"{where}: plan names {', '.join(sorted(unknown_plan))}, which it does not take")
+        self.plan = tuple(plan) if plan is not None else None
         try:
             self.Options.model_validate(self.example)
         except ValidationError as exc:
@@ -143,6 +148,15 @@ class Tool(Backend):
         """The JSON schema of the arguments."""
         return self.Options.model_json_schema()
 
+    def planning_schema(self) -> dict[str, Any]:
+        """The arguments an agent's planner decides: the required ones and those the tool names in
+        ``plan`` (every one when it names none); the others keep their defaults."""
+        schema = self.schema()
+        if self.plan is None:
+            return schema
+        keep = set(schema.get("required", [])) | set(self.plan)
+        return {**schema, "properties": {k: v for k, v in schema.get("properties", {}).items() if k in keep}}
+
     def describe(self) -> dict[str, Any]:
         """Name, description, argument schema, result schema and an example: what a caller needs."""
         return {"name": self.name, "description": self.description, "parameters": self.schema(),
@@ -152,11 +166,13 @@ class Tool(Backend):
         return f"<tool {self.name}>"
 
 
-def tool(name: str, example: dict[str, Any] | None = None) -> Callable[[Callable[..., BaseModel]], Tool]:
-    """Make ``fn`` a :class:`Tool` called ``name``; its contract is checked here, at definition."""
+def tool(name: str, example: dict[str, Any] | None = None,
+         plan: tuple[str, ...] | None = None) -> Callable[[Callable[..., BaseModel]], Tool]:
+    """Make ``fn`` a :class:`Tool` called ``name``; its contract is checked here, at definition.
+    ``plan``: the optional arguments an agent's planner decides (the rest are tuning it leaves alone)."""
 
     def make(fn: Callable[..., BaseModel]) -> Tool:
-        return Tool(fn, name, example)
+        return Tool(fn, name, example, plan)
 
     return make
 

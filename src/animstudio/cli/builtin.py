@@ -10,6 +10,7 @@ from animstudio.hookspecs import hookimpl
 @hookimpl
 def register_commands(app: typer.Typer) -> None:
     from animstudio.cli import (
+        agent,
         analyze,
         config,
         doctor,
@@ -35,6 +36,7 @@ def register_commands(app: typer.Typer) -> None:
     app.add_typer(models.app, name="models", help="Install, verify and locate model weights.")
     app.add_typer(media.app, name="media", help="Probe media, extract frames and audio, make the sample clip.")
     app.add_typer(plugins.app, name="plugins", help="List plugins and the backends they register.")
+    app.add_typer(agent.app, name="agent", help="Plan a request with the LLM and carry it out with the tools.")
     app.add_typer(tools.app, name="tools", help="Every capability as a typed tool: list them, call one with JSON.")
     app.command("parody", help="Re-dub a clip as a parody (plan, voices, beats, captions, render, report).")(
         studio.parody)

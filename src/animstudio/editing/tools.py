@@ -25,7 +25,8 @@ from animstudio.tools import tool
 
 
 @tool("edit.render", example={"timeline": "cut.otio", "output": "cut.mp4", "preset": "draft",
-                              "styles": ["warm"], "captions": "both"})
+                              "styles": ["warm"], "captions": "both"},
+      plan=("styles", "preset", "captions", "subtitles", "aspect"))
 def render(request: RenderRequest) -> Rendered:
     """Render a timeline (.otio, .edl or FCP 7 .xml) to an .mp4 or .webm video through ffmpeg, with style
     presets, a reframe to another aspect and subtitles added on top; captions are burnt in and/or
@@ -33,15 +34,17 @@ def render(request: RenderRequest) -> Rendered:
     return render_timeline(request)
 
 
-@tool("edit.export", example={"timeline": "cut.otio", "output": "cut.edl", "format": "edl"})
+@tool("edit.export", example={"timeline": "cut.otio", "output": "cut.edl", "format": "edl"}, plan=("format",))
 def export(request: ExportRequest) -> Exported:
-    """Write a timeline for Resolve, Premiere or Kdenlive: OpenTimelineIO, CMX 3600 EDL (the main cut) or
-    Final Cut Pro 7 XML (every track); the format comes from the file name unless given."""
+    """Write a timeline for another editor: Final Cut Pro 7 XML (fcp7xml: every track; Premiere and
+    Resolve import it), CMX 3600 EDL (edl: the main cut; Resolve, Avid) or OpenTimelineIO (otio:
+    Kdenlive, Resolve); the format comes from the file name unless given."""
     return export_edit(request)
 
 
 @tool("edit.highlights", example={"clip": "episode.mp4", "output": "reel.mp4", "duration_s": 15,
-                                  "transition": "fade", "preset": "draft"})
+                                  "transition": "fade", "preset": "draft"},
+      plan=("duration_s", "styles", "music", "transition"))
 def highlights(request: HighlightsRequest) -> Reel:
     """Cut a highlight reel from a clip: its liveliest and loudest moments in story order, joined by
     transitions, with an optional music bed ducked under the clip's sound; renders the video and writes

@@ -21,7 +21,7 @@ class GenerateRequest(ImageRequest):
     device: Literal["auto", "cuda", "cpu"] = Field("auto", description="where to run: auto (cuda when present)")
     precision: Literal["auto", "fp16", "bf16", "fp32"] = Field(
         "auto", description="weights' precision: auto (fp16 on a GPU, fp32 on CPU)")
-    name: str = Field("image", pattern=r"^[\w.-]+$", description="file name stem: NAME-SEED.png")
+    name: str = Field("image", pattern=r"^[A-Za-z0-9_.-]+$", description="file name stem: NAME-SEED.png")
 
 
 class Generated(BaseModel):

@@ -16,7 +16,7 @@ from animstudio.knowledge.requests import AddRequest, Answered, AskRequest, Foun
 from animstudio.tools import tool
 
 
-@tool("kb.add", example={"paths": ["bible.md", "characters.yaml"]})
+@tool("kb.add", example={"paths": ["bible.md", "characters.yaml"]}, plan=("collection",))
 def add(request: AddRequest) -> IndexReport:
     """Index files or folders into the knowledge base: analyses into films, character and style sheets into
     their collections, other documents (Markdown, text, subtitles, PDF...) into documents or a named
@@ -24,7 +24,8 @@ def add(request: AddRequest) -> IndexReport:
     return commands.add_files(request)
 
 
-@tool("kb.search", example={"query": "who is afraid of the dark?", "k": 3, "method": "hybrid"})
+@tool("kb.search", example={"query": "who is afraid of the dark?", "k": 3, "method": "hybrid"},
+      plan=("k", "collections"))
 def search(request: SearchRequest) -> Found:
     """Search the knowledge base by meaning and by words (dense, BM25, or both fused), optionally within
     collections, through a metadata filter and with variety (MMR); each hit with its score, its rank in
@@ -32,7 +33,7 @@ def search(request: SearchRequest) -> Found:
     return commands.search_hits(request)
 
 
-@tool("kb.ask", example={"question": "What is Giulia afraid of?", "k": 3})
+@tool("kb.ask", example={"question": "What is Giulia afraid of?", "k": 3}, plan=("collections",))
 def ask(request: AskRequest) -> Answered:
     """Answer a question from the knowledge base with the LLM: it sees only the best passages and must
     quote one; the answer cites the passage and its source, or says it does not know when the passages

@@ -66,22 +66,22 @@ def _choice(request: Request, names: list[str]) -> tuple[list[str], bool]:
                             "{\"type\": \"function\", \"function\": {\"name\": ...}}")
 
 
-def _hoisted(schema: Any, prefix: str, defs: dict[str, Any]) -> Any:
+def hoisted(schema: Any, prefix: str, defs: dict[str, Any]) -> Any:
     """``schema`` with its local definitions moved into ``defs`` under ``prefix`` (one schema holds
     every tool's parameters, so their ``$defs`` must not collide)."""
     if isinstance(schema, list):
-        return [_hoisted(s, prefix, defs) for s in schema]
+        return [hoisted(s, prefix, defs) for s in schema]
     if not isinstance(schema, dict):
         return schema
     out = {}
     for key, value in schema.items():
         if key in ("$defs", "definitions") and isinstance(value, dict):
             for name, sub in value.items():
-                defs[f"{prefix}{name}"] = _hoisted(sub, prefix, defs)
+                defs[f"{prefix}{name}"] = hoisted(sub, prefix, defs)
         elif key == "$ref" and isinstance(value, str) and value.startswith(("#/$defs/", "#/definitions/")):
             out[key] = f"#/$defs/{prefix}{value.rsplit('/', 1)[1]}"
         else:
-            out[key] = _hoisted(value, prefix, defs)
+            out[key] = hoisted(value, prefix, defs)
     return out
 
 
@@ -93,7 +93,7 @@ def call_schema(request: Request) -> dict[str, Any]:
     calls = []
     for i, name in enumerate(allowed):
         params = copy.deepcopy(functions[name].get("parameters") or {"type": "object", "properties": {}})
-        params = _hoisted(params, f"t{i}_", defs)
+        params = hoisted(params, f"t{i}_", defs)
         calls.append({"type": "object", "properties": {"name": {"const": name}, "arguments": params},
                       "required": ["name", "arguments"], "additionalProperties": False})
     branches = [{"type": "object", "additionalProperties": False, "required": ["tool_calls"],
@@ -123,12 +123,17 @@ def _kind(spec: Any) -> str:
     return "/".join(options) or "value"
 
 
-def _signature(fn: dict[str, Any]) -> str:
-    """``- name(arg: type, arg?: type): description`` for the system message."""
+def signature(fn: dict[str, Any], said: int = 70, required_said: bool = True) -> str:
+    """``- name(arg: type (what it is), arg?: type (...)): description`` for the system message; each
+    argument's description cut to ``said`` characters (and left out for required arguments unless
+    ``required_said``)."""
     params = fn.get("parameters") or {}
     required = set(params.get("required", []))
-    args = [f"{name}{'' if name in required else '?'}: {_kind(spec)}"
-            for name, spec in (params.get("properties") or {}).items()]
+    args = []
+    for name, spec in (params.get("properties") or {}).items():
+        what = str(spec.get("description", "")) if isinstance(spec, dict) else ""
+        what = what.split(";")[0].strip() if required_said or name not in required else ""
+        args.append(f"{name}{'' if name in required else '?'}: {_kind(spec)}" + (f" ({what[:said]})" if what else ""))
     return f"- {fn['name']}({', '.join(args)}): {' '.join(str(fn.get('description', '')).split())}"
 
 
@@ -143,7 +148,7 @@ def constrained(request: Request) -> Request:
     the reply held to :func:`call_schema`."""
     functions = _functions(request)
     allowed, may_answer = _choice(request, [fn["name"] for fn in functions])
-    listing = "\n".join(_signature(fn) for fn in functions if fn["name"] in allowed)
+    listing = "\n".join(signature(fn) for fn in functions if fn["name"] in allowed)
     system = INSTRUCTIONS.format(tools=listing, answer=ANSWER if may_answer else "")
     messages: list[dict[str, Any]] = []
     called = {c.get("id"): c["function"]["name"] for m in request["messages"] if m.get("role") == "assistant"

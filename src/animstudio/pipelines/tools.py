@@ -40,7 +40,8 @@ def run_as_job(kind: str, params: BaseModel) -> JobResult:
                      outputs={s.name: {k: v for k, v in s.outputs.items() if k != "decisions"} for s in job.steps})
 
 
-@tool("parody", example={"clip": "clip.mp4", "output": "out/parody", "brief": "sports commentary"})
+@tool("parody", example={"clip": "clip.mp4", "output": "out/parody", "brief": "sports commentary"},
+      plan=("brief", "characters", "output", "look"))
 def parody(params: Parody.Options) -> JobResult:
     """Re-dub a clip as a parody: the LLM writes lines for each shot in the style of the brief, the
     lines are voiced and checked by ear, comic beats and captions are cut in, and the result is
@@ -48,7 +49,7 @@ def parody(params: Parody.Options) -> JobResult:
     return run_as_job("parody", params)
 
 
-@tool("narrate", example={"clip": "clip.mp4", "output": "out/narration"})
+@tool("narrate", example={"clip": "clip.mp4", "output": "out/narration"}, plan=("output", "look"))
 def narrate(params: Narrate.Options) -> JobResult:
     """A documentary-style voice-over of a clip: a narrator's lines per shot, voiced and mixed over the
     ducked original, rendered with an SRT, an OTIO timeline and a report."""

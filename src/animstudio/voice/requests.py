@@ -68,9 +68,9 @@ class BatchRequest(Request):
 
 class TranscribeRequest(Request):
     file: Path = Field(description="a recording or a video with sound")
-    format: Literal["srt", "vtt", "json"] | None = Field(None, description="the transcript's format "
-                                                                           "(default: the output's suffix, else "
-                                                                           "json)")
+    format: Literal["srt", "vtt", "json"] | None = Field(None, description="srt (subtitles), vtt (subtitles for "
+                                                                           "web players) or json; default: the "
+                                                                           "output's suffix, else json")
     output: Path | None = Field(None, description="write here (.srt, .vtt or .json) instead of returning it")
     language: str | None = Field(None, description="language code (en, it...); default: detected")
 
