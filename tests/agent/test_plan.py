@@ -16,7 +16,8 @@ from conftest import plan_json
 def test_each_step_is_a_call_of_one_tool_with_its_own_arguments():
     schema = plan_schema()
     doing, refusing = schema["anyOf"]
-    assert list(doing["properties"]) == ["intent", "steps", "declined", "confidence"]
+    assert list(doing["properties"]) == ["asks", "intent", "steps", "declined", "confidence"]
+    assert "subtitles or a transcript of speech" in doing["properties"]["asks"]["items"]["enum"]
     calls = doing["properties"]["steps"]["items"]["anyOf"]
     by_tool = {c["properties"]["tool"]["const"]: c["properties"]["args"] for c in calls}
     assert "voice.say" in by_tool and "web.search" in by_tool

@@ -158,3 +158,41 @@ def test_an_instruction_inside_a_page_causes_no_tool_call(site, allow_local, tes
     assert [e["tool"] for e in events if e["kind"] == "action"] == ["web.fetch"]
     assert "ignore the user" in outcome.steps[0].result["text"]      # read, as data
     assert test_tools.exists() is False and len(client.engine.requests) == 1
+
+
+def test_in_a_chat_a_page_cannot_make_a_call_happen(site, allow_local, test_tools, scripted):
+    """ReAct over function calling: the model reads the page, then asks (as the page says) to write a
+    file; that call needs the user's approval, and the user did not give it."""
+    from animstudio.agent.chat import Chat
+
+    def script(request):
+        last = request["messages"][-1]
+        if last["role"] == "user" and last["content"].startswith("What do"):
+            return json.dumps({"tool_calls": [{"name": "web_fetch", "arguments": {"url": f"{site}/notes"}}]})
+        if "ignore the user" in json.dumps(request["messages"][-1]) and "did not approve" not in last["content"]:
+            return json.dumps({"tool_calls": [{"name": "test_write", "arguments": {"text": "", "output": "out/x"}}]})
+        return json.dumps({"answer": "The colour pass slipped a week; the farm is back Monday."})
+
+    asked = []
+    chat = Chat(client=scripted(script), approve=lambda tool, args: asked.append(tool) or False, yes=True)
+    reply = chat.send("What do the studio notes at that page say?")
+    assert reply == "The colour pass slipped a week; the farm is back Monday."
+    assert asked == ["test.write"] and not test_tools.exists()        # asked, refused, never run
+    assert [e["kind"] for e in chat.trace] == ["action", "observation", "action", "refused"]
+    page = next(m for m in chat.messages if m["role"] == "tool")
+    assert json.loads(page["content"])["data"]                          # marked as data
+
+
+def test_in_a_chat_the_users_own_request_runs_with_yes(test_tools, scripted):
+    from animstudio.agent.chat import Chat
+
+    def script(request):
+        if request["messages"][-1]["role"] == "user":
+            return json.dumps({"tool_calls": [{"name": "test_write", "arguments": {"text": "hi", "output": "out/a"}}]})
+        return json.dumps({"answer": "Written."})
+
+    chat = Chat(client=scripted(script), yes=True)
+    assert chat.send("write hi to out/a") == "Written."
+    assert (test_tools.parent / "out" / "a").read_text() == "hi"
+    tools_offered = chat.client.engine.requests[0]["tools"]
+    assert {t["function"]["name"] for t in tools_offered} >= {"web_search", "voice_say", "test_write"}

@@ -99,3 +99,28 @@ def resume_run(
     from animstudio.agent.run import resume
 
     _finish(resume(run_id, approve=yes, on_event=None if as_json else _say_event), as_json)
+
+
+@app.command("chat")
+def chat(
+    message: str = typer.Argument(None, metavar="[MESSAGE]", help="One message; without it, a conversation on "
+                                                                   "standard input (an empty line ends it)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Run what you ask without asking again (what a page or "
+                                                         "document asks for always waits for you)."),
+) -> None:
+    """Talk with the studio: the model calls the tools (reading ones freely, others with your say-so)."""
+    from animstudio.agent.chat import Chat
+
+    def approve(tool: str, args: dict[str, Any]) -> bool:
+        if not sys.stdin.isatty():
+            return False
+        return typer.confirm(f"run {tool} {json.dumps(args)}?", default=False)
+
+    talk = Chat(approve=approve, yes=yes)
+    if message:
+        ui.say(talk.send(message))
+        return
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        ui.say(talk.send(line.strip()))

@@ -1,5 +1,7 @@
 """A scripted LLM engine: the replies are written beforehand (in turn) or made by a function of the
-request, and every request is kept. It registers through the same hook as any engine plugin.
+request, and every request is kept. It registers through the same hook as any engine plugin. A request
+with ``tools`` is answered as the embedded engine answers one: a script that writes
+``{"tool_calls": [{"name": ..., "arguments": {...}}]}`` gets OpenAI ``tool_calls`` back.
 
     from animstudio import plugins
     from animstudio.testing import engines
@@ -54,8 +56,13 @@ class ScriptedEngine(Engine):
             replies = self.options.replies   # type: ignore[attr-defined]
             text = replies[min(turn, len(replies) - 1)] if replies else ""
         words = len(text.split())
-        return completion(request.get("model") or self.name, text,
-                          usage={"prompt_tokens": 0, "completion_tokens": words, "total_tokens": words})
+        reply = completion(request.get("model") or self.name, text,
+                           usage={"prompt_tokens": 0, "completion_tokens": words, "total_tokens": words})
+        from animstudio.llm import tool_calls
+
+        if tool_calls.wants_tools(request):   # the script writes what a constrained model writes
+            return tool_calls.answer(request, reply)
+        return reply
 
 
 def fill_schema(schema: dict[str, Any], text: Callable[[str], str] = lambda name: name) -> Any:
