@@ -139,3 +139,30 @@ def voice_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model warehouse with the speech models: whisper-base, the Piper voice and Kokoro, installed once."""
     pytest.importorskip("faster_whisper")
     return installed_warehouse(tmp_path_factory, "whisper-base", "piper-en_US-joe-medium", "kokoro-82m-int8")
+
+
+@pytest.fixture
+def test_tools(studio_home, monkeypatch, tmp_path):
+    """The agent's test tools (tests/agent/agent_tools.py) registered as a plugin; returns their ledger."""
+    sys.path.insert(0, str(Path(__file__).parent / "agent"))
+    import agent_tools
+
+    plugins.register_module(agent_tools, name="agent-test-tools")
+    monkeypatch.chdir(tmp_path)
+    ledger = tmp_path / "ledger.txt"
+    monkeypatch.setenv("AGENT_TEST_LEDGER", str(ledger))
+    return ledger
+
+
+@pytest.fixture
+def scripted():
+    """``scripted(script)``: a Client over the scripted LLM engine (registered through the hooks)."""
+    from animstudio.llm.client import Client
+    from animstudio.testing import engines
+
+    plugins.register_module(engines)
+
+    def make(script):
+        return Client(plugins.get_backend("llm_engine", "scripted")(script=script))
+
+    return make

@@ -1,8 +1,9 @@
 """Tools for driving the agent's loop in tests (registered as a plugin): they write files, count their
-calls in a ledger, fail on purpose or take their time."""
+calls in a ledger, fail on purpose or take their time; and ``plan_json``, a planner's reply."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -85,6 +86,13 @@ def reel(duration_s: float, output: str, seed: int = 0) -> Wrote:
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     Path(output).write_text(str(seed), encoding="utf-8")
     return Wrote(output=output, duration_s=duration_s if seed >= 2000 else duration_s / 2)
+
+
+def plan_json(*steps: tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], list[int]], declined: str | None = None,
+              intent: str = "test") -> str:
+    return json.dumps({"intent": intent, "steps": [{"tool": s[0], "args": s[1], "after": s[2] if len(s) > 2 else []}
+                                                  for s in steps],
+                       "declined": declined, "confidence": 0.9})
 
 
 @hookimpl

@@ -14,8 +14,9 @@ import sys
 import time
 from pathlib import Path
 
+from agent_tools import plan_json
+
 from animstudio.agent.run import resume, run_request
-from conftest import plan_json
 
 
 def ledger_lines(ledger: Path) -> list[str]:
@@ -113,7 +114,7 @@ RUNNER = """
 import sys
 sys.path.insert(0, {tests!r})
 import agent_tools
-from conftest import plan_json
+from agent_tools import plan_json
 from animstudio import plugins
 from animstudio.testing import engines
 from animstudio.llm.client import Client

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from agent_tools import plan_json
 
 from animstudio.agent.plan import Plan, Step, check_plan, make_plan, plan_schema, planner_messages
 from animstudio.agent.scoring import misses
 from animstudio.errors import InvalidInputError
-from conftest import plan_json
 
 
 def test_each_step_is_a_call_of_one_tool_with_its_own_arguments():

@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from agent_tools import plan_json
 
 from animstudio.errors import InvalidInputError, ServiceUnavailableError
-from conftest import plan_json
 
 ARTICLE = """<!doctype html><html><head><title>Frame rates in anime</title></head><body>
 <nav>Home | News | Login</nav>
