@@ -161,6 +161,21 @@ def test_a_choice_not_offered_is_a_usage_error_before_reading_the_input(tmp_path
 
 # -- any timeline plans or is refused with a StudioError ------------------------------------------------------
 
+def test_a_time_at_an_absurd_rate_is_refused_before_it_overflows(media):
+    """A media range counted at 1e300 per second: rescaling the clip's place into it gave infinity."""
+    rt = otio.opentime.RationalTime
+    tl = otio.schema.Timeline(name="t")
+    main = otio.schema.Track(name="main", kind=otio.schema.TrackKind.Video)
+    main.append(otio.schema.Gap(source_range=otio.opentime.TimeRange(rt(0, 24), rt(48, 24))))
+    ref = otio.schema.ExternalReference(target_url=media_url(media),
+                                        available_range=otio.opentime.TimeRange(rt(0, 1e300), rt(0, 1e300)))
+    main.append(otio.schema.Clip(name="c", media_reference=ref))
+    tl.tracks.append(main)
+    with pytest.raises(InvalidInputError, match=r"^clip 'c' on track 'main': its media range start is at the rate "
+                                                r"1e\+300; give its times a rate above 0 and at most 1,000,000"):
+        make_plan(tl)
+
+
 def test_metadata_that_is_not_a_mapping_is_refused(media, tmp_path):
     timeline = otio.adapters.read_from_file(str(_timeline(tmp_path, media)))
     timeline.metadata[META] = ["width", 5]

@@ -1,5 +1,6 @@
-"""The times of a timeline checked before anything reads them: finite, at a frame rate above 0, at
-most a day long, no negative length, speeds from above 0 to 16. Rendering and exporting both start here.
+"""The times of a timeline checked before anything reads them: finite, at a rate above 0 (and at most
+a million a second), at most a day long, no negative length, speeds from above 0 to 16. Rendering and
+exporting both start here.
 
     >>> check_times(Edit.load("cut.otio").timeline)     # or a one-line InvalidInputError naming the clip
 """
@@ -19,11 +20,14 @@ def where(item: otio.core.Item, track: otio.schema.Track) -> str:
 
 
 LONGEST_S = 24 * 3600.0   # no time in a timeline is longer than a day
+FASTEST_RATE = 1_000_000.0   # the finest rate a time may count in (audio sample rates are far below)
 
 
 def _check_time(t: otio.opentime.RationalTime, place: str, what: str) -> None:
-    if not (math.isfinite(t.rate) and t.rate > 0):
-        raise InvalidInputError(f"{place}: its {what} is at the rate {t.rate:g}; give its times a frame rate above 0")
+    # a time at an absurd rate overflows to infinity once OTIO rescales another time into it
+    if not (math.isfinite(t.rate) and 0 < t.rate <= FASTEST_RATE):
+        raise InvalidInputError(f"{place}: its {what} is at the rate {t.rate:g}; give its times a rate above 0 "
+                                f"and at most {FASTEST_RATE:,.0f} per second")
     if not math.isfinite(t.value) or abs(t.value / t.rate) > LONGEST_S:
         raise InvalidInputError(f"{place}: its {what} is {t.value:g} frames at {t.rate:g} fps; give it a time "
                                 f"of at most 24 hours")
