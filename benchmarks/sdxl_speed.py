@@ -58,8 +58,8 @@ def embeddings(pipe: Any, dtype: Any) -> dict[str, Any]:
         second = pipe.text_encoder_2(ids, output_hidden_states=True)
     prompt = torch.cat([first, second.hidden_states[-2]], dim=-1).to(dtype)
     pooled = second[0].to(dtype)
-    return {"prompt_embeds": prompt, "pooled_prompt_embeds": pooled,
-            "negative_prompt_embeds": torch.zeros_like(prompt), "negative_pooled_prompt_embeds": torch.zeros_like(pooled)}
+    return {"prompt_embeds": prompt, "pooled_prompt_embeds": pooled, "negative_prompt_embeds": torch.zeros_like(prompt),
+            "negative_pooled_prompt_embeds": torch.zeros_like(pooled)}
 
 
 def timed(pipe: Any, emb: dict[str, Any], steps: int, batch: int = 1, seed: int = 0) -> float:
