@@ -149,3 +149,10 @@ def test_a_run_killed_mid_step_resumes_without_redoing_finished_steps(test_tools
     # the first step ran once; only the killed step ran again
     assert ledger_lines(test_tools) == ["write out/a.txt", "slow out/s.txt", "slow out/s.txt"]
     assert (tmp_path / "out" / "s.txt").read_text() == "done"
+
+
+def test_a_given_plan_with_no_steps_is_done_at_once(test_tools):
+    from animstudio.agent.plan import Plan
+
+    outcome = run_request("nothing", plan=Plan(intent="nothing to do", steps=[]), yes=True)
+    assert outcome.status == "done" and outcome.steps == [] and ledger_lines(test_tools) == []

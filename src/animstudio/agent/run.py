@@ -141,6 +141,8 @@ class Runner:
 
         plan = Plan.model_validate(state["plan"])
         index = state.get("next", 0)
+        if index >= len(plan.steps):   # a plan with nothing (left) to do
+            return {"status": "done"}
         step = plan.steps[index]
         outcomes = dict(state.get("outcomes") or {})
         if len(outcomes) >= self.max_steps:
