@@ -12,8 +12,9 @@ from animstudio.image.base import ImageRequest
 
 
 class GenerateRequest(ImageRequest):
-    character: str | None = Field(None, description="a character of the knowledge base's bible: their appearance, "
-                                                     "palette and LoRA join the prompt, which then says the scene")
+    character: str | None = Field(None, description="the name of a character of the bible to draw (their "
+                                                     "appearance, palette and LoRA join the prompt, which then says "
+                                                     "the scene)")
     output: Path = Field(Path("images"), description="the folder the PNGs (and their JSON sidecars) go to")
     checkpoint: str | None = Field(None, description="a warehouse name, diffusers folder or .safetensors file; "
                                                      "default the image.checkpoint setting")
