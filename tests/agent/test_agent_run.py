@@ -156,3 +156,19 @@ def test_a_given_plan_with_no_steps_is_done_at_once(test_tools):
 
     outcome = run_request("nothing", plan=Plan(intent="nothing to do", steps=[]), yes=True)
     assert outcome.status == "done" and outcome.steps == [] and ledger_lines(test_tools) == []
+
+
+def test_every_decision_is_seen_as_it_is_made(test_tools, scripted, monkeypatch):
+    from animstudio.agent.decisions import Decisions
+
+    def prepare(self, tool, args):
+        self.decide("which take", "the first", "a test decision")
+        return dict(args)
+
+    monkeypatch.setattr(Decisions, "prepare", prepare)
+    events = []
+    client = scripted(lambda request: plan_json(("test.write", {"text": "a", "output": "out/a.txt"})))
+    outcome = run_request("write a", client=client, yes=True, on_event=events.append)
+    trace = [json.loads(line) for line in (Path(outcome.folder) / "trace.jsonl").read_text().splitlines()]
+    assert [e["kind"] for e in events] == [e["kind"] for e in trace] == [
+        "plan", "decision", "action", "observation", "score"]

@@ -100,6 +100,10 @@ def _event(kind: str, **fields: Any) -> dict[str, Any]:
     return {"kind": kind, "at": round(time.time(), 3), **fields}
 
 
+def _decided(decisions: Decisions) -> list[dict[str, Any]]:
+    return [_event("decision", **d.model_dump()) for d in decisions.made]
+
+
 class Runner:
     """The graph's nodes over the registered tools; ``client`` is the LLM (the configured one by
     default), ``on_event`` sees every trace event as it happens."""
@@ -152,7 +156,7 @@ class Runner:
         done_calls = {json.dumps([o["tool"], o["args"]], sort_keys=True) for o in outcomes.values()}
         known = tools()
         if step.tool not in known:
-            return self._failed(index, step, f"no tool {step.tool!r}")
+            return self._failed(index, f"no tool {step.tool!r}")
         decisions = Decisions()
         args = decisions.prepare(step.tool, self._wired(step, outcomes))
         if json.dumps([step.tool, args], sort_keys=True) in done_calls:
@@ -163,12 +167,11 @@ class Runner:
             if not answer:
                 return self._stop(f"step {index} ({step.tool}) was not approved")
         tool = known[step.tool]
-        events = [_event("decision", **d.model_dump()) for d in decisions.made]
+        events = self._emit(*_decided(decisions))
         started = time.perf_counter()
         outcome: StepOutcome | None = None
         for attempt in range(1 + RETRIES):
-            events += [_event("action", step=index, tool=step.tool, args=args, attempt=attempt + 1)]
-            self.on_event(events[-1])
+            events += self._emit(_event("action", step=index, tool=step.tool, args=args, attempt=attempt + 1))
             try:
                 result = tool.run(tool.check(args)).model_dump(mode="json")
             except StudioError as exc:   # the tool's error is an observation; a bug in the framework is not
@@ -186,7 +189,7 @@ class Runner:
             if attempt < RETRIES:
                 retry = Decisions()
                 args = retry.after_failure(step.tool, args, attempt + 1, set(tool.Options.model_fields))
-                events += self._emit(*[_event("decision", **d.model_dump()) for d in retry.made])
+                events += self._emit(*_decided(retry))
         assert outcome is not None
         outcome.seconds = round(time.perf_counter() - started, 3)
         outcomes[str(len(outcomes))] = outcome.model_dump()   # in the order they ran: a replaced step's too
@@ -234,7 +237,7 @@ class Runner:
     def _stop(self, why: str) -> dict[str, Any]:
         return {"status": "stopped", "message": why, "trace": self._emit(_event("guard", why=why))}
 
-    def _failed(self, index: int, step: Step, why: str) -> dict[str, Any]:
+    def _failed(self, index: int, why: str) -> dict[str, Any]:
         return {"status": "replan", "message": why, "trace": self._emit(_event("observation", step=index, error=why))}
 
     @staticmethod
@@ -259,10 +262,9 @@ class Runner:
     def _needs_approval(tool: str, args: dict[str, Any]) -> str | None:
         if tool in EXPENSIVE:
             return f"{tool} takes minutes of the machine"
-        for key in ("output",):
-            value = args.get(key)
-            if isinstance(value, str) and Path(value).is_file():
-                return f"{tool} writes over {value}"
+        output = args.get("output")
+        if isinstance(output, str) and Path(output).is_file():
+            return f"{tool} writes over {output}"
         return None
 
     # ------------------------------------------------------------------ graph
@@ -368,7 +370,7 @@ def resume(run_id: str, approve: bool | None = None, client: Any = None,
     with checkpointer() as saver:
         snapshot = runner.graph(saver).get_state(config)
     if not snapshot.values:
-        raise InvalidInputError(f"no agent run {run_id!r}; `animstudio agent runs` lists them")
+        raise InvalidInputError(f"no agent run {run_id!r}; each run has a folder in {runs_folder() / 'runs'}")
     waiting = any(getattr(t, "interrupts", ()) for t in snapshot.tasks or ())
     if waiting and approve is None:
         raise InvalidInputError(f"run {run_id} waits for approval: resume it with --yes (or --no to stop it)")
