@@ -142,9 +142,10 @@ def plan_schema(names: list[str] | None = None) -> dict[str, Any]:
     """The JSON schema a plan is decoded under: intent, then a refusal with no steps or steps that are
     each a call of one tool with arguments fitting that tool's schema."""
     known = tools()
+    names = names if names is not None else sorted(known)
     defs: dict[str, Any] = {}
     calls = []
-    for i, name in enumerate(names if names is not None else sorted(known)):
+    for i, name in enumerate(names):
         args = hoisted(bounded(copy.deepcopy(known[name].planning_schema())), f"t{i}_", defs)
         args.pop("title", None)
         calls.append({"type": "object", "additionalProperties": False, "required": ["tool", "args", "after"],
@@ -152,7 +153,7 @@ def plan_schema(names: list[str] | None = None) -> dict[str, Any]:
                                      "after": {"type": "array", "items": {"type": "integer", "minimum": 0},
                                                "maxItems": 8}}})
     head = {"asks": {"type": "array", "minItems": 1, "maxItems": 4,
-                     "items": {"enum": [*uses(names if names is not None else sorted(known)), NOT_OURS]}},
+                     "items": {"enum": [*uses(names), NOT_OURS]}},
             "intent": {"type": "string", "maxLength": 160}}
     tail = {"confidence": {"type": "number", "minimum": 0, "maximum": 1}}
     required = ["asks", "intent", "steps", "declined", "confidence"]   # the steps first: a refusal is what is left
@@ -180,8 +181,6 @@ def planner_messages(request: str, files: list[str] | None = None, context: str 
     for asked, attached, answer in EXAMPLES:
         shown += [{"role": "user", "content": asked + (f"\nFiles: {', '.join(attached)}" if attached else "")},
                   {"role": "assistant", "content": json.dumps(answer)}]
-    from animstudio.tools import tools
-
     listing = "\n".join(f"- {phrase}: {tool}" for phrase, tool in uses(sorted(tools())).items())
     system = PLANNER.format(catalog=catalog(), uses=listing, not_ours=NOT_OURS)
     return [{"role": "system", "content": system}, *shown, {"role": "user", "content": user}]
