@@ -22,7 +22,7 @@ from pydantic import Field
 
 from animstudio.errors import InvalidInputError
 from animstudio.image.base import ControlPreprocessor, torch_and
-from animstudio.models.loaded import LoadOnce
+from animstudio.models.loaded import PerDevice
 
 FIX = ("add a transformers depth-estimation folder (e.g. Depth Anything V2 Small) to the warehouse with "
        "`animstudio models add FOLDER`, then give it as the image.depth_model setting")
@@ -80,18 +80,7 @@ def _name(key: tuple[str, str]) -> str:
     return f"depth-model:{key[0]}:{key[1]}"
 
 
-_LOADERS: dict[str, LoadOnce[tuple[str, str], tuple[Any, Any]]] = {}
-
-
-def _loader(device: str) -> LoadOnce[tuple[str, str], tuple[Any, Any]]:
-    if device not in _LOADERS:
-        if device == "cpu":
-            _LOADERS[device] = LoadOnce(_load, name=_name)
-        else:
-            from animstudio.models.broker import torch_moves
-
-            _LOADERS[device] = LoadOnce(_load, name=_name, device="gpu", moves=torch_moves())
-    return _LOADERS[device]
+_MODELS: PerDevice[tuple[str, str], tuple[Any, Any]] = PerDevice(_load, name=_name)
 
 
 def estimate(image: Image.Image, model: str | None = None, device: str = "auto") -> np.ndarray:
@@ -103,7 +92,7 @@ def estimate(image: Image.Image, model: str | None = None, device: str = "auto")
         device = "cuda" if torch.cuda.is_available() else "cpu"
     folder = depth_folder(model)
     picture = on_white(image)
-    with _loader(device).use((str(folder.resolve()), device)) as (net, processor), torch.inference_mode():
+    with _MODELS.on(device).use((str(folder.resolve()), device)) as (net, processor), torch.inference_mode():
         values = processor(images=picture, return_tensors="pt")["pixel_values"].to(device, net.dtype)
         depth = net(pixel_values=values).predicted_depth
         depth = torch.nn.functional.interpolate(depth[:, None].float(), size=(picture.height, picture.width),

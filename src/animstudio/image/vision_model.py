@@ -17,7 +17,7 @@ from pydantic import Field
 
 from animstudio.errors import InvalidInputError
 from animstudio.image.base import AppearanceEmbedder, torch_and
-from animstudio.models.loaded import LoadOnce
+from animstudio.models.loaded import PerDevice
 
 CLIP_TYPES = ("clip", "clip_vision_model")
 DINO_TYPES = ("dinov2",)
@@ -97,19 +97,7 @@ def _name(key: tuple[str, str, str]) -> str:
     return f"vision-model:{key[0]}:{key[2]}"
 
 
-_ON_CPU: LoadOnce[tuple[str, str, str], tuple[Any, Any]] = LoadOnce(_load, name=_name)
-_ON_GPU: LoadOnce[tuple[str, str, str], tuple[Any, Any]] | None = None
-
-
-def _loader(device: str) -> LoadOnce[tuple[str, str, str], tuple[Any, Any]]:
-    global _ON_GPU
-    if device == "cpu":
-        return _ON_CPU
-    if _ON_GPU is None:
-        from animstudio.models.broker import torch_moves
-
-        _ON_GPU = LoadOnce(_load, name=_name, device="gpu", moves=torch_moves())
-    return _ON_GPU
+_MODELS: PerDevice[tuple[str, str, str], tuple[Any, Any]] = PerDevice(_load, name=_name)
 
 
 def on_white(image: Any) -> Any:
@@ -164,7 +152,8 @@ class VisionModelEmbedder(AppearanceEmbedder):
         torch = _torch()
         device = self._device()
         rows = []
-        with _loader(device).use((str(folder.resolve()), kind, device)) as (model, processor), torch.inference_mode():
+        loaded = _MODELS.on(device).use((str(folder.resolve()), kind, device))
+        with loaded as (model, processor), torch.inference_mode():
             for start in range(0, len(images), self.options.batch_size):
                 batch = images[start:start + self.options.batch_size]
                 if processor is not None:

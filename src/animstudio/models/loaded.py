@@ -36,3 +36,27 @@ class LoadOnce(Generic[K, V]):
 
         return broker().use(self.name(key), lambda: self._load(key), device=self.device,  # type: ignore[arg-type]
                             estimate=self.estimate, priority=self.priority, moves=self.moves or DROP)
+
+
+class PerDevice(Generic[K, V]):
+    """A kind of torch model that runs on CPU or a GPU: one :class:`LoadOnce` per device, held in RAM
+    for "cpu" and on the GPU elsewhere (offloaded to page-locked RAM when the card is wanted).
+
+        _nets = PerDevice(load_net, name=lambda key: f"net:{key[0]}:{key[1]}")
+        with _nets.on("cuda").use((folder, "cuda")) as net: ...
+    """
+
+    def __init__(self, load: Callable[[K], V], name: Callable[[K], str] = str) -> None:
+        self._load = load
+        self.name = name
+        self._loaders: dict[str, LoadOnce[K, V]] = {}
+
+    def on(self, device: str) -> LoadOnce[K, V]:
+        if device not in self._loaders:
+            if device == "cpu":
+                self._loaders[device] = LoadOnce(self._load, name=self.name)
+            else:
+                from animstudio.models.broker import torch_moves
+
+                self._loaders[device] = LoadOnce(self._load, name=self.name, device="gpu", moves=torch_moves())
+        return self._loaders[device]
