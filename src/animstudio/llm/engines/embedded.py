@@ -118,7 +118,9 @@ class EmbeddedEngine(Engine):
 
     def _request(self, request: Request, stream: bool) -> dict[str, Any]:
         check_request(request)   # text only: llama.cpp here has no vision projector
-        req = {k: v for k, v in request.items() if k not in ("model", "stream", "stream_options")}
+        # tools left here were declined (tool_choice "none"): llama.cpp gets the plain chat
+        req = {k: v for k, v in request.items() if k not in ("model", "stream", "stream_options", "tools",
+                                                             "tool_choice")}
         if stream:
             req["stream"] = True
         return req
@@ -132,7 +134,7 @@ class EmbeddedEngine(Engine):
 
         if tool_calls.wants_tools(request):
             return tool_calls.answer(request, self._chat(tool_calls.constrained(request)))
-        return self._chat({k: v for k, v in request.items() if k not in ("tools", "tool_choice")})
+        return self._chat(request)
 
     def _chat(self, request: Request) -> Response:
         try:
@@ -153,7 +155,6 @@ class EmbeddedEngine(Engine):
         if tool_calls.wants_tools(request):
             yield from chunks_of(self.chat(request))
             return
-        request = {k: v for k, v in request.items() if k not in ("tools", "tool_choice")}
         chunks: queue.Queue[Any] = queue.Queue()
         stop = threading.Event()
         req = self._request(request, stream=True)
