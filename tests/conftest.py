@@ -144,7 +144,9 @@ def voice_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def test_tools(studio_home, monkeypatch, tmp_path):
     """The agent's test tools (tests/agent/agent_tools.py) registered as a plugin; returns their ledger."""
-    sys.path.insert(0, str(Path(__file__).parent / "agent"))
+    folder = str(Path(__file__).parent / "agent")
+    if folder not in sys.path:   # pytest put it there when it collected tests/agent; not otherwise
+        sys.path.insert(0, folder)
     import agent_tools
 
     plugins.register_module(agent_tools, name="agent-test-tools")
