@@ -90,8 +90,8 @@ def tree_of_thoughts(task: str, rubric: str, client: Any = None, width: int = 3,
                               "problems": verdict.problems})
                 grown.append((verdict.score, text))
         frontier = sorted(grown, key=lambda pair: -pair[0])
-    best_score, best = max(((s, t) for s, t in ((c["score"], c["text"]) for c in trace)), key=lambda p: p[0])
-    return Result(text=best, score=best_score, trace=trace)
+    best = max(trace, key=lambda candidate: candidate["score"])   # the first of equals
+    return Result(text=best["text"], score=best["score"], trace=trace)
 
 
 def reflexion(task: str, rubric: str, client: Any = None, rounds: int = 3, bar: float = 8.0,
