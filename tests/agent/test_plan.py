@@ -8,7 +8,17 @@ import json
 import pytest
 from agent_tools import plan_json
 
-from animstudio.agent.plan import Plan, Step, check_plan, make_plan, plan_schema, planner_messages
+from animstudio.agent.plan import (
+    Ask,
+    Plan,
+    Step,
+    check_plan,
+    grounded,
+    linked,
+    make_plan,
+    plan_schema,
+    planner_messages,
+)
 from animstudio.agent.scoring import misses
 from animstudio.errors import InvalidInputError
 
@@ -17,7 +27,9 @@ def test_each_step_is_a_call_of_one_tool_with_its_own_arguments():
     schema = plan_schema()
     doing, refusing = schema["anyOf"]
     assert list(doing["properties"]) == ["asks", "intent", "steps", "declined", "confidence"]
-    assert "subtitles or a transcript of speech" in doing["properties"]["asks"]["items"]["enum"]
+    ask = doing["properties"]["asks"]["items"]
+    assert list(ask["properties"]) == ["use", "words"]        # a use from the list, then the words that ask it
+    assert "subtitles or a transcript of speech" in ask["properties"]["use"]["enum"]
     calls = doing["properties"]["steps"]["items"]["anyOf"]
     by_tool = {c["properties"]["tool"]["const"]: c["properties"]["args"] for c in calls}
     assert "voice.say" in by_tool and "web.search" in by_tool
@@ -72,3 +84,35 @@ def test_scoring_follows_the_development_sets_rules():
     styles = {"tools": ["edit.render"], "args": {"edit.render": {"style": "noir"}}}
     assert misses([("edit.render", {"styles": ["warm", "Noir"]})], styles) == []
     assert misses([], {"tools": [], "optional": [], "args": {}}) == []
+
+
+def test_only_what_the_request_asks_in_its_own_words_is_planned():
+    said = "Make a 20 s reel of race.mp4 and export it for Premiere race.mp4"
+    reel = Step(tool="edit.highlights", args={"clip": "race.mp4", "output": "out/race.mp4", "duration_s": 20})
+    render = Step(tool="edit.render", args={"timeline": "out/race.otio", "output": "out/race.mp4"})
+    export = Step(tool="edit.export", args={"timeline": "out/race.otio", "output": "out/race.xml"})
+    plan = Plan(intent="reel", steps=[reel, render, export], asks=[
+        Ask(use="a highlight reel of a clip", words="20 s reel of race.mp4"),
+        Ask(use="a video rendered from a timeline (.otio)", words="render the reel"),        # not in the request
+        Ask(use="a timeline exported for another editor (Resolve, Premiere, EDL, XML)",
+            words="export it for premiere")])
+    kept = linked(grounded(plan, said))
+    assert [s.tool for s in kept.steps] == ["edit.highlights", "edit.export"]
+    assert kept.steps[1].after == [0]                 # the export reads the reel's timeline
+    assert [a.use.split()[1] for a in kept.asks] == ["highlight", "timeline"]
+    # the same words read as a second use ask for nothing more
+    twice = Plan(intent="x", steps=[reel.model_copy(), render.model_copy()], asks=[
+        Ask(use="a highlight reel of a clip", words="a 20 s Reel of race.mp4"),
+        Ask(use="a video rendered from a timeline (.otio)", words="20 s reel of race")])
+    assert [s.tool for s in grounded(twice, said).steps] == ["edit.highlights"]
+
+
+def test_characters_the_request_does_not_name_are_taken_out():
+    parody = Step(tool="parody", args={"clip": "cartoon.mp4", "brief": "nature documentary",
+                                       "characters": ["Mira", "cartoon", "Luca"]})
+    drawing = Step(tool="image.generate", args={"prompt": "a cliff", "character": "Rick"})
+    plan = grounded(Plan(intent="x", steps=[parody, drawing]), "Turn cartoon.mp4 into a parody with luca")
+    assert plan.steps[0].args["characters"] == ["Luca"]        # a name inside a file's name is not a character
+    assert "character" not in plan.steps[1].args
+    # a plan without asks (scripted, or made by hand) keeps every step
+    assert len(plan.steps) == 2

@@ -68,10 +68,11 @@ class BatchRequest(Request):
 
 class TranscribeRequest(Request):
     file: Path = Field(description="a recording or a video with sound")
+    output: Path | None = Field(None, description="write here (.srt subtitles, the usual; .vtt for web players; "
+                                                  ".json) instead of returning it")
     format: Literal["srt", "vtt", "json"] | None = Field(None, description="srt (subtitles, the usual), vtt (only "
                                                                            "for web players) or json; default: the "
                                                                            "output's suffix, else json")
-    output: Path | None = Field(None, description="write here (.srt, .vtt or .json) instead of returning it")
     language: str | None = Field(None, description="language code (en, it...); default: detected")
 
 
