@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -51,6 +52,19 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
     full_env = dict(os.environ, **(env or {}))
     return subprocess.run([sys.executable, "-m", "animstudio", *args], capture_output=True, text=True,
                           env=full_env, cwd=cwd, timeout=600)
+
+
+def sse_events(http, path: str) -> list[tuple[str, dict]]:
+    """Every server-sent event of ``path`` until the server ends the stream: (event name, its data)."""
+    events: list[tuple[str, dict]] = []
+    with http.stream("GET", path) as stream:
+        kind = "message"
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                kind = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                events.append((kind, json.loads(line.removeprefix("data: "))))
+    return events
 
 
 def assert_bad_input(proc: subprocess.CompletedProcess, *needles: str, code: int = 1) -> list[str]:
@@ -168,3 +182,21 @@ def scripted():
         return Client(plugins.get_backend("llm_engine", "scripted")(script=script))
 
     return make
+
+
+@pytest.fixture
+def scripted_llm(monkeypatch):
+    """``scripted_llm(script)``: the scripted engine (registered as a plugin, answering ``script(request)``)
+    served as the configured OpenAI-compatible upstream, so the clients pipelines and servers make talk to it."""
+    from animstudio import plugins
+    from animstudio.testing import engines
+    from animstudio.testing.responder import serve_in_thread
+
+    plugins.register_module(engines)
+    with contextlib.ExitStack() as stack:
+        def serve(script):
+            engine = plugins.get_backend("llm_engine", "scripted")(script=script)
+            monkeypatch.setenv("ANIMSTUDIO_LLM__BASE_URL", stack.enter_context(serve_in_thread(engine=engine)))
+            return engine
+
+        yield serve

@@ -105,6 +105,13 @@ class CancelledError(StudioError):
     http_status = 409
 
 
+class WaitingError(StudioError):
+    """Work paused until the user approves what comes next (a job ends its turn "waiting")."""
+
+    exit_code = 3
+    http_status = 409
+
+
 class NotFoundError(InvalidInputError):
     """A named thing (a job, an artifact) does not exist."""
 

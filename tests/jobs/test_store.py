@@ -94,7 +94,7 @@ INSERT INTO events VALUES ('old-job', 2, 2.0, 'render', 1.0, 'done');
     with closing(sqlite3.connect(store.path)) as db:
         columns = [r[1] for r in db.execute("PRAGMA table_info(events)")]
         applied = [r[0] for r in db.execute("SELECT name FROM migrations ORDER BY name")]
-    assert columns == ["job", "seq", "time", "step", "fraction", "message", "kind"]
+    assert columns == ["job", "seq", "time", "step", "fraction", "message", "kind", "data"]
     assert applied == [name for name, _ in MIGRATIONS]
     events = store.events("old-job")
     assert [(e.seq, e.step, e.fraction, e.message, e.kind) for e in events] == [

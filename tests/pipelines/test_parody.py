@@ -4,7 +4,6 @@ killed while it renders."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -177,24 +176,6 @@ def test_narrate_has_only_the_narrator_and_no_beats(models, sample_clip, tmp_pat
     assert {s["beat"] for s in plan["shots"]} == {"none"}
     assert {line["speaker"] for s in plan["shots"] for line in s["lines"]} <= {"narrator"}
     check_outputs(out)
-
-
-@pytest.fixture
-def scripted_llm(monkeypatch):
-    """``scripted_llm(script)``: the scripted engine (registered as a plugin, answering ``script(request)``)
-    served as the configured OpenAI-compatible upstream, so the parody's own client talks to it."""
-    from animstudio import plugins
-    from animstudio.testing import engines
-    from animstudio.testing.responder import serve_in_thread
-
-    plugins.register_module(engines)
-    with contextlib.ExitStack() as stack:
-        def serve(script):
-            engine = plugins.get_backend("llm_engine", "scripted")(script=script)
-            monkeypatch.setenv("ANIMSTUDIO_LLM__BASE_URL", stack.enter_context(serve_in_thread(engine=engine)))
-            return engine
-
-        yield serve
 
 
 def test_a_plan_that_never_fits_fails_the_job_and_writes_nothing(sample_clip, tmp_path, scripted_llm):

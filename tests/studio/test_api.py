@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from animstudio.jobs import JobStore
-from conftest import free_port, running_process
+from conftest import free_port, running_process, sse_events
 
 pytest.importorskip("fastapi")
 KEY = {"X-API-Key": "sesame"}
@@ -39,14 +39,9 @@ def test_a_job_streams_its_events_to_the_end(server, sample_clip):
         job = http.post("/jobs", json={"kind": "analyze", "params": {"clip": str(clip)}})
         assert job.status_code == 201, job.text
         job_id = job.json()["id"]
-        kinds, progress = [], []
-        with http.stream("GET", f"/jobs/{job_id}/events") as stream:
-            for line in stream.iter_lines():
-                if line.startswith("event: "):
-                    kinds.append(line.removeprefix("event: "))
-                elif line.startswith("data: ") and kinds[-1] == "progress":
-                    progress.append(json.loads(line.removeprefix("data: ")))
-        assert kinds[-1] == "end" and progress[0]["message"] == "started" and progress[-1]["fraction"] == 1.0
+        events = sse_events(http, f"/jobs/{job_id}/events")
+        progress = [data for kind, data in events if kind == "progress"]
+        assert events[-1][0] == "end" and progress[0]["message"] == "started" and progress[-1]["fraction"] == 1.0
         assert http.get(f"/jobs/{job_id}").json()["status"] == "done"
         analysis = http.get(f"/jobs/{job_id}/artifacts/analysis.json")
         assert analysis.status_code == 200

@@ -36,6 +36,9 @@ from animstudio.errors import InvalidInputError, StudioError
 # steps that take minutes or more of the machine: the user approves them first unless told "yes"
 EXPENSIVE = {"parody", "narrate", "edit.render", "edit.highlights", "image.generate", "image.character_sheet",
              "voice.dataset", "voice.batch", "analyze.report"}
+# arguments that name files: where a run is confined (the API's runs), these must lie in its folders
+PATH_ARGS = {"file", "files", "clip", "timeline", "audio", "script", "input", "output", "paths", "images",
+             "references", "music", "source", "text_file", "image", "video", "folder"}
 RETRIES = 2          # tries after the first when a step fails its gate
 REPLANS = 1          # new plans for what is left after a step fails every try
 
@@ -109,7 +112,8 @@ class Runner:
     default), ``on_event`` sees every trace event as it happens."""
 
     def __init__(self, client: Any = None, on_event: Callable[[dict[str, Any]], None] | None = None,
-                 max_steps: int | None = None, max_seconds: float | None = None) -> None:
+                 max_steps: int | None = None, max_seconds: float | None = None,
+                 confine: tuple[Path, list[Path]] | None = None) -> None:
         from animstudio.config import load_settings
 
         settings = load_settings().agent
@@ -117,6 +121,7 @@ class Runner:
         self.on_event = on_event or (lambda event: None)
         self.max_steps = max_steps or settings.max_steps
         self.max_seconds = max_seconds or settings.max_seconds
+        self.confine = confine   # (where outputs go, the folders files may be read from): runs for others
 
     def _emit(self, *events: dict[str, Any]) -> list[dict[str, Any]]:
         for event in events:
@@ -159,6 +164,11 @@ class Runner:
             return self._failed(index, f"no tool {step.tool!r}")
         decisions = Decisions()
         args = decisions.prepare(step.tool, self._wired(step, outcomes))
+        if self.confine is not None:
+            try:
+                args = confined(args, *self.confine)
+            except InvalidInputError as exc:   # an observation: the planner may find another way
+                return self._failed(index, str(exc))
         if json.dumps([step.tool, args], sort_keys=True) in done_calls:
             return self._stop(f"step {index} repeats an earlier call of {step.tool} with the same arguments")
         why = self._needs_approval(step.tool, args)
@@ -288,6 +298,28 @@ class Runner:
         return builder.compile(checkpointer=saver)
 
 
+def confined(args: dict[str, Any], workdir: Path, folders: list[Path]) -> dict[str, Any]:
+    """``args`` with relative outputs moved into ``workdir``; a file argument that resolves outside
+    ``workdir`` and ``folders`` is refused (a run for someone else reads and writes only there)."""
+    roots = [workdir.resolve(), *(f.resolve() for f in folders)]
+
+    def check(key: str, value: Any) -> Any:
+        if isinstance(value, list):
+            return [check(key, v) for v in value]
+        if isinstance(value, dict):
+            return {k: check(k, v) for k, v in value.items()}
+        if key not in PATH_ARGS or not isinstance(value, str) or not value.strip():
+            return value
+        path = Path(value).expanduser()
+        if key == "output" and not path.is_absolute():
+            path = workdir / path
+        if not any(path.resolve().is_relative_to(root) for root in roots):
+            raise InvalidInputError(f"{key} {value} is outside the folders this run may use")
+        return str(path) if key == "output" else value
+
+    return {key: check(key, value) for key, value in args.items()}
+
+
 def _paths(value: Any) -> list[str]:
     """Every string in a result that looks like a file's path."""
     if isinstance(value, str):
@@ -345,13 +377,13 @@ def _drive(run_id: str, first_input: Any, runner: Runner) -> Outcome:
 
 def run_request(request: str, files: list[str] | None = None, run_id: str | None = None, yes: bool = False,
                 client: Any = None, on_event: Callable[[dict[str, Any]], None] | None = None,
-                plan: Plan | None = None) -> Outcome:
+                plan: Plan | None = None, confine: tuple[Path, list[Path]] | None = None) -> Outcome:
     """Plan (unless ``plan`` is given) and carry out ``request``; stops for approval before expensive
-    steps unless ``yes``."""
+    steps unless ``yes``. ``confine``: (where relative outputs go, the folders files may be read from)."""
     if not request.strip():
         raise InvalidInputError("the request is empty; say what to make")
     run_id = run_id or uuid.uuid4().hex[:12]
-    runner = Runner(client=client, on_event=on_event)
+    runner = Runner(client=client, on_event=on_event, confine=confine)
     state: RunState = {"request": request, "files": list(files or []), "yes": yes, "trace": []}
     if plan is not None:
         state |= {"plan": plan.model_dump(), "next": 0, "outcomes": {}, "replans": 0, "started": time.time(),
@@ -359,19 +391,33 @@ def run_request(request: str, files: list[str] | None = None, run_id: str | None
     return _drive(run_id, state, runner)
 
 
+def _snapshot(run_id: str) -> Any:
+    with checkpointer() as saver:
+        return Runner().graph(saver).get_state({"configurable": {"thread_id": run_id}})
+
+
+def has_run(run_id: str) -> bool:
+    """Whether a run of this id has a checkpoint to go on from."""
+    return bool(_snapshot(run_id).values)
+
+
 def resume(run_id: str, approve: bool | None = None, client: Any = None,
-           on_event: Callable[[dict[str, Any]], None] | None = None) -> Outcome:
+           on_event: Callable[[dict[str, Any]], None] | None = None, waiting_ok: bool = False,
+           confine: tuple[Path, list[Path]] | None = None) -> Outcome:
     """Go on with a run from its last checkpoint: after a crash, or with the user's answer to the
-    approval it waits for (``approve``)."""
+    approval it waits for (``approve``). Without an answer, a waiting run is an error unless
+    ``waiting_ok`` (then its outcome says it waits)."""
     from langgraph.types import Command
 
-    runner = Runner(client=client, on_event=on_event)
-    config = {"configurable": {"thread_id": run_id}}
-    with checkpointer() as saver:
-        snapshot = runner.graph(saver).get_state(config)
+    runner = Runner(client=client, on_event=on_event, confine=confine)
+    snapshot = _snapshot(run_id)
     if not snapshot.values:
         raise InvalidInputError(f"no agent run {run_id!r}; each run has a folder in {runs_folder() / 'runs'}")
     waiting = any(getattr(t, "interrupts", ()) for t in snapshot.tasks or ())
     if waiting and approve is None:
+        if waiting_ok:
+            config = {"configurable": {"thread_id": run_id}}
+            with checkpointer() as saver:
+                return _outcome(run_id, runner.graph(saver), config)
         raise InvalidInputError(f"run {run_id} waits for approval: resume it with --yes (or --no to stop it)")
     return _drive(run_id, Command(resume=bool(approve)) if waiting else None, runner)

@@ -37,21 +37,6 @@ def _say_event(event: dict[str, Any]) -> None:
         ui.say(f"{kind}: {event.get('why', '')}")
 
 
-def _finish(outcome: Any, as_json: bool) -> None:
-    if as_json:
-        ui.print_json(outcome.model_dump(mode="json"))
-    elif outcome.status == "waiting":
-        ui.say(f"run {outcome.run_id} waits for approval: {outcome.waiting_for}\n"
-               f"go on with: animstudio agent resume {outcome.run_id} --yes")
-    else:
-        ui.say(f"run {outcome.run_id}: {outcome.status}{': ' + outcome.message if outcome.message else ''}")
-        for step in outcome.steps:
-            files = [v for k, v in (step.result or {}).items() if k in ("output", "files", "timeline", "sheet")]
-            ui.say(f"  {step.index}. {step.tool}: {'ok' if step.ok else 'failed'} {json.dumps(files) if files else ''}")
-    if outcome.status in ("failed", "stopped"):
-        raise typer.Exit(1)
-
-
 @app.command("plan")
 def plan(
     request: str = typer.Argument(..., metavar="REQUEST", help="What to make, in your words."),
@@ -70,35 +55,100 @@ def plan(
                 "steps": [s.model_dump() for s in made.steps]})
 
 
+def _carry_out(job_id: str, as_json: bool) -> Any:
+    """Run the agent job in this process, printing its typed events as they are recorded; asks at a
+    terminal when it waits for approval."""
+    import threading
+
+    from animstudio.agent.job import answer
+    from animstudio.jobs import JobStore, follow, run
+
+    store = JobStore()
+    seen = 0
+    while True:
+        ended, failure = threading.Event(), {}
+
+        def work(ended: threading.Event = ended, failure: dict[str, BaseException] = failure) -> None:
+            try:
+                run(job_id, store)
+            except BaseException as exc:  # noqa: BLE001 - raised again in the main thread
+                failure["error"] = exc
+            finally:
+                ended.set()
+
+        worker = threading.Thread(target=work, name=f"agent-{job_id}", daemon=True)
+        worker.start()
+        for event in follow(store, job_id, after=seen, stop=ended):
+            seen = event.seq
+            if event.data and not as_json:
+                _say_event(event.data)
+        worker.join()
+        for event in store.events(job_id, after=seen):   # those recorded after the watch stopped
+            seen = event.seq
+            if event.data and not as_json:
+                _say_event(event.data)
+        job = store.get(job_id)
+        if job.status != "waiting" or as_json or not sys.stdin.isatty():
+            break
+        answer(job.folder, typer.confirm(f"{job.error.split('; approve with')[0]}. Go on?", default=True))
+    if "error" in failure and job.status not in ("failed", "waiting"):
+        raise failure["error"]
+    return job
+
+
+def _report(job: Any, as_json: bool) -> None:
+    outcome_file = job.folder / "outcome.json"
+    outcome = json.loads(outcome_file.read_text(encoding="utf-8")) if outcome_file.exists() else {}
+    if as_json:
+        ui.print_json({"job": job.id, "status": job.status, "error": job.error, **outcome})
+    elif job.status == "waiting":
+        ui.say(f"run {job.id} waits for approval: {job.error}")
+    else:
+        ui.say(f"run {job.id}: {outcome.get('status', job.status)}"
+               f"{': ' + (outcome.get('message') or job.error) if (outcome.get('message') or job.error) else ''}")
+        for step in outcome.get("steps", []):
+            files = [v for k, v in (step.get("result") or {}).items() if k in ("output", "files", "timeline", "sheet")]
+            ui.say(f"  {step['index']}. {step['tool']}: {'ok' if step['ok'] else 'failed'} "
+                   f"{json.dumps(files) if files else ''}")
+    if job.status in ("failed", "cancelled"):
+        raise typer.Exit(1)
+
+
 @app.command("run")
 def run(
     request: str = typer.Argument(..., metavar="REQUEST", help="What to make, in your words."),
     files: list[str] = FILES,
     yes: bool = typer.Option(False, "--yes", "-y", help="Run expensive steps without asking."),
-    run_id: str = typer.Option(None, "--id", help="Name the run (default: a new id)."),
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Plan a request and carry it out, checking each step; asks before expensive steps."""
-    from animstudio.agent.run import resume, run_request
+    """Plan a request and carry it out as a job, checking each step; asks before expensive steps.
+    The run is a job: `animstudio jobs list/show/cancel` see it, `agent resume ID` goes on after a kill."""
+    from animstudio.jobs import submit
 
-    outcome = run_request(request, files, run_id=run_id, yes=yes, on_event=None if as_json else _say_event)
-    while outcome.status == "waiting" and not as_json and sys.stdin.isatty():
-        answer = typer.confirm(f"{outcome.waiting_for}. Go on?", default=True)
-        outcome = resume(outcome.run_id, approve=answer, on_event=_say_event)
-    _finish(outcome, as_json)
+    job = submit("agent", {"request": request, "files": files, "yes": yes})
+    if not as_json:
+        ui.say(f"run {job.id}")
+    _report(_carry_out(job.id, as_json), as_json)
 
 
 @app.command("resume")
 def resume_run(
-    run_id: str = typer.Argument(..., metavar="RUN_ID", help="The run to go on with."),
+    run_id: str = typer.Argument(..., metavar="RUN_ID", help="The run (its job id) to go on with."),
     yes: bool = typer.Option(None, "--yes/--no", help="Approve (or refuse) the step the run waits for."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Go on with a run that stopped (a crash, a kill, or a step waiting for approval); finished steps
     are not redone."""
-    from animstudio.agent.run import resume
+    from animstudio.agent.job import answer
+    from animstudio.errors import InvalidInputError
+    from animstudio.jobs import JobStore
 
-    _finish(resume(run_id, approve=yes, on_event=None if as_json else _say_event), as_json)
+    job = JobStore().get(run_id)
+    if job.kind != "agent":
+        raise InvalidInputError(f"job {run_id} is a {job.kind} job, not an agent run: animstudio jobs resume {run_id}")
+    if yes is not None:
+        answer(job.folder, yes)
+    _report(_carry_out(run_id, as_json), as_json)
 
 
 @app.command("chat")

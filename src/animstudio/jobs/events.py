@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:
     from animstudio.jobs.store import JobStore
 
-EventKind = Literal["progress", "decision", "error", "status"]
+# an agent run's typed steps (the plan, each tool call and what came back, its score) are events too
+EventKind = Literal["progress", "decision", "error", "status", "plan", "action", "observation", "score", "guard",
+                    "replan"]
 ENDED = ("done", "failed", "cancelled")
 
 
@@ -30,7 +32,10 @@ class JobEvent(BaseModel):
     step: str = Field(description="the step it happened in ('' for the job itself)")
     fraction: float | None = Field(None, description="how far the step is, 0-1; None when unknown")
     message: str = ""
-    kind: EventKind = Field("progress", description="progress, decision (goes into the report), error, status")
+    kind: EventKind = Field("progress", description="progress, decision (goes into the report), error, status; "
+                                                    "an agent run's plan, action, observation, score, guard, replan")
+    data: dict[str, Any] | None = Field(None, description="the typed details of an agent run's event (tool, "
+                                                          "arguments, result, score)")
 
     def as_dict(self) -> dict[str, object]:
         return self.model_dump()

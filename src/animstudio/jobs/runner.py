@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from animstudio.errors import CancelledError, InvalidInputError, StudioError
+from animstudio.errors import CancelledError, InvalidInputError, StudioError, WaitingError
 from animstudio.jobs.events import EventKind
 from animstudio.jobs.store import JobStore
 from animstudio.progress import Progress
@@ -32,10 +32,11 @@ if TYPE_CHECKING:
     from animstudio.pipelines.base import Pipeline
 
 StepFn = Callable[["Context"], dict[str, Any]]
-Record = Callable[[str, float | None, str, EventKind], None]
+Record = Callable[..., None]   # (step, fraction, message, kind, data=None)
 
 
-def _nowhere(step: str, fraction: float | None, message: str, kind: EventKind) -> None:
+def _nowhere(step: str, fraction: float | None, message: str, kind: EventKind,
+             data: dict[str, Any] | None = None) -> None:
     """Events of a run without a store go nowhere unless the caller asks for them."""
 
 
@@ -78,6 +79,15 @@ class Context:
         """A ``ProgressCallback`` for library calls made inside a step."""
         self.progress(event.fraction, event.message or event.task)
 
+    def emit(self, kind: EventKind, message: str, data: dict[str, Any] | None = None,
+             fraction: float | None = None) -> None:
+        """Record a typed event of the current step (an agent run's plan, actions and scores); a cancel
+        stops the step here as :meth:`progress` does."""
+        if self.cancel.is_set() or self.cancelled():
+            self.cancel.set()
+            raise CancelledError(f"{self.kind or 'the job'} {self.job_id} was cancelled".replace("  ", " "))
+        self.record(self.step, fraction, message, kind, data)
+
     def decide(self, what: str, **details: Any) -> None:
         """Record a decision the job made (it goes into the report)."""
         self.decisions.append({"step": self.step, "decision": what, **details})
@@ -113,7 +123,8 @@ def run_job(store: JobStore, job_id: str, pipeline: Pipeline, cancel: threading.
     if names != [n for n, _ in pipeline.steps()]:
         raise InvalidInputError(f"job {job_id} has steps {names}, not those of a {job.kind} job")
     ctx = Context(job.folder, pipeline.options, kind=job.kind, job_id=job_id, cancel=cancel or threading.Event(),
-                  record=lambda step, fraction, message, kind: store.add_event(job_id, step, fraction, message, kind),
+                  record=lambda step, fraction, message, kind, data=None: store.add_event(job_id, step, fraction,
+                                                                                         message, kind, data),
                   cancelled=lambda: store.get_status(job_id) == "cancelled")
     ctx.outputs = {s.name: s.outputs for s in job.steps if s.status == "done"}
     ctx.seconds = {s.name: s.seconds for s in job.steps if s.status == "done"}
@@ -122,6 +133,10 @@ def run_job(store: JobStore, job_id: str, pipeline: Pipeline, cancel: threading.
     try:
         run_steps(pipeline, ctx, on_step_done=lambda name, outputs, seconds: store.step_done(job_id, name, outputs,
                                                                                             seconds))
+    except WaitingError as exc:   # the step stopped for the user's approval: resumed later, not failed
+        store.add_event(job_id, ctx.step, None, f"waiting: {exc}", "status")
+        store.set_status(job_id, "waiting", str(exc))
+        return
     except CancelledError:   # whichever part noticed first (a step, the renderer, ffmpeg): one outcome
         store.add_event(job_id, ctx.step, None, "cancelled", "status")
         store.set_status(job_id, "cancelled", "cancelled")

@@ -28,7 +28,7 @@ from typing import Any, Literal
 from animstudio.errors import InvalidInputError, NotFoundError
 from animstudio.jobs.events import EventKind, JobEvent
 
-Status = Literal["queued", "running", "done", "failed", "cancelled"]
+Status = Literal["queued", "running", "waiting", "done", "failed", "cancelled"]   # waiting: for the user's approval
 # (name, SQL): applied in order, each once; never edit one that has shipped, add the next
 MIGRATIONS: list[tuple[str, str]] = [
     ("001_jobs_steps_events", """
@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS events (job TEXT NOT NULL, seq INTEGER NOT NULL, time
     fraction REAL, message TEXT NOT NULL, PRIMARY KEY (job, seq));
 """),
     ("002_event_kinds", "ALTER TABLE events ADD COLUMN kind TEXT NOT NULL DEFAULT 'progress';"),
+    ("003_event_data", "ALTER TABLE events ADD COLUMN data TEXT;"),
 ]
 
 
@@ -165,18 +166,20 @@ class JobStore:
                        (json.dumps(outputs), seconds, job_id, name))
 
     def add_event(self, job_id: str, step: str, fraction: float | None, message: str = "",
-                  kind: EventKind = "progress") -> None:
+                  kind: EventKind = "progress", data: dict[str, Any] | None = None) -> None:
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
             seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE job = ?", (job_id,)).fetchone()[0]
-            db.execute("INSERT INTO events (job, seq, time, step, fraction, message, kind) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?)", (job_id, seq, time.time(), step, fraction, message, kind))
+            db.execute("INSERT INTO events (job, seq, time, step, fraction, message, kind, data) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (job_id, seq, time.time(), step, fraction, message, kind,
+                                                           None if data is None else json.dumps(data)))
             db.execute("COMMIT")
 
     def events(self, job_id: str, after: int = 0) -> list[JobEvent]:
         with self._db() as db:
-            return [JobEvent(seq=r[0], time=r[1], step=r[2], fraction=r[3], message=r[4], kind=r[5])
-                    for r in db.execute("SELECT seq, time, step, fraction, message, kind FROM events "
+            return [JobEvent(seq=r[0], time=r[1], step=r[2], fraction=r[3], message=r[4], kind=r[5],
+                             data=None if r[6] is None else json.loads(r[6]))
+                    for r in db.execute("SELECT seq, time, step, fraction, message, kind, data FROM events "
                                         "WHERE job = ? AND seq > ? ORDER BY seq", (job_id, after))]
 
     def remove(self, job_id: str) -> None:

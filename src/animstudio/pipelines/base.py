@@ -50,7 +50,8 @@ class Pipeline(Backend):
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
 
-        def record(step: str, fraction: float | None, message: str, kind: EventKind) -> None:
+        def record(step: str, fraction: float | None, message: str, kind: EventKind,
+                   data: dict[str, Any] | None = None) -> None:
             if on_progress is not None:
                 on_progress(Progress(step, fraction or 0.0, 1.0, "", message))
 

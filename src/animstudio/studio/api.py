@@ -7,6 +7,10 @@
     GET    /jobs/{id}/events             server-sent events until the job ends
     GET    /jobs/{id}/artifacts/{name}   a file of the job's folder (never outside it)
     DELETE /jobs/{id}                    cancel
+    POST   /agent/runs                   {"request": "Cut a 12 s reel of upload:ID", "files": [...], "yes": false}
+                                         -> an agent job; its events (GET /jobs/{id}/events) are typed steps:
+                                         plan, action, observation, score, decision, guard, replan
+    POST   /agent/runs/{id}/approval     {"approve": true} -> a waiting run goes on (or stops)
 
     uvicorn.run(create_app(api_keys=["secret"]), port=8100)   # or: animstudio studio serve
 """
@@ -34,6 +38,17 @@ UPLOAD_CHUNK = 1 << 20
 class JobRequest(BaseModel):
     kind: str = Field(description="parody, narrate, analyze, highlights or render (clip: the timeline)")
     params: dict[str, Any] = Field(default_factory=dict, description="clip (a path or upload:ID), brief, ...")
+
+
+class AgentRunRequest(BaseModel):
+    request: str = Field(min_length=1, max_length=4000, description="what to make, in the user's words")
+    files: list[str] = Field(default_factory=list, max_length=20, description="paths or upload:ID the request is "
+                                                                             "about")
+    yes: bool = Field(False, description="run expensive steps without stopping for approval")
+
+
+class Approval(BaseModel):
+    approve: bool = Field(description="go on with the step the run waits for (false: stop the run)")
 
 
 def create_app(store: JobStore | None = None, api_keys: list[str] | None = None, max_upload_mb: float = 512,
@@ -113,9 +128,10 @@ def create_app(store: JobStore | None = None, api_keys: list[str] | None = None,
 
     @app.post("/jobs", status_code=201, dependencies=[Depends(check_key)])
     def submit(body: JobRequest) -> dict[str, Any]:
+        if body.kind == "agent":
+            raise InvalidInputError("agent runs start at POST /agent/runs")
         job = jobs.submit(body.kind, resolve(body.kind, body.params), store)
-        cancels[job.id] = threading.Event()
-        pool.submit(_run_quietly, jobs.run, job.id, store, cancels[job.id])
+        start(job.id)
         return job.as_dict()
 
     @app.get("/jobs/{job_id}", dependencies=[Depends(check_key)])
@@ -141,6 +157,38 @@ def create_app(store: JobStore | None = None, api_keys: list[str] | None = None,
             yield f"event: end\ndata: {json.dumps(store.get(job_id).as_dict())}\n\n"
 
         return StreamingResponse(stream(), media_type="text/event-stream")
+
+    def start(job_id: str) -> None:
+        cancels[job_id] = threading.Event()
+        pool.submit(_run_quietly, jobs.run, job_id, store, cancels[job_id])
+
+    @app.post("/agent/runs", status_code=201, dependencies=[Depends(check_key)])
+    def agent_run(body: AgentRunRequest) -> dict[str, Any]:
+        files = []
+        for name in body.files:   # the request's files are read from uploads and served folders only
+            if name.startswith("upload:"):
+                path = (uploads / name.removeprefix("upload:")).resolve()
+                if path.parent != uploads.resolve() or not path.is_file():
+                    raise InvalidInputError(f"no upload {name!r}; POST the file to /uploads first")
+                files.append(str(path))
+            else:
+                files.append(str(readable(Path(name), "file")))
+        job = jobs.submit("agent", {"request": body.request, "files": files, "yes": body.yes,
+                                    "confined_to": [str(f) for f in served]}, store)
+        start(job.id)
+        return job.as_dict()
+
+    @app.post("/agent/runs/{job_id}/approval", dependencies=[Depends(check_key)])
+    def approval(job_id: str, body: Approval) -> dict[str, Any]:
+        from animstudio.agent.job import answer
+
+        job = store.get(job_id)
+        if job.kind != "agent" or job.status != "waiting":
+            raise HTTPException(409, f"job {job_id} is a {job.kind} job that is {job.status}, not an agent run "
+                                     "waiting for approval")
+        answer(job.folder, body.approve)
+        start(job_id)
+        return store.get(job_id).as_dict()
 
     @app.get("/jobs/{job_id}/artifacts/{name:path}", dependencies=[Depends(check_key)])
     def artifact(job_id: str, name: str) -> FileResponse:
