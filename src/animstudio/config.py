@@ -128,6 +128,8 @@ class AgentSettings(_Section):
                                                        "addresses (off: public pages only)")
     web_max_bytes: int = Field(2_000_000, ge=1024, description="web.fetch reads at most this much of a page")
     web_timeout_s: float = Field(15.0, gt=0, le=300, description="web.fetch gives up on a page after this long")
+    record_runs: bool = Field(True, description="record each finished run (request, plan, outputs, scores) into "
+                                                "the knowledge base's generations collection")
     max_steps: int = Field(12, ge=1, le=200, description="tool calls an agent run may make")
     max_seconds: float = Field(1800.0, gt=0, description="how long an agent run may take")
 

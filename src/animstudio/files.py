@@ -28,6 +28,14 @@ from typing import Any
 from animstudio.errors import InvalidInputError, MediaUnreadableError
 
 
+def suffixes(*names: str) -> dict[str, Any]:
+    """A field's JSON schema ``pattern`` for a file name ending in one of ``names`` (".mp4"): put into a
+    tool's schema with ``Field(json_schema_extra=suffixes(...))``, it lets a planner decoding under the
+    schema write only names the tool can write (the tool's own check still says why another fails)."""
+    ends = sorted({n.lstrip(".").lower() for n in names} | {n.lstrip(".").upper() for n in names})
+    return {"pattern": "^[^\\n]+\\.(" + "|".join(ends) + ")$"}
+
+
 def check_input_file(path: str | os.PathLike[str], what: str = "input file") -> Path:
     """Return ``path`` as a Path if it is a readable, non-empty file; otherwise a one-line error."""
     p = Path(path).expanduser()

@@ -17,6 +17,11 @@ from conftest import free_port, running_process, sse_events
 
 pytest.importorskip("fastapi")
 
+@pytest.fixture(autouse=True)
+def runs_not_recorded(studio_home, monkeypatch):
+    """These runs stay out of the knowledge base (test_agent_memory checks the recording)."""
+    monkeypatch.setenv("ANIMSTUDIO_AGENT__RECORD_RUNS", "false")
+
 
 def test_an_agent_run_streams_its_steps(studio_home, sample_clip, scripted_llm, tmp_path):
     clip, truth = sample_clip

@@ -7,12 +7,19 @@ from __future__ import annotations
 import json
 import threading
 
+import pytest
 from agent_tools import plan_json
 
 from animstudio import jobs
 from animstudio.agent import run as agent_run
 from animstudio.agent.job import answer
 from animstudio.jobs import JobStore
+
+
+@pytest.fixture(autouse=True)
+def runs_not_recorded(studio_home, monkeypatch):
+    """These runs stay out of the knowledge base (test_agent_memory checks the recording)."""
+    monkeypatch.setenv("ANIMSTUDIO_AGENT__RECORD_RUNS", "false")
 
 
 def test_a_run_is_a_job_with_typed_events(test_tools, scripted_llm, tmp_path):

@@ -97,6 +97,8 @@ class AgentRun(Pipeline):
             source = Path(outcome.folder) / name
             if source.exists():
                 shutil.copy2(source, ctx.path(name))
+        if outcome.status != "waiting":
+            self._remember(outcome, ctx)
         if outcome.status == "waiting":
             raise WaitingError(f"{outcome.waiting_for}; approve with: animstudio agent resume {run_id} --yes "
                                f"(or --no)")
@@ -104,6 +106,25 @@ class AgentRun(Pipeline):
             raise StudioError(f"the run {outcome.status}: {outcome.message}")
         return {"status": outcome.status, "message": outcome.message,
                 "steps": [{"tool": s.tool, "ok": s.ok} for s in outcome.steps]}
+
+
+    @staticmethod
+    def _remember(outcome: Any, ctx: Context) -> None:
+        """Record the finished run into the knowledge base's generations (unless the settings say not);
+        a knowledge base that cannot take it costs the run nothing but a logged decision."""
+        from animstudio.agent.memory import record_run
+        from animstudio.config import load_settings
+
+        if not load_settings().agent.record_runs:
+            return
+        try:
+            record = record_run(outcome)
+        except StudioError as exc:
+            ctx.emit("decision", f"the run is not recorded: {exc}", {"kind": "decision", "what": "record the run",
+                                                                       "chosen": "no", "why": str(exc)})
+            return
+        ctx.emit("decision", f"recorded as {record} in generations", {
+            "kind": "decision", "what": "record the run", "chosen": "generations", "why": f"record {record}"})
 
 
 @hookimpl

@@ -133,10 +133,12 @@ class Runner:
     def plan(self, state: RunState) -> dict[str, Any]:
         if state.get("plan"):
             return {}
-        plan = make_plan(state["request"], state.get("files"), client=self._client())
+        decisions = Decisions()
+        context = self._knowledge(state["request"], decisions)
+        plan = make_plan(state["request"], state.get("files"), client=self._client(), context=context)
         problems = check_plan(plan)
-        events = [_event("plan", intent=plan.intent, steps=[s.model_dump() for s in plan.steps],
-                         declined=plan.declined, confidence=plan.confidence, problems=problems)]
+        events = [*_decided(decisions), _event("plan", intent=plan.intent, steps=[s.model_dump() for s in plan.steps],
+                                               declined=plan.declined, confidence=plan.confidence, problems=problems)]
         if plan.declined:
             return {"plan": plan.model_dump(), "status": "declined", "message": plan.declined,
                     "trace": self._emit(*events)}
@@ -207,6 +209,7 @@ class Runner:
         if outcome.ok:
             update["next"] = index + 1
             update["status"] = "done" if index + 1 >= len(plan.steps) else "running"
+            update["message"] = ""   # a failure that was planned around is in the trace, not the outcome
         else:
             update["status"] = "replan"
             update["message"] = outcome.error or (outcome.verdict or {}).get("note", "")
@@ -243,6 +246,27 @@ class Runner:
 
             self.client = Client()
         return self.client
+
+    @staticmethod
+    def _knowledge(request: str, decisions: Decisions) -> str:
+        """The knowledge base's pages of what the request names, for the planner (a decision, logged,
+        wherever there is a knowledge base to ask)."""
+        from animstudio.agent.memory import _has_knowledge_base, bible_context
+
+        if not _has_knowledge_base():
+            return ""
+        what = "more context from the knowledge base"
+        try:
+            context, names = bible_context(request)
+        except StudioError as exc:
+            decisions.decide(what, "none", f"the knowledge base cannot be read: {exc}", ["pages", "none"])
+            return ""
+        if names:
+            decisions.decide(what, f"{len(names)} page(s)", f"the request names {', '.join(names)}", ["pages", "none"])
+        else:
+            decisions.decide(what, "none", "the request names no character or style of the knowledge base",
+                             ["pages", "none"])
+        return context
 
     def _stop(self, why: str) -> dict[str, Any]:
         return {"status": "stopped", "message": why, "trace": self._emit(_event("guard", why=why))}

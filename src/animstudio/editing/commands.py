@@ -28,6 +28,7 @@ from animstudio.editing.formats import (
 )
 from animstudio.editing.schema import CAPTION_SIZE
 from animstudio.errors import InvalidInputError
+from animstudio.files import suffixes
 from animstudio.progress import ProgressCallback, ignore
 
 if TYPE_CHECKING:
@@ -54,7 +55,8 @@ class TimelineRequest(Request):
 
 
 class RenderRequest(TimelineRequest):
-    output: str = Field(min_length=1, description="the video to write: .mp4 or .webm")
+    output: str = Field(min_length=1, description="the video to write: .mp4 or .webm",
+                        json_schema_extra=suffixes(".mp4", ".webm"))
     preset: Preset = Field("medium", description=PRESET_HELP)
     styles: list[str] = Field(default_factory=list, description=f"{STYLES_HELP}, on top of the timeline's own")
     captions: Captions = Field("both", description=CAPTIONS_HELP)
@@ -75,14 +77,16 @@ class RenderRequest(TimelineRequest):
 
 
 class ExportRequest(TimelineRequest):
-    output: str = Field(min_length=1, description="the file to write")
+    output: str = Field(min_length=1, description="the file to write: .otio, .edl or .xml",
+                        json_schema_extra=suffixes(".otio", ".edl", ".xml"))
     format: ExportFormat | None = Field(None, description="the format: otio, edl (CMX 3600) or fcp7xml (Final "
                                                           "Cut Pro 7 XML); default: from the output's name")
 
 
 class HighlightsRequest(Request):
     clip: str = Field(min_length=1, description="a video with sound")
-    output: str = Field(min_length=1, description="the reel: .mp4 or .webm (its .otio timeline is written beside)")
+    output: str = Field(min_length=1, description="the reel: .mp4 or .webm (its .otio timeline is written beside)",
+                        json_schema_extra=suffixes(".mp4", ".webm"))
     duration_s: float = Field(REEL_S, ge=1, le=3600, description="length of the reel, seconds")
     music: str | None = Field(None, description="a music bed, looped and ducked under the clip's sound")
     transition: str = Field("fade", description="how the moments join: fade, dip_black, wipeleft, ... (any ffmpeg "

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from animstudio.files import suffixes
 from animstudio.voice.base import Rate, Semitones
 from animstudio.voice.dataset.options import DatasetOptions
 from animstudio.voice.qa import MAX_WER
@@ -38,7 +39,8 @@ class VoiceChoice(Request):
 
 class _Line(Request):
     text: str = Field(min_length=1, description="the line to speak; markup: [excited], [pause 0.4], *stress*")
-    output: Path = Field(description="the file to write: .wav, .flac, .ogg or .mp3")
+    output: Path = Field(description="the file to write: .wav, .flac, .ogg or .mp3",
+                         json_schema_extra=suffixes(".wav", ".flac", ".ogg", ".mp3"))
 
 
 class SayRequest(VoiceChoice, _Line):   # the last base's fields come first: text, output, then who speaks
@@ -78,7 +80,8 @@ class TranscribeRequest(Request):
 
 class LipsyncRequest(Request):
     audio: Path = Field(description="the recording (any file with sound)")
-    output: Path = Field(description="the cue file to write")
+    output: Path = Field(description="the cue file to write: .tsv, .json or .dat",
+                         json_schema_extra=suffixes(".tsv", ".json", ".dat"))
     text: str | None = Field(None, description="what is said (better timing; English is force-aligned)")
     text_file: Path | None = Field(None, description="read what is said from this UTF-8 file")
     format: Literal["tsv", "json", "dat"] | None = Field(None, description="the cues' format (default: "
