@@ -79,6 +79,8 @@ class LLMSettings(_Section):
     context: int = Field(8192, ge=256, le=131072, description="the embedded engine's context length, tokens (agent "
                                                               "frameworks send several thousand tokens of tools)")
     base_url: str | None = Field(None, description="an OpenAI-compatible upstream instead of the embedded engine")
+    vision: bool = Field(False, description="the upstream model reads images (a vision-language model such as "
+                                            "Qwen2.5-VL): the parody's writer and critic see each shot's keyframe")
     engine: str | None = Field(None, description="a registered LLM engine to use (default: openai when base_url "
                                                  "is set, else embedded)")
     cache: LLMCacheSettings = LLMCacheSettings()

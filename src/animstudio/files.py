@@ -29,11 +29,10 @@ from animstudio.errors import InvalidInputError, MediaUnreadableError
 
 
 def suffixes(*names: str) -> dict[str, Any]:
-    """A field's JSON schema ``pattern`` for a file name ending in one of ``names`` (".mp4"): put into a
-    tool's schema with ``Field(json_schema_extra=suffixes(...))``, it lets a planner decoding under the
-    schema write only names the tool can write (the tool's own check still says why another fails)."""
-    ends = sorted({n.lstrip(".").lower() for n in names} | {n.lstrip(".").upper() for n in names})
-    return {"pattern": "^[^\\n]+\\.(" + "|".join(ends) + ")$"}
+    """A field's schema annotation naming the suffixes of the files it takes (".mp4"): put into a
+    tool's schema with ``Field(json_schema_extra=suffixes(...))``; a planner decoding under the tool's
+    planning schema can then only name files the tool can write, and a form can filter its picker."""
+    return {"suffixes": [n if n.startswith(".") else f".{n}" for n in names]}
 
 
 def check_input_file(path: str | os.PathLike[str], what: str = "input file") -> Path:

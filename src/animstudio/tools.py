@@ -152,10 +152,11 @@ class Tool(Backend):
         """The arguments an agent's planner decides: the required ones and those the tool names in
         ``plan`` (every one when it names none); the others keep their defaults."""
         schema = self.schema()
-        if self.plan is None:
-            return schema
-        keep = set(schema.get("required", [])) | set(self.plan)
-        return {**schema, "properties": {k: v for k, v in schema.get("properties", {}).items() if k in keep}}
+        properties = {k: _named_files(v) for k, v in schema.get("properties", {}).items()}
+        if self.plan is not None:
+            keep = set(schema.get("required", [])) | set(self.plan)
+            properties = {k: v for k, v in properties.items() if k in keep}
+        return {**schema, "properties": properties}
 
     def describe(self) -> dict[str, Any]:
         """Name, description, argument schema, result schema and an example: what a caller needs."""
@@ -164,6 +165,17 @@ class Tool(Backend):
 
     def __repr__(self) -> str:
         return f"<tool {self.name}>"
+
+
+def _named_files(spec: dict[str, Any]) -> dict[str, Any]:
+    """A property annotated with the suffixes of its files, as a planner's grammar needs it: a pattern
+    of a name without dots, quotes or backslashes that ends in one of them (so the name ends there)."""
+    if "suffixes" not in spec:
+        return spec
+    spec = dict(spec)
+    ends = sorted({e for name in spec.pop("suffixes") for e in (name.lstrip("."), name.lstrip(".").upper())})
+    spec["pattern"] = r'^[^".\\]+\.(' + "|".join(ends) + ")$"
+    return spec
 
 
 def tool(name: str, example: dict[str, Any] | None = None,

@@ -27,6 +27,7 @@ def _reel_made(store: JobStore, job_id: str) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_a_reel_and_its_edl_survive_a_kill(studio_home, shared_data, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     clip = shared_data / "video" / "big_buck_bunny_0_30.webm"

@@ -55,11 +55,15 @@ Answer with JSON: {{"asks": [{{"use": "...", "words": "..."}}], "intent": "...",
 
 # worked examples shown before the request: arguments given only where the request decides them
 EXAMPLES = [
-    ("Make a 30 second reel of holiday.mp4", ["holiday.mp4"],
-     {"asks": [{"use": "a highlight reel of a clip", "words": "30 second reel of holiday.mp4"}],
-      "intent": "a 30 s highlight reel", "steps": [
+    ("Make a 30 second VHS-style reel of holiday.mp4 and an EDL of it", ["holiday.mp4"],
+     {"asks": [{"use": "a highlight reel of a clip", "words": "30 second VHS-style reel of holiday.mp4"},
+               {"use": "a timeline exported for another editor (Resolve, Premiere, EDL, XML)",
+                "words": "an EDL of it"}],
+      "intent": "a 30 s highlight reel in the vhs style, and its EDL", "steps": [
          {"tool": "edit.highlights", "args": {"clip": "holiday.mp4", "output": "out/holiday_reel.mp4",
-                                              "duration_s": 30}, "after": []}],
+                                              "duration_s": 30, "styles": ["vhs"]}, "after": []},
+         {"tool": "edit.export", "args": {"timeline": "out/holiday_reel.otio", "output": "out/holiday_reel.edl",
+                                          "format": "edl"}, "after": [0]}],
       "declined": None, "confidence": 0.9}),
     ("Have Mira say 'Morning!' cheerfully, then draw her waving on a beach", [],
      {"asks": [{"use": "one line spoken", "words": "Mira say 'Morning!' cheerfully"},
@@ -245,34 +249,38 @@ def explicit_formats(plan: Plan, known: dict[str, Tool] | None = None) -> Plan:
     return plan
 
 
-def _phrase(text: str) -> str:
-    return "".join(re.findall(r"[a-z0-9]+", text.lower()))     # "re-dub" and "Redub" are one phrase
+def _words(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[a-z0-9]+", text.lower().replace("-", "")))   # "re-dub" and "Redub" alike
 
 
 def _grounded_asks(plan: Plan, said: str) -> list[Ask]:
-    """The asks whose words the request holds, as a phrase, each phrase once: an ask the planner made
+    """The asks whose every word the request holds, each set of words once: an ask the planner made
     up, or a second use read into the words of an earlier one (or a part of them), asks for nothing."""
-    heard, kept, seen = _phrase(said), [], []
+    heard, kept, seen = _words(said), [], []
     for ask in plan.asks:
-        words = _phrase(ask.words)
-        again = any(words in earlier or earlier in words for earlier in seen)
-        if ask.use == NOT_OURS or (words and words in heard and not again):
+        words = _words(ask.words)
+        again = any(words <= earlier or earlier <= words for earlier in seen)
+        if ask.use == NOT_OURS or (words and words <= heard and not again):
             kept.append(ask)
             seen.append(words)
     return kept
 
 
 def _named(value: Any, said: str) -> bool:
-    """Whether ``said`` names ``value`` as a word of its own (not inside a file's name)."""
+    """Whether ``said`` names ``value`` as words of their own (not inside a file's name; "cartoon_pop"
+    is named by "cartoon pop" too)."""
+    if not isinstance(value, str) or not value.strip():
+        return False
     prose = re.sub(r"\S+\.\w{2,4}\b", " ", said)
-    return isinstance(value, str) and bool(value.strip()) and re.search(
-        rf"(?<!\w){re.escape(value.strip())}(?!\w)", prose, re.IGNORECASE) is not None
+    words = r"[\s_-]+".join(map(re.escape, re.split(r"[\s_-]+", value.strip())))
+    return re.search(rf"(?<!\w){words}(?!\w)", prose, re.IGNORECASE) is not None
 
 
 def grounded(plan: Plan, said: str, known: dict[str, Tool] | None = None) -> Plan:
     """``plan`` with only what ``said`` (the request, its files and context) asks for: steps whose tool
     serves none of its grounded asks are dropped (a step a kept one depends on stays), and characters
-    it does not name are taken out of the steps' arguments (a small model copies them from examples).
+    and styles it does not name are taken out of the steps' arguments (a small model copies them from
+    examples).
     A plan without asks (made by hand or by a scripted engine) keeps its steps."""
     known = known if known is not None else tools()
     asks = _grounded_asks(plan, said)
@@ -291,7 +299,7 @@ def grounded(plan: Plan, said: str, known: dict[str, Tool] | None = None) -> Pla
     for step in plan.steps:
         tool = known.get(step.tool)
         required = set(tool.planning_schema().get("required", [])) if tool else set()
-        for name in ("character", "characters"):
+        for name in ("character", "characters", "styles"):
             value = step.args.get(name)
             if isinstance(value, list):
                 value = [v for v in value if _named(v, said)]

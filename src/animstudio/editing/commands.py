@@ -51,7 +51,8 @@ class Request(BaseModel):
 
 
 class TimelineRequest(Request):
-    timeline: str = Field(min_length=1, description="a timeline: .otio, .edl or FCP 7 .xml")
+    timeline: str = Field(min_length=1, description="a timeline: .otio, .edl or FCP 7 .xml",
+                          json_schema_extra=suffixes(".otio", ".edl", ".xml"))
 
 
 class RenderRequest(TimelineRequest):
@@ -77,7 +78,7 @@ class RenderRequest(TimelineRequest):
 
 
 class ExportRequest(TimelineRequest):
-    output: str = Field(min_length=1, description="the file to write: .otio, .edl or .xml",
+    output: str = Field(min_length=1, description="the file to write",
                         json_schema_extra=suffixes(".otio", ".edl", ".xml"))
     format: ExportFormat | None = Field(None, description="the format: otio, edl (CMX 3600) or fcp7xml (Final "
                                                           "Cut Pro 7 XML); default: from the output's name")

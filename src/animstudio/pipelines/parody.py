@@ -102,6 +102,7 @@ def _client(ctx: Context) -> Any:
 
 def step_plan(ctx: Context) -> dict[str, Any]:
     from animstudio.files import write_text_atomic
+    from animstudio.pipelines.parody_critique import keyframes, reflect, seen, sees_images
     from animstudio.pipelines.parody_plan import (
         Plan,
         ShotPlan,
@@ -109,6 +110,7 @@ def step_plan(ctx: Context) -> dict[str, Any]:
         draft_model,
         draft_shots,
         drop_repeats,
+        shots_summary,
         speaking_shots,
     )
 
@@ -126,19 +128,32 @@ def step_plan(ctx: Context) -> dict[str, Any]:
     params = {"temperature": 0.7, "max_tokens": sum(budgets.values()) // 2 + 60 * len(order) + 80,
               "seed": ctx.params.seed}
     ctx.progress(0.1, "writing the plan")
-    draft = client.structured(plan_messages(analysis, brief, characters, beats_at, speaking), schema, **params)
+    frames = keyframes(analysis, ctx.params.clip) if sees_images(client) else {}
+    if frames:
+        ctx.decide(f"the model reads images: the writer and the critic see {len(frames)} keyframes")
+    messages = seen(plan_messages(analysis, brief, characters, beats_at, speaking), frames)
+    draft = client.structured(messages, schema, **params)
     entries = draft_shots(draft, order)
     if not all(e["lines"] for e in entries if e["shot"] in speaking) and brief != DEFAULT_BRIEF:
         ctx.decide(f"the brief {brief!r} gave a plan with empty lines: planned again as a {DEFAULT_BRIEF}")
-        draft = client.structured(plan_messages(analysis, DEFAULT_BRIEF, characters, beats_at, speaking), schema,
-                                  **params)
+        messages = seen(plan_messages(analysis, DEFAULT_BRIEF, characters, beats_at, speaking), frames)
+        draft = client.structured(messages, schema, **params)
+        entries = draft_shots(draft, order)
+    rounds = getattr(ctx.params, "critique_rounds", 0)
+    critiques: list[dict[str, Any]] = []
+    if rounds:
+        ctx.progress(0.5, "critiquing the script")
+        summary = shots_summary(analysis, beats_at, speaking)
+        draft, critiques = reflect(client, messages, schema, params, draft, summary, frames, rounds=rounds,
+                                   note=ctx.decide)
         entries = draft_shots(draft, order)
     for dropped in drop_repeats(entries):
         ctx.decide(dropped)
     plan = Plan(title=draft.title, look=draft.look, shots=[ShotPlan.model_validate(e) for e in entries])
     plan = _shorten(ctx, client, plan, analysis)
     write_text_atomic(ctx.path("plan.json"), plan.model_dump_json(indent=1))
-    return {"plan": "plan.json", "title": plan.title, "lines": sum(len(s.lines) for s in plan.shots)}
+    return {"plan": "plan.json", "title": plan.title, "lines": sum(len(s.lines) for s in plan.shots),
+            "critiques": critiques}
 
 
 def _shorten(ctx: Context, client: Any, plan: Any, analysis: Any) -> Any:
@@ -335,3 +350,5 @@ class Parody(Narrate):
         characters: list[str] = Field(default_factory=list, max_length=20,
                                       description="characters in the clip (looked up in the knowledge base "
                                                   "and the voice registry)")
+        critique_rounds: int = Field(1, ge=0, le=3, description="revisions of the script after a critique against "
+                                                                "the comedy rubric (0: keep the first draft)")

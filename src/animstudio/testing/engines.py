@@ -35,6 +35,7 @@ class ScriptedEngine(Engine):
 
     name = "scripted"
     description = "replies written beforehand, for tests and examples"
+    supports_images = True   # it stands in for a vision-language model too: image parts are kept in requests
 
     class Options(Engine.Options):
         replies: list[str] = Field(default_factory=list, description="the replies in turn; the last one repeats")
@@ -46,7 +47,7 @@ class ScriptedEngine(Engine):
         self._lock = threading.Lock()
 
     def chat(self, request: Request) -> Response:
-        check_request(request)
+        check_request(request, images=True)
         with self._lock:
             self.requests.append(request)
             turn = len(self.requests) - 1
