@@ -97,16 +97,14 @@ class AgentRun(Pipeline):
             source = Path(outcome.folder) / name
             if source.exists():
                 shutil.copy2(source, ctx.path(name))
-        if outcome.status != "waiting":
-            self._remember(outcome, ctx)
         if outcome.status == "waiting":
             raise WaitingError(f"{outcome.waiting_for}; approve with: animstudio agent resume {run_id} --yes "
                                f"(or --no)")
+        self._remember(outcome, ctx)
         if outcome.status in ("failed", "stopped"):
             raise StudioError(f"the run {outcome.status}: {outcome.message}")
         return {"status": outcome.status, "message": outcome.message,
                 "steps": [{"tool": s.tool, "ok": s.ok} for s in outcome.steps]}
-
 
     @staticmethod
     def _remember(outcome: Any, ctx: Context) -> None:

@@ -29,28 +29,18 @@ def _has_knowledge_base() -> bool:
     return (settings.home / "knowledge" / "chroma").is_dir()
 
 
-def _pages(kb: Any, collection: str) -> list[Any]:
-    from animstudio.knowledge.records import CharacterRecord, StyleRecord
-
-    model = {"characters": CharacterRecord, "styles": StyleRecord}[collection]
-    if collection not in kb.store.names():
-        return []
-    found = kb.collection(collection).all(include=("metadatas",))
-    return [model.model_validate_json(m["record"]) for m in found["metadatas"] if m and "record" in m]
-
-
-def bible_context(request: str, kb: Any = None) -> tuple[str, list[str]]:
+def bible_context(request: str, kb: Any = None) -> tuple[str, list[str]] | None:
     """The pages of the characters and styles ``request`` names (whole words, any case), as context
-    text, and their names; nothing when there is no knowledge base."""
+    text, and their names; None when there is no knowledge base to ask."""
     if kb is None:
         if not _has_knowledge_base():
-            return "", []
+            return None
         from animstudio.knowledge.kb import KnowledgeBase
 
         kb = KnowledgeBase()
     lines, names = [], []
     for collection in ("characters", "styles"):
-        for page in _pages(kb, collection):
+        for page in kb.records(collection):
             if re.search(rf"(?<!\w){re.escape(page.name)}(?!\w)", request, re.IGNORECASE):
                 names.append(page.name)
                 lines.append(f"{collection[:-1]} {page.name}: {page.text()[:PAGE_CHARS]}")

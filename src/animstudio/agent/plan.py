@@ -298,7 +298,7 @@ def grounded(plan: Plan, said: str, known: dict[str, Tool] | None = None) -> Pla
             plan.asks = asks
     for step in plan.steps:
         tool = known.get(step.tool)
-        required = set(tool.planning_schema().get("required", [])) if tool else set()
+        required = set(tool.schema().get("required", [])) if tool else set()
         for name in ("character", "characters", "styles"):
             value = step.args.get(name)
             if isinstance(value, list):

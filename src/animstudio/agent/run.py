@@ -251,16 +251,17 @@ class Runner:
     def _knowledge(request: str, decisions: Decisions) -> str:
         """The knowledge base's pages of what the request names, for the planner (a decision, logged,
         wherever there is a knowledge base to ask)."""
-        from animstudio.agent.memory import _has_knowledge_base, bible_context
+        from animstudio.agent.memory import bible_context
 
-        if not _has_knowledge_base():
-            return ""
         what = "more context from the knowledge base"
         try:
-            context, names = bible_context(request)
+            found = bible_context(request)
         except StudioError as exc:
             decisions.decide(what, "none", f"the knowledge base cannot be read: {exc}", ["pages", "none"])
             return ""
+        if found is None:   # no knowledge base: nothing to decide
+            return ""
+        context, names = found
         if names:
             decisions.decide(what, f"{len(names)} page(s)", f"the request names {', '.join(names)}", ["pages", "none"])
         else:

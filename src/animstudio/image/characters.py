@@ -144,15 +144,6 @@ def preset_from_record(record: CharacterRecord) -> CharacterPreset:
         raise invalid_input(exc, f"character {record.name!r}", fix="fix their page in the knowledge base") from exc
 
 
-def _records(kb: KnowledgeBase) -> list[CharacterRecord]:
-    from animstudio.knowledge.records import CharacterRecord
-
-    if "characters" not in kb.store.names():
-        return []
-    found = kb.collection("characters").all(include=("metadatas",))
-    return [CharacterRecord.model_validate_json(m["record"]) for m in found["metadatas"] if m and "record" in m]
-
-
 def character_preset(name: str, kb: KnowledgeBase | None = None) -> CharacterPreset:
     """The preset of the character ``name`` (any case) in the knowledge base's ``characters`` collection
     (default: the configured knowledge base)."""
@@ -160,7 +151,7 @@ def character_preset(name: str, kb: KnowledgeBase | None = None) -> CharacterPre
         from animstudio.knowledge.kb import KnowledgeBase
 
         kb = KnowledgeBase()
-    records = _records(kb)
+    records = kb.records("characters")
     for record in records:
         if record.name.strip().lower() == name.strip().lower():
             return preset_from_record(record)

@@ -196,6 +196,17 @@ class KnowledgeBase:
             report += index_source(target, self.embedder, source_id, digest, items, model.kind)
         return report
 
+    def records(self, collection: str) -> list[Record]:
+        """The typed records of a records collection (characters, styles, ...); none while it is empty."""
+        if collection not in COLLECTIONS or collection == "documents":
+            raise InvalidInputError(f"records are kept in {', '.join(c for c in COLLECTIONS if c != 'documents')}, "
+                                    f"not {collection!r}")
+        if collection not in self.store.names():
+            return []
+        model = COLLECTIONS[collection]
+        found = self.collection(collection).all(include=("metadatas",))
+        return [model.model_validate_json(m["record"]) for m in found["metadatas"] if m and "record" in m]
+
     def sync(self, folder: str | os.PathLike[str], collection: str = "documents",
              on_progress: ProgressCallback = ignore) -> IndexReport:
         """Make ``collection`` hold exactly the supported files under ``folder``: new and changed ones

@@ -107,16 +107,19 @@ def create_app(store: JobStore | None = None, api_keys: list[str] | None = None,
                                     f"(POST /uploads) or serve its folder (studio serve --media DIR)")
         return path
 
+    def given(name: str, what: str) -> Path:
+        """A file a request names: an upload (upload:ID) or a path in a served folder."""
+        if not name.startswith("upload:"):
+            return readable(Path(name), what)
+        path = (uploads / name.removeprefix("upload:")).resolve()
+        if path.parent != uploads.resolve() or not path.is_file():
+            raise InvalidInputError(f"no upload {name!r}; POST the file to /uploads first")
+        return path
+
     def resolve(kind: str, params: dict[str, Any]) -> dict[str, Any]:
         if "clip" not in get_backend("pipeline", kind).Options.model_fields:   # image-batch reads no media
             return {k: v for k, v in params.items() if k != "output"}
-        clip = str(params.get("clip", ""))
-        if clip.startswith("upload:"):
-            path = (uploads / clip.removeprefix("upload:")).resolve()
-            if path.parent != uploads.resolve() or not path.is_file():
-                raise InvalidInputError(f"no upload {clip!r}; POST the file to /uploads first")
-        else:
-            path = readable(Path(clip), "clip")
+        path = given(str(params.get("clip", "")), "clip")
         if kind == "render":   # a timeline names its media: those must be readable here too
             from animstudio.editing import Edit, media_path
 
@@ -164,15 +167,7 @@ def create_app(store: JobStore | None = None, api_keys: list[str] | None = None,
 
     @app.post("/agent/runs", status_code=201, dependencies=[Depends(check_key)])
     def agent_run(body: AgentRunRequest) -> dict[str, Any]:
-        files = []
-        for name in body.files:   # the request's files are read from uploads and served folders only
-            if name.startswith("upload:"):
-                path = (uploads / name.removeprefix("upload:")).resolve()
-                if path.parent != uploads.resolve() or not path.is_file():
-                    raise InvalidInputError(f"no upload {name!r}; POST the file to /uploads first")
-                files.append(str(path))
-            else:
-                files.append(str(readable(Path(name), "file")))
+        files = [str(given(name, "file")) for name in body.files]   # uploads and served folders only
         job = jobs.submit("agent", {"request": body.request, "files": files, "yes": body.yes,
                                     "confined_to": [str(f) for f in served]}, store)
         start(job.id)
