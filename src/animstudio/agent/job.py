@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from animstudio.agent.events import describe
 from animstudio.errors import StudioError, WaitingError
 from animstudio.hookspecs import hookimpl
 from animstudio.jobs.runner import Context, StepFn
@@ -32,23 +33,6 @@ def answer(folder: Path, approve: bool) -> None:
 
     with atomic_output(folder / APPROVAL, "approval") as tmp:
         tmp.write_text(json.dumps({"approve": approve}), encoding="utf-8")
-
-
-def _summary(event: dict[str, Any]) -> str:
-    kind = event.get("kind")
-    if kind == "plan":
-        if event.get("declined"):
-            return f"declined: {event['declined']}"
-        return f"plan: {event.get('intent', '')} ({len(event.get('steps', []))} steps)"
-    if kind == "action":
-        return f"step {event['step']}: {event['tool']} (try {event['attempt']})"
-    if kind == "observation":
-        return f"step {event['step']}: " + (f"error: {event['error']}" if event.get("error") else "done")
-    if kind == "score":
-        return f"step {event['step']}: {'passed' if event.get('passed') else 'failed'} {event.get('note', '')}".strip()
-    if kind == "decision":
-        return f"decided {event.get('what')}: {event.get('chosen')}"
-    return str(event.get("why", kind))
 
 
 class AgentRun(Pipeline):
@@ -81,7 +65,7 @@ class AgentRun(Pipeline):
             fraction = None
             if kind == "score" or (kind == "observation" and event.get("error")):
                 fraction = min(0.99, (event.get("step", 0) + 1) / max(1, planned["steps"]))
-            ctx.emit(kind, _summary(event), event, fraction)
+            ctx.emit(kind, describe(event)[0], event, fraction)
 
         params = self.options
         confine = None if params.confined_to is None else (ctx.folder, list(params.confined_to))

@@ -16,9 +16,14 @@ Tool use is the other family: ReAct is :mod:`animstudio.agent.chat`, plan-and-ex
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field
+
+from animstudio.errors import StudioError
+
+T = TypeVar("T")
 
 
 class Reasoned(BaseModel):
@@ -94,27 +99,57 @@ def tree_of_thoughts(task: str, rubric: str, client: Any = None, width: int = 3,
     return Result(text=best["text"], score=best["score"], trace=trace)
 
 
+def refine(first: T, critic: Callable[[T], Judged], revise: Callable[[T, list[str], int], T],
+           revisions: int = 1, bar: float = 8.0,
+           note: Callable[..., None] | None = None) -> tuple[T, float, list[dict[str, Any]]]:
+    """The Reflexion loop over any kind of draft: ``critic`` scores a draft; while it scores under
+    ``bar`` and revisions are left, ``revise(draft, every problem so far, round)`` makes the next one.
+    Returns the best-scored draft, its score (-1 when none was scored) and the trace (each critique,
+    each revision); ``note`` sees each critique as it is made. A critic or reviser that fails with a
+    studio error ends the rounds with the best draft so far."""
+    note = note or (lambda *a, **k: None)
+    trace: list[dict[str, Any]] = []
+    memory: list[str] = []
+    draft, best, best_score = first, first, -1.0
+    for round_ in range(1, revisions + 2):
+        try:
+            verdict = critic(draft)
+        except StudioError as exc:
+            note(f"round {round_}: the critique failed, the draft stays", error=str(exc))
+            break
+        trace.append({"kind": "critique", "round": round_, "score": verdict.score, "problems": verdict.problems})
+        note(f"critique {round_}: {verdict.score:g}/10", problems=verdict.problems)
+        if verdict.score > best_score:
+            best, best_score = draft, verdict.score
+        if verdict.score >= bar or round_ > revisions:
+            break
+        memory += verdict.problems
+        try:
+            draft = revise(draft, memory, round_)
+        except StudioError as exc:
+            note(f"round {round_}: the revision failed, the best draft stays", error=str(exc))
+            break
+        trace.append({"kind": "draft", "round": round_, "draft": draft})
+    return best, best_score, trace
+
+
 def reflexion(task: str, rubric: str, client: Any = None, rounds: int = 3, bar: float = 8.0,
               first: str | None = None) -> Result:
     """Draft (or ``first``), critique against ``rubric``, revise with every critique so far in view,
     until the score reaches ``bar`` or ``rounds`` critiques are spent; the best draft is kept."""
     client = _client(client)
     text = first if first is not None else _write(task, client, 0.7, seed=1)
-    trace: list[dict[str, Any]] = [{"kind": "draft", "round": 0, "text": text}]
-    memory: list[str] = []
-    best = (-1.0, text)
-    for round_ in range(1, rounds + 1):
-        verdict = judge(text, task, rubric, client)
-        trace.append({"kind": "critique", "round": round_, "score": verdict.score, "problems": verdict.problems})
-        if verdict.score > best[0]:
-            best = (verdict.score, text)
-        if verdict.score >= bar or round_ == rounds:
-            break
-        memory += verdict.problems
-        notes = ("Your last draft:\n" + text + "\n\nCritiques so far (fix every one):\n- " + "\n- ".join(memory))
-        text = _write(task, client, 0.7, seed=round_ + 1, notes=notes)
-        trace.append({"kind": "draft", "round": round_, "text": text})
-    return Result(text=best[1], score=max(best[0], 0.0), trace=trace)
+
+    def revise(last: str, problems: list[str], round_: int) -> str:
+        notes = "Your last draft:\n" + last + "\n\nCritiques so far (fix every one):\n- " + "\n- ".join(problems)
+        return _write(task, client, 0.7, seed=round_ + 1, notes=notes)
+
+    best, score, steps = refine(text, lambda draft: judge(draft, task, rubric, client), revise,
+                                revisions=max(0, rounds - 1), bar=bar)
+    trace = [{"kind": "draft", "round": 0, "text": text},
+             *({"kind": "draft", "round": t["round"], "text": t["draft"]} if t["kind"] == "draft" else t
+               for t in steps)]
+    return Result(text=best, score=max(score, 0.0), trace=trace)
 
 
 def choose(kind: str, confidence: float = 1.0) -> str:

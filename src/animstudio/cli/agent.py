@@ -17,24 +17,10 @@ JSON_OPT = typer.Option(False, "--json", help="Print JSON.")
 
 
 def _say_event(event: dict[str, Any]) -> None:
-    kind = event.get("kind")
-    if kind == "plan":
-        if event.get("declined"):
-            ui.say(f"declined: {event['declined']}")
-            return
-        ui.say(f"plan: {event['intent']}")
-        for i, step in enumerate(event["steps"]):
-            ui.say(f"  {i}. {step['tool']} {json.dumps(step['args'])}")
-    elif kind == "action":
-        ui.say(f"-> {event['tool']} (step {event['step']}, try {event['attempt']})")
-    elif kind == "score" and event.get("note"):
-        ui.say(f"   {'passed' if event['passed'] else 'failed'}: {event['note']}")
-    elif kind == "observation" and event.get("error"):
-        ui.say(f"   error: {event['error']}")
-    elif kind == "decision":
-        ui.say(f"   decided {event['what']}: {event['chosen']} ({event['why']})")
-    elif kind in ("replan", "guard"):
-        ui.say(f"{kind}: {event.get('why', '')}")
+    from animstudio.agent.events import describe
+
+    for line in describe(event):
+        ui.say(line)
 
 
 @app.command("plan")
@@ -58,41 +44,24 @@ def plan(
 def _carry_out(job_id: str, as_json: bool) -> Any:
     """Run the agent job in this process, printing its typed events as they are recorded; asks at a
     terminal when it waits for approval."""
-    import threading
-
     from animstudio.agent.job import answer
-    from animstudio.jobs import JobStore, follow, run
+    from animstudio.jobs import JobStore, run_watched
 
     store = JobStore()
-    seen = 0
+    seen = [0]
+
+    def say(event: Any) -> None:
+        seen[0] = event.seq
+        if event.data and not as_json:
+            _say_event(event.data)
+
     while True:
-        ended, failure = threading.Event(), {}
-
-        def work(ended: threading.Event = ended, failure: dict[str, BaseException] = failure) -> None:
-            try:
-                run(job_id, store)
-            except BaseException as exc:  # noqa: BLE001 - raised again in the main thread
-                failure["error"] = exc
-            finally:
-                ended.set()
-
-        worker = threading.Thread(target=work, name=f"agent-{job_id}", daemon=True)
-        worker.start()
-        for event in follow(store, job_id, after=seen, stop=ended):
-            seen = event.seq
-            if event.data and not as_json:
-                _say_event(event.data)
-        worker.join()
-        for event in store.events(job_id, after=seen):   # those recorded after the watch stopped
-            seen = event.seq
-            if event.data and not as_json:
-                _say_event(event.data)
-        job = store.get(job_id)
+        job, error = run_watched(job_id, say, store, after=seen[0])
         if job.status != "waiting" or as_json or not sys.stdin.isatty():
             break
         answer(job.folder, typer.confirm(f"{job.error.split('; approve with')[0]}. Go on?", default=True))
-    if "error" in failure and job.status not in ("failed", "waiting"):
-        raise failure["error"]
+    if error is not None and job.status not in ("failed", "waiting"):
+        raise error
     return job
 
 

@@ -19,33 +19,18 @@ studio_app = typer.Typer(no_args_is_help=True)
 
 def _follow(job_id: str) -> Any:
     """Run a job in this process, drawing its events (the same ``follow()`` the API streams) as a bar."""
-    import threading
-
-    from animstudio.jobs import JobStore, follow, run
+    from animstudio.jobs import run_watched
     from animstudio.progress import Progress
 
-    store = JobStore()
-    ran: dict[str, Any] = {}
-    ended = threading.Event()
-
-    def work() -> None:
-        try:
-            ran["job"] = run(job_id, store)
-        except BaseException as exc:  # noqa: BLE001 - raised again in the main thread
-            ran["error"] = exc
-        finally:
-            ended.set()
-
-    worker = threading.Thread(target=work, name=f"job-{job_id}", daemon=True)
     with ui.progress_bar() as on_progress:
-        worker.start()
-        for event in follow(store, job_id, stop=ended):
+        def draw(event: Any) -> None:
             if event.kind == "progress":
                 on_progress(Progress(event.step, event.fraction or 0.0, 1.0, "", event.message))
-        worker.join()
-    if "error" in ran:
-        raise ran["error"]
-    return ran["job"]
+
+        job, error = run_watched(job_id, draw)
+    if error is not None:
+        raise error
+    return job
 
 
 def _done(job: Any) -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from animstudio.jobs.events import ENDED, JobEvent, follow
 from animstudio.jobs.runner import Context, run_job, run_steps
-from animstudio.jobs.service import deliver, run, submit
+from animstudio.jobs.service import deliver, run, run_watched, submit
 from animstudio.jobs.store import Job, JobStore
 
 __all__ = ["ENDED", "Context", "Job", "JobEvent", "JobStore", "deliver", "follow", "run", "run_job", "run_steps",
-           "submit"]
+           "run_watched", "submit"]

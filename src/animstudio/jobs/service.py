@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from animstudio.files import output_folder
+from animstudio.jobs.events import JobEvent, follow
 from animstudio.jobs.runner import run_job
 from animstudio.jobs.store import Job, JobStore
 
@@ -62,3 +64,32 @@ def run(job_id: str, store: JobStore | None = None, cancel: threading.Event | No
     if job.status == "done":
         deliver(job, pipeline.artifacts)
     return job
+
+
+def run_watched(job_id: str, on_event: Callable[[JobEvent], None], store: JobStore | None = None,
+                after: int = 0) -> tuple[Job, BaseException | None]:
+    """Run (or resume) a job in this process while each event recorded after ``after`` is handed to
+    ``on_event`` as it comes (the same ``follow()`` the API streams); the job as it ended its turn and
+    what the run raised, if anything."""
+    store = store or JobStore()
+    ended = threading.Event()
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            run(job_id, store)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            failure.append(exc)
+        finally:
+            ended.set()
+
+    worker = threading.Thread(target=work, name=f"job-{job_id}", daemon=True)
+    worker.start()
+    seen = after
+    for event in follow(store, job_id, after=seen, stop=ended):
+        seen = event.seq
+        on_event(event)
+    worker.join()
+    for event in store.events(job_id, after=seen):   # those recorded after the watch stopped
+        on_event(event)
+    return store.get(job_id), (failure[0] if failure else None)

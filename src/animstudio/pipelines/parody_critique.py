@@ -15,9 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
-
-from animstudio.errors import StudioError
+from animstudio.agent.strategies import Judged, refine
 
 RUBRIC = """- specific: each line and caption is about what is on screen in its shot (its subject, colours, \
 motion), not a joke that would fit any clip
@@ -26,11 +24,6 @@ motion), not a joke that would fit any clip
 - no repeated jokes: no two lines or captions share a joke, a phrase or a word pattern"""
 BAR = 8.0            # a critique at or above this ends the rounds
 KEYFRAME_WIDTH = 384
-
-
-class Critique(BaseModel):
-    score: float = Field(ge=0, le=10, description="0 (fails the rubric) to 10 (meets all of it)")
-    problems: list[str] = Field(default_factory=list, max_length=5, description="what keeps it from a 10, by shot")
 
 
 def sees_images(client: Any) -> bool:
@@ -78,14 +71,14 @@ def script_text(draft: Any) -> str:
     return json.dumps(draft.model_dump(mode="json"), ensure_ascii=False, indent=1)
 
 
-def critique(client: Any, summary: str, draft: Any, frames: dict[int, str]) -> Critique:
+def critique(client: Any, summary: str, draft: Any, frames: dict[int, str]) -> Judged:
     """The critic's score of a script (0-10) and what keeps it from a 10."""
     ask = (f"The clip, shot by shot:\n{summary}\n\nThe parody script to judge:\n{script_text(draft)}\n\n"
            "Score it 0-10 against the rubric and list what keeps it from a 10, naming the shots.")
     return client.structured([
         {"role": "system", "content": f"You judge comedy re-dubs of animated clips strictly against this rubric:\n"
                                       f"{RUBRIC}"},
-        {"role": "user", "content": with_keyframes(ask, frames)}], Critique, temperature=0, max_tokens=300)
+        {"role": "user", "content": with_keyframes(ask, frames)}], Judged, temperature=0, max_tokens=300)
 
 
 def reflect(client: Any, messages: list[dict[str, Any]], schema: type, params: dict[str, Any], draft: Any,
@@ -94,29 +87,13 @@ def reflect(client: Any, messages: list[dict[str, Any]], schema: type, params: d
     """Critique ``draft``; while it scores under the bar and ``rounds`` revisions are left, revise it
     with every critique so far in view and critique the revision. Returns the best draft and the
     critiques in order (``note`` sees each as it is made)."""
-    note = note or (lambda *a, **k: None)
-    memory: list[str] = []
-    critiques: list[dict[str, Any]] = []
-    best, best_score = draft, -1.0
-    for round_ in range(rounds + 1):
-        try:
-            verdict = critique(client, summary, draft, frames)
-        except StudioError as exc:   # a critic that cannot answer leaves the draft as it is
-            note(f"round {round_ + 1}: the critique failed, the draft stays", error=str(exc))
-            break
-        critiques.append({"round": round_ + 1, "score": verdict.score, "problems": verdict.problems})
-        note(f"critique {round_ + 1}: {verdict.score:g}/10", problems=verdict.problems)
-        if verdict.score > best_score:
-            best, best_score = draft, verdict.score
-        if verdict.score >= BAR or round_ == rounds:
-            break
-        memory += verdict.problems
-        revise = (f"Your script:\n{script_text(draft)}\n\nCritiques so far (fix every one, keep what works):\n- "
-                  + "\n- ".join(memory or ["make each joke about what is on screen"]))
-        ask = [*messages, {"role": "user", "content": revise}]   # the writer's messages hold the keyframes
-        try:
-            draft = client.structured(ask, schema, **{**params, "seed": int(params.get("seed") or 0) + round_ + 1})
-        except StudioError as exc:
-            note(f"round {round_ + 1}: the revision failed, the best draft stays", error=str(exc))
-            break
-    return best, critiques
+    def revise(last: Any, problems: list[str], round_: int) -> Any:
+        ask = (f"Your script:\n{script_text(last)}\n\nCritiques so far (fix every one, keep what works):\n- "
+               + "\n- ".join(problems or ["make each joke about what is on screen"]))
+        # the writer's messages hold the keyframes
+        return client.structured([*messages, {"role": "user", "content": ask}], schema,
+                                 **{**params, "seed": int(params.get("seed") or 0) + round_})
+
+    best, _, trace = refine(draft, lambda d: critique(client, summary, d, frames), revise, revisions=rounds,
+                            bar=BAR, note=note)
+    return best, [{k: v for k, v in t.items() if k != "kind"} for t in trace if t["kind"] == "critique"]
