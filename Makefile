@@ -6,9 +6,11 @@ PIP    := $(BIN)/python -m pip
 # CPU machines take the CPU build of torch that is on disk; anything else pulls a multi-GB CUDA build.
 TORCH  := torch==2.13.0
 DEMO_OUT ?= out/demo
+UI_PORT ?= 8100
 # Debian packages: the main job calls espeak-ng (IPA for lip sync, its voices); the tests also run a real Redis
+# and drive the web UI in Debian's chromium
 DEMO_DEBS := espeak-ng
-DEBS      := $(DEMO_DEBS) redis-server
+DEBS      := $(DEMO_DEBS) redis-server chromium
 
 .PHONY: demo test test-all lint clean debs demo-debs
 
@@ -18,7 +20,7 @@ $(BIN)/python:
 
 # what the main job needs (the constraints keep torch on its CPU build)
 $(VENV)/.installed-base: pyproject.toml constraints.txt | $(BIN)/python
-	$(PIP) install -q --disable-pip-version-check -c constraints.txt -e '.[analysis,editing,voice,llm]'
+	$(PIP) install -q --disable-pip-version-check -c constraints.txt -e '.[analysis,editing,voice,llm,studio]'
 	touch $@
 
 # everything, for the tests
@@ -32,6 +34,10 @@ demo: demo-debs $(VENV)/.installed-base
 	@if [ -z "$(VIDEO)" ]; then $(BIN)/animstudio media sample $(DEMO_OUT)/sample.mp4 --seconds 12 --seed 1; fi
 	rm -rf $(DEMO_OUT)/parody
 	$(BIN)/animstudio parody $(if $(VIDEO),$(VIDEO),$(DEMO_OUT)/sample.mp4) -o $(DEMO_OUT)/parody
+	@if [ -n "$(UI)" ]; then \
+		echo "The studio's web UI: open http://127.0.0.1:$(UI_PORT)/ (Ctrl-C stops it; clips in $(DEMO_OUT) can be picked)"; \
+		$(BIN)/animstudio studio serve --port $(UI_PORT) --media $(DEMO_OUT); \
+	fi
 
 # installed with apt-get when run as root; otherwise it stops with the command to run
 demo-debs:

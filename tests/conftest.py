@@ -200,3 +200,30 @@ def scripted_llm(monkeypatch):
             return engine
 
         yield serve
+
+
+@pytest.fixture
+def dialogue_clip(shared_data, sample_clip, tmp_path):
+    """The sample clip under real speech of two voices: JFK (0.5-4.4 s), an LJ Speech reader (4.9-8.9 s),
+    JFK again (9.4-13.2 s)."""
+    import numpy as np
+    import soundfile
+
+    from animstudio.media import decode_audio
+    from animstudio.media.ffmpeg import ffmpeg_exe
+
+    jfk, _ = decode_audio(shared_data / "speech" / "faster_whisper" / "jfk.flac", sample_rate=16000, mono=True)
+    reader_file = sorted((shared_data / "speech" / "ljspeech" / "wavs").glob("*.wav"))[0]
+    reader, _ = decode_audio(reader_file, sample_rate=16000, mono=True)
+    pause = np.zeros(8000, np.float32)
+    first = jfk[int(0.3 * 16000):int(4.2 * 16000)]     # "And so my fellow Americans, ask not"
+    again = jfk[int(4.2 * 16000):int(8.0 * 16000)]     # "what your country can do for you"
+    track = np.concatenate([pause, first, pause, reader[: 16000 * 4], pause, again, pause]).astype(np.float32)
+    wav = tmp_path / "dialogue.wav"
+    soundfile.write(wav, track, 16000)
+    out = tmp_path / "dialogue.mp4"
+    seconds = len(track) / 16000
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-stream_loop", "-1", "-i", str(sample_clip[0]), "-i", str(wav),
+                    "-map", "0:v", "-map", "1:a", "-t", f"{seconds:.3f}", "-c:v", "libx264", "-preset", "ultrafast",
+                    "-c:a", "aac", str(out)], check=True)
+    return out

@@ -170,7 +170,8 @@ def test_a_detector_finds_cuts_in_range_on_the_sample_clip(kind, name, sample_fe
 @pytest.mark.parametrize(("kind", "name"), only("pipeline"))
 def test_a_pipeline_has_named_steps_and_relative_artifacts(kind, name, sample_clip):
     cls = plugins.get_backend(kind, name)
-    samples = {"clip": str(sample_clip[0]), "prompts": ["a fox"], "request": "cut a 10 s reel"}   # each required field
+    samples = {"clip": str(sample_clip[0]), "prompts": ["a fox"], "request": "cut a 10 s reel",
+               "tool": "analyze.audio"}   # each required field
     required = [f for f, info in cls.Options.model_fields.items() if info.is_required()]
     assert set(required) <= set(samples), f"add a sample value for {set(required) - set(samples)} to this test"
     steps = cls({f: samples[f] for f in required}).steps()

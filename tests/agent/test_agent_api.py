@@ -50,7 +50,7 @@ def test_an_agent_run_streams_its_steps(studio_home, sample_clip, scripted_llm, 
         # the step reaching outside is refused before it runs, and planned again
         assert typed == ["plan", "observation", "replan", "action", "observation", "score", "end"], typed
         refused = [d["data"] for d in data if d["kind"] == "observation" and d["data"].get("error")]
-        assert "hostname is outside the folders this run may use" in refused[0]["error"]
+        assert "hostname is outside the folders this call may use" in refused[0]["error"]
         assert str(clip) in asked[0]                               # the request's file went to the planner
         final = http.get(f"/jobs/{job_id}").json()
         assert final["status"] == "done" and final["kind"] == "agent"

@@ -109,7 +109,7 @@ def test_a_confined_run_reads_and_writes_only_its_folders(test_tools, scripted_l
     done = store.get(job.id)
     assert done.status == "done", done.error
     refused = [e for e in store.events(job.id) if e.kind == "observation" and e.data.get("error")]
-    assert "is outside the folders this run may use" in refused[0].data["error"]
+    assert "is outside the folders this call may use" in refused[0].data["error"]
     assert (done.folder / "out" / "ok.txt").read_text() == "ok"        # a relative output lands in the job
     assert not (tmp_path / "out").exists() and test_tools.read_text().splitlines() == [
         f"write {done.folder / 'out' / 'ok.txt'}"]

@@ -126,3 +126,56 @@ def test_the_server_reads_only_uploads_and_the_folders_it_serves(server, sample_
                 assert reply.status_code == 403 and needle in reply.json()["detail"], reply.text
     finally:
         served.unlink()
+
+
+def wait_ended(http: httpx.Client, job_id: str, timeout_s: float = 180) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while (job := http.get(f"/jobs/{job_id}").json())["status"] not in ("done", "failed", "cancelled"):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.3)
+    return job
+
+
+def test_a_tool_runs_as_a_job_inside_its_folder(server, sample_clip, studio_home, tmp_path):
+    """What the web UI's tool pages do: a tool called as a job of kind "tool"; the files it names stay
+    in served folders, uploads and its own folder."""
+    clip, truth = sample_clip
+    with httpx.Client(base_url=server, headers=KEY, timeout=60) as http:
+        job = http.post("/jobs", json={"kind": "tool", "params": {"tool": "analyze.scenes",
+                                                                  "args": {"file": str(clip)}}})
+        assert job.status_code == 201, job.text
+        done = wait_ended(http, job.json()["id"])
+        assert done["status"] == "done", done["error"]
+        result = http.get(f"/jobs/{done['id']}/artifacts/result.json").json()
+        assert [s["start_frame"] for s in result["shots"]] == [s["start"] for s in truth["shots"]]
+        assert [f["name"] for f in http.get(f"/jobs/{done['id']}/artifacts").json()] == ["result.json"]
+        assert http.post(f"/jobs/{done['id']}/resume").status_code == 409   # done: nothing to resume
+        listed = http.get("/jobs").json()
+        assert listed[0]["id"] == done["id"] and listed[0]["kind"] == "tool"
+        for args, status, needle in (
+                ({"file": "/etc/hostname"}, 403, "outside the folders"),
+                ({"file": "../../../../etc/hostname"}, 403, "leaves the job's folder"),
+                ({"file": "upload:nope"}, 422, "no upload")):
+            reply = http.post("/jobs", json={"kind": "tool", "params": {"tool": "analyze.scenes", "args": args}})
+            assert reply.status_code == status and needle in reply.json()["detail"], reply.text
+        url = http.post("/jobs", json={"kind": "tool", "params": {"tool": "voice.say", "args": {
+            "text": "hi", "output": "hi.wav", "url": "http://169.254.169.254/"}}})
+        assert url.status_code == 422 and "url may not be set" in url.json()["detail"]
+        unknown = http.post("/jobs", json={"kind": "tool", "params": {"tool": "disk.format", "args": {}}})
+        assert unknown.status_code == 404 and "disk.format" in unknown.json()["detail"]
+        catalog = http.get("/catalog").json()
+        assert "clip" in catalog["pipelines"]["parody"]["schema"]["properties"] and "agent" not in catalog["pipelines"]
+        assert catalog["tools"]["voice.say"]["parameters"]["required"] == ["text", "output"]
+        assert catalog["max_upload_mb"] == 1
+        assert str(clip) in [m["path"] for m in http.get("/media").json()]
+
+
+def test_subtitles_are_served_as_webvtt(server, sample_clip, studio_home):
+    store = JobStore(studio_home / "jobs")
+    job = store.create("tool", {"tool": "voice.say", "args": {}}, ["call"])
+    (job.folder / "line.srt").write_text("1\n00:00:01,250 --> 00:00:02,500\nHello there\n\n", encoding="utf-8")
+    with httpx.Client(base_url=server, headers=KEY, timeout=60) as http:
+        vtt = http.get(f"/jobs/{job.id}/artifacts/line.srt", params={"as": "vtt"})
+        assert vtt.status_code == 200 and vtt.headers["content-type"].startswith("text/vtt")
+        assert vtt.text == "WEBVTT\n\n1\n00:00:01.250 --> 00:00:02.500\nHello there\n"
+        assert http.get(f"/jobs/{job.id}/artifacts/line.srt", params={"as": "pdf"}).status_code == 400

@@ -142,6 +142,11 @@ class Plan(BaseModel):
     confidence: float = Field(0.5, ge=0, le=1, description="the planner's confidence that the plan does it")
     seconds: float = Field(0.0, description="time the planning took")
 
+    def shown(self) -> dict[str, Any]:
+        """What ``agent plan --json`` and ``POST /agent/plan`` answer: intent, steps, declined,
+        confidence, seconds."""
+        return self.model_dump(mode="json", include={"intent", "steps", "declined", "confidence", "seconds"})
+
 
 def bounded(schema: Any, items: int = 6) -> Any:
     """``schema`` with every list capped at ``items`` (a small model left unbounded can repeat an

@@ -31,14 +31,12 @@ from pydantic import BaseModel, Field
 from animstudio.agent.decisions import Decisions
 from animstudio.agent.gates import gate
 from animstudio.agent.plan import Plan, Step, check_plan, make_plan
+from animstudio.confinement import confined, path_args
 from animstudio.errors import InvalidInputError, StudioError
 
 # steps that take minutes or more of the machine: the user approves them first unless told "yes"
 EXPENSIVE = {"parody", "narrate", "edit.render", "edit.highlights", "image.generate", "image.character_sheet",
              "voice.dataset", "voice.batch", "analyze.report"}
-# arguments that name files: where a run is confined (the API's runs), these must lie in its folders
-PATH_ARGS = {"file", "files", "clip", "timeline", "audio", "script", "input", "output", "paths", "images",
-             "references", "music", "source", "text_file", "image", "video", "folder"}
 RETRIES = 2          # tries after the first when a step fails its gate
 REPLANS = 1          # new plans for what is left after a step fails every try
 
@@ -168,7 +166,7 @@ class Runner:
         args = decisions.prepare(step.tool, self._wired(step, outcomes))
         if self.confine is not None:
             try:
-                args = confined(args, *self.confine)
+                args = confined(args, *self.confine, names=path_args(known[step.tool].schema()))
             except InvalidInputError as exc:   # an observation: the planner may find another way
                 return self._failed(index, str(exc))
         if json.dumps([step.tool, args], sort_keys=True) in done_calls:
@@ -321,28 +319,6 @@ class Runner:
         builder.add_conditional_edges("act", route, ["act", "replan", END])
         builder.add_conditional_edges("replan", route, ["act", "replan", END])
         return builder.compile(checkpointer=saver)
-
-
-def confined(args: dict[str, Any], workdir: Path, folders: list[Path]) -> dict[str, Any]:
-    """``args`` with relative outputs moved into ``workdir``; a file argument that resolves outside
-    ``workdir`` and ``folders`` is refused (a run for someone else reads and writes only there)."""
-    roots = [workdir.resolve(), *(f.resolve() for f in folders)]
-
-    def check(key: str, value: Any) -> Any:
-        if isinstance(value, list):
-            return [check(key, v) for v in value]
-        if isinstance(value, dict):
-            return {k: check(k, v) for k, v in value.items()}
-        if key not in PATH_ARGS or not isinstance(value, str) or not value.strip():
-            return value
-        path = Path(value).expanduser()
-        if key == "output" and not path.is_absolute():
-            path = workdir / path
-        if not any(path.resolve().is_relative_to(root) for root in roots):
-            raise InvalidInputError(f"{key} {value} is outside the folders this run may use")
-        return str(path) if key == "output" else value
-
-    return {key: check(key, value) for key, value in args.items()}
 
 
 def _paths(value: Any) -> list[str]:

@@ -18,6 +18,7 @@ from animstudio.analysis.coherence import Coherence, coherence
 from animstudio.analysis.composition import Composition, composition
 from animstudio.analysis.features import extract_features
 from animstudio.analysis.scenes import DEFAULT_DETECTOR, SceneResult, detect_scenes, make_detector
+from animstudio.analysis.speech import SpokenLine
 from animstudio.media import probe
 from animstudio.media.probe import require_video
 from animstudio.progress import Progress, ProgressCallback, ignore
@@ -37,6 +38,8 @@ class VideoAnalysis(SceneResult):
     # kept in analysis.json (the report plots it), unlike in a SceneResult
     signal: list[float] = Field(default_factory=list, description="per-frame change from the previous frame, 0-1")
     timings_s: dict[str, float] = Field(default_factory=dict)
+    lines: list[SpokenLine] = Field(default_factory=list, description="who says what in which shot (analysed "
+                                                                      "with speech: --speech)")
 
 
 def analyze(path: str | os.PathLike[str], detector: str = DEFAULT_DETECTOR, options: dict[str, Any] | None = None,

@@ -47,6 +47,8 @@ class AudioRequest(VideoRequest):
 
 class ReportRequest(DetectRequest):
     output: str = Field(description="folder for analysis.json, timeline.otio, contact_sheet.png and report.html")
+    speech: bool = Field(False, description="also transcribe the speech, tell the speakers apart and place each "
+                                            "line in its shot (Whisper and the voice encoder)")
 
 
 class CameraResult(BaseModel):
@@ -106,6 +108,10 @@ def make_report(request: ReportRequest, on_progress: ProgressCallback = ignore) 
     require_video(probe(request.file, count_frames=False))
     check_output_folder(request.output, COMMAND)
     result = analyze_video(request, on_progress)
+    if request.speech:
+        from animstudio.analysis.speech import spoken_lines
+
+        result.lines = spoken_lines(request.file, result.shots, on_progress=on_progress)
     paths = write_report(result, request.output)
     return ReportResult(folder=str(paths["analysis.json"].parent), files=[str(p) for p in paths.values()],
                         shots=len(result.shots), cuts=result.cuts, duration_s=result.video.duration_s)

@@ -133,6 +133,10 @@ def html_report(result: VideoAnalysis, thumbs: list[Image.Image], sheet: Image.I
              f"<p>Integrated loudness {a.integrated_lufs} LUFS, range {a.loudness_range_lu} LU, true peak "
              f"{a.true_peak_dbfs} dBFS; speech {a.speech_ratio:.0%} of the time in {len(a.speech)} segments; "
              f"{len(a.silences)} silences.</p>")
+    speech = "".join(f"<tr><td>{line.start_s:.2f}-{line.end_s:.2f}</td><td>{'' if line.shot is None else line.shot}"
+                     f"</td><td>{e(line.speaker)}</td><td>{e(line.text)}</td></tr>" for line in result.lines)
+    speech = (f"<h2>Speech</h2><table><tr><th>seconds</th><th>shot</th><th>speaker</th><th>line</th></tr>{speech}"
+              "</table>") if result.lines else ""
     transitions = "".join(f"<li>{e(t.type)}{' (' + t.color + ')' if t.color else ''}: frames {t.start_frame}-"
                           f"{t.end_frame - 1}</li>" for t in result.transitions) or "<li>none</li>"
     return f"""<!doctype html>
@@ -151,6 +155,7 @@ Coherence {result.coherence.overall:.2f} (warp error {result.coherence.warp_erro
 <h2>Shots</h2><table><tr><th>#</th><th>keyframe</th><th>frames</th><th>seconds</th><th>camera</th>
 <th>framing</th><th>palette</th><th>coherence</th></tr>{"".join(rows)}</table>
 <h2>Audio</h2>{audio}
+{speech}
 <h2>Contact sheet</h2><img src="{_png(sheet)}" alt="contact sheet" style="max-width:100%">
 <p><small>Timings: {", ".join(f"{k} {s:.2f} s" for k, s in result.timings_s.items())}</small></p>
 </body></html>"""

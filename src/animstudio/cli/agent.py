@@ -34,8 +34,7 @@ def plan(
 
     made = make_plan(request, files)
     if as_json:
-        ui.print_json({"intent": made.intent, "steps": [s.model_dump() for s in made.steps],
-                       "declined": made.declined, "confidence": made.confidence, "seconds": made.seconds})
+        ui.print_json(made.shown())
         return
     _say_event({"kind": "plan", "intent": made.intent, "declined": made.declined,
                 "steps": [s.model_dump() for s in made.steps]})

@@ -96,15 +96,12 @@ def check_cmd(
 @app.command("voices")
 def voices(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Engines and their voices with the languages each speaks, and the characters of the voice registry."""
-    from animstudio.plugins import backends
-    from animstudio.voice.characters import load_characters
+    from animstudio.voice.characters import registry
 
-    rows = [{"engine": name, "voice": v, "language": ", ".join(langs)}
-            for name, cls in sorted(backends("tts_engine").items()) for v, langs in sorted(cls().voices().items())]
-    characters = [{"character": c.name, "engine": c.engine, "voice": c.voice or "", "language": c.language or "",
-                   "emotions": sorted(c.emotions), "source": c.source} for c in load_characters().values()]
+    found = registry()
+    rows, characters = found["voices"], found["characters"]
     if as_json:
-        ui.print_json({"voices": rows, "characters": characters})
+        ui.print_json(found)
         return
     ui.table("voices", ["engine", "voice", "language"], [[r["engine"], r["voice"], r["language"]] for r in rows])
     if characters:

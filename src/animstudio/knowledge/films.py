@@ -50,7 +50,9 @@ def shot_records(analysis: str | os.PathLike[str],
     composition = {c["shot"]: c for c in data.get("composition", [])}
     starts = {t["end_frame"]: t["type"] for t in data.get("transitions", [])} | {
         t["start_frame"]: t["type"] for t in data.get("transitions", [])}
-    cues = _cues(transcript)
+    cues = _cues(transcript) if transcript is not None else [
+        (float(line["start_s"]), float(line["end_s"]), f"{line['speaker']}: {line['text']}")
+        for line in data.get("lines", [])]   # analysed with speech: each line with its speaker
     records = []
     for shot in data["shots"]:
         i = int(shot["index"])

@@ -23,8 +23,9 @@ def register_pipelines(register: Any) -> None:
     from animstudio.pipelines.image_batch import ImageBatch
     from animstudio.pipelines.parody import Narrate, Parody
     from animstudio.pipelines.render import Render
+    from animstudio.pipelines.tool_call import ToolCall
 
-    for pipeline in (Parody, Narrate, Analyze, Highlights, Render, ImageBatch):
+    for pipeline in (Parody, Narrate, Analyze, Highlights, Render, ImageBatch, ToolCall):
         register(pipeline)
 
 

@@ -47,10 +47,10 @@ def step_analyze(ctx: Context) -> dict[str, Any]:
     if not analysis.audio.has_audio:
         ctx.decide("the clip has no sound: the voices play alone, nothing to duck")
     return {"analysis": "analysis.json", "shots": len(analysis.shots), "duration_s": info.duration_s,
-            "indexed_shots": _index_film(ctx, ctx.path("analysis.json"))}
+            "indexed_shots": index_film(ctx, ctx.path("analysis.json"))}
 
 
-def _index_film(ctx: Context, analysis_file: Path) -> int:
+def index_film(ctx: Context, analysis_file: Path) -> int:
     """Put the analysed shots into the knowledge base's ``films`` collection (``kb search ... -c films``
     finds them later). The parody does not depend on it: a knowledge base that is not installed or
     not reachable is noted in the report and the job goes on."""

@@ -3,16 +3,25 @@
     POST   /uploads                      a clip (multipart), up to the size limit -> {"clip": "upload:ID"}
     POST   /jobs                         {"kind": "parody", "params": {"clip": ..., "brief": ...}} -> the job
                                          (kinds: parody, narrate, analyze, highlights, render)
+    GET    /jobs                         recent jobs (those started from the CLI too), newest first
     GET    /jobs/{id}                    the job, its steps and outputs
+    POST   /jobs/{id}/resume             go on with a failed or cancelled job (finished steps are kept)
     GET    /jobs/{id}/events             server-sent events until the job ends
-    GET    /jobs/{id}/artifacts/{name}   a file of the job's folder (never outside it)
+    GET    /jobs/{id}/artifacts          the files of the job's folder
+    GET    /jobs/{id}/artifacts/{name}   one of them (never outside it; ?as=vtt gives an .srt as WebVTT)
+    GET    /catalog                      job kinds and tools with their parameter schemas, the upload limit
+    GET    /media                        the clips and timelines of the served folders (to name by path)
+    GET    /voices                       engines and their voices, the characters, the emotions
     DELETE /jobs/{id}                    cancel
     POST   /agent/runs                   {"request": "Cut a 12 s reel of upload:ID", "files": [...], "yes": false}
                                          -> an agent job; its events (GET /jobs/{id}/events) are typed steps:
                                          plan, action, observation, score, decision, guard, replan
     POST   /agent/runs/{id}/approval     {"approve": true} -> a waiting run goes on (or stops)
+    POST   /agent/plan                   {"request": ..., "files": [...]} -> the plan, nothing run
 
     uvicorn.run(create_app(api_keys=["secret"]), port=8100)   # or: animstudio studio serve
+
+The web UI (:mod:`animstudio.studio.ui`) is served at ``/`` by the same app and calls these routes.
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request, UploadFile
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -33,6 +42,8 @@ from animstudio.jobs import ENDED, JobStore, follow
 from animstudio.plugins import get_backend
 
 UPLOAD_CHUNK = 1 << 20
+KEY_COOKIE = "animstudio_key"   # the web UI's login keeps the key here
+NO_URLS = {"url"}                 # tool arguments a caller may not set (the server's configuration does)
 
 
 class JobRequest(BaseModel):
@@ -73,8 +84,9 @@ def create_app(store: JobStore | None = None, api_keys: list[str] | None = None,
     def check_key(request: Request) -> None:
         if not api_keys:
             return
-        given = request.headers.get("x-api-key") or request.headers.get("authorization", "").removeprefix("Bearer ")
-        if not any(secrets.compare_digest(given, key) for key in api_keys):
+        given = (request.headers.get("x-api-key") or request.headers.get("authorization", "").removeprefix("Bearer ")
+                 or request.cookies.get(KEY_COOKIE, ""))
+        if not any(secrets.compare_digest(given.encode(), key.encode()) for key in api_keys):
             raise HTTPException(401, "missing or wrong API key (X-API-Key or Authorization: Bearer)")
 
     @app.exception_handler(StudioError)
@@ -116,7 +128,39 @@ def create_app(store: JobStore | None = None, api_keys: list[str] | None = None,
             raise InvalidInputError(f"no upload {name!r}; POST the file to /uploads first")
         return path
 
+    def tool_call(params: dict[str, Any]) -> dict[str, Any]:
+        """A tool's uploads (upload:ID) named by their paths; every file it names must lie in a served
+        folder or the job's own (where relative paths, its outputs among them, land)."""
+        from animstudio.confinement import path_args
+        from animstudio.tools import get_tool
+
+        args = params.get("args") or {}
+        if not isinstance(args, dict):
+            raise InvalidInputError("params.args must be a JSON object of the tool's arguments")
+        if refused := sorted(NO_URLS & set(args)):
+            raise InvalidInputError(f"{', '.join(refused)} may not be set over the API; the server's configuration "
+                                    "names the servers it talks to")
+        files = path_args(get_tool(str(params.get("tool", ""))).schema())
+
+        def read(key: str, value: Any) -> Any:
+            if isinstance(value, list):
+                return [read(key, v) for v in value]
+            if key not in files or not isinstance(value, str) or not value.strip():
+                return value
+            if value.startswith("upload:") or Path(value).expanduser().is_absolute():
+                return str(given(value, key))
+            inside = Path("/job")
+            if not (inside / value).resolve().is_relative_to(inside):
+                raise ForbiddenError(f"{key} {value} leaves the job's folder; name a file inside it, an upload "
+                                     "or a file of a served folder")
+            return value
+
+        return {"tool": params.get("tool"), "args": {k: read(k, v) for k, v in args.items()},
+                "confined_to": [str(f) for f in served]}
+
     def resolve(kind: str, params: dict[str, Any]) -> dict[str, Any]:
+        if kind == "tool":
+            return tool_call(params)
         if "clip" not in get_backend("pipeline", kind).Options.model_fields:   # image-batch reads no media
             return {k: v for k, v in params.items() if k != "output"}
         path = given(str(params.get("clip", "")), "clip")
@@ -137,9 +181,41 @@ def create_app(store: JobStore | None = None, api_keys: list[str] | None = None,
         start(job.id)
         return job.as_dict()
 
+    @app.get("/jobs", dependencies=[Depends(check_key)])
+    def recent(limit: int = 50) -> list[dict[str, Any]]:
+        return [job.as_dict() for job in store.list(max(1, min(limit, 500)))]
+
     @app.get("/jobs/{job_id}", dependencies=[Depends(check_key)])
     def get(job_id: str) -> dict[str, Any]:
         return store.get(job_id).as_dict()
+
+    @app.post("/jobs/{job_id}/resume", dependencies=[Depends(check_key)])
+    def resume(job_id: str) -> dict[str, Any]:
+        job = store.get(job_id)
+        if job.kind == "agent" and job.status == "waiting":
+            raise HTTPException(409, f"agent run {job_id} waits for approval: POST /agent/runs/{job_id}/approval")
+        if job.status not in ("failed", "cancelled"):
+            raise HTTPException(409, f"job {job_id} is {job.status}; only failed or cancelled jobs are resumed")
+        start(job_id)
+        return store.get(job_id).as_dict()
+
+    @app.get("/catalog", dependencies=[Depends(check_key)])
+    def catalog() -> dict[str, Any]:
+        from animstudio.studio.catalog import describe
+
+        return {**describe(), "max_upload_mb": max_upload_mb}
+
+    @app.get("/voices", dependencies=[Depends(check_key)])
+    def voices() -> dict[str, Any]:
+        from animstudio.voice.characters import registry
+
+        return registry()
+
+    @app.get("/media", dependencies=[Depends(check_key)])
+    def media() -> list[dict[str, Any]]:
+        from animstudio.studio.catalog import media_files
+
+        return media_files(served[1:])
 
     @app.delete("/jobs/{job_id}", dependencies=[Depends(check_key)])
     def cancel(job_id: str) -> dict[str, Any]:
@@ -173,6 +249,13 @@ def create_app(store: JobStore | None = None, api_keys: list[str] | None = None,
         start(job.id)
         return job.as_dict()
 
+    @app.post("/agent/plan", dependencies=[Depends(check_key)])
+    def agent_plan(body: AgentRunRequest) -> dict[str, Any]:
+        from animstudio.agent.plan import make_plan
+
+        files = [str(given(name, "file")) for name in body.files]
+        return make_plan(body.request, files).shown()
+
     @app.post("/agent/runs/{job_id}/approval", dependencies=[Depends(check_key)])
     def approval(job_id: str, body: Approval) -> dict[str, Any]:
         from animstudio.agent.job import answer
@@ -185,16 +268,31 @@ def create_app(store: JobStore | None = None, api_keys: list[str] | None = None,
         start(job_id)
         return store.get(job_id).as_dict()
 
-    @app.get("/jobs/{job_id}/artifacts/{name:path}", dependencies=[Depends(check_key)])
-    def artifact(job_id: str, name: str) -> FileResponse:
+    @app.get("/jobs/{job_id}/artifacts", dependencies=[Depends(check_key)])
+    def artifacts(job_id: str) -> list[dict[str, Any]]:
+        from animstudio.studio.catalog import folder_files
+
+        return folder_files(store.get(job_id).folder)
+
+    @app.get("/jobs/{job_id}/artifacts/{name:path}", dependencies=[Depends(check_key)], response_model=None)
+    def artifact(job_id: str, name: str, as_: str | None = Query(None, alias="as")) -> FileResponse | Response:
         folder = store.get(job_id).folder.resolve()
         path = (folder / name).resolve()
         if not path.is_relative_to(folder) or name.startswith("/"):
             raise HTTPException(400, "artifact names stay inside the job's folder")
         if not path.is_file():
             raise HTTPException(404, f"job {job_id} has no artifact {name!r}")
-        return FileResponse(path)
+        if as_ is None:
+            return FileResponse(path)
+        if as_ != "vtt" or path.suffix.lower() != ".srt":
+            raise HTTPException(400, "as=vtt is the one conversion, and only of .srt subtitles")
+        from animstudio.studio.catalog import srt_to_vtt
 
+        return Response(srt_to_vtt(path.read_text(encoding="utf-8")), media_type="text/vtt")
+
+    from animstudio.studio.ui import mount
+
+    mount(app, api_keys or [], check_key)
     return app
 
 

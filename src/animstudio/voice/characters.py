@@ -97,6 +97,19 @@ def load_characters(files: list[Path] | None = None) -> dict[str, Character]:
     return found
 
 
+def registry() -> dict[str, list[dict[str, Any]] | list[str]]:
+    """What can speak: each engine's voices with their languages, the characters of the voice
+    registry, and the emotions a line may be said in."""
+    from animstudio.plugins import backends
+    from animstudio.voice.prosody import PRESETS
+
+    voices = [{"engine": name, "voice": v, "language": ", ".join(langs)}
+              for name, cls in sorted(backends("tts_engine").items()) for v, langs in sorted(cls().voices().items())]
+    characters = [{"character": c.name, "engine": c.engine, "voice": c.voice or "", "language": c.language or "",
+                   "emotions": sorted(c.emotions), "source": c.source} for c in load_characters().values()]
+    return {"voices": voices, "characters": characters, "emotions": list(PRESETS)}
+
+
 def get_character(name: str, characters: dict[str, Character] | None = None) -> Character:
     characters = load_characters() if characters is None else characters
     if name not in characters:

@@ -1,0 +1,246 @@
+"""The web UI in a real browser (Debian's chromium, driven by Playwright) against a real studio
+server process with an API key: sign-in, an analysis, a parody with the smallest model played in the
+page with its subtitles, a line spoken on the Voices page, the agent's plan, and a job started
+outside the browser showing up. Each test writes a screenshot of its page to tests/ui/screens."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import free_port, running_process
+
+pytest.importorskip("fastapi")
+playwright = pytest.importorskip("playwright.sync_api")
+
+KEY = "sesame"
+SCREENS = Path(__file__).with_name("screens")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def studio(parody_models, sample_clip, tmp_path_factory):
+    """A studio server (its own home, the sample clip's folder served) and that home."""
+    home = tmp_path_factory.mktemp("ui-home")
+    port = free_port()
+    env = dict(os.environ, ANIMSTUDIO_HOME=str(home), ANIMSTUDIO_MODELS=str(parody_models),
+               ANIMSTUDIO_LLM__DEFAULT_MODEL="smollm2-135m-instruct")
+    with running_process([sys.executable, "-m", "animstudio", "studio", "serve", "--port", str(port),
+                          "--api-key", KEY, "--media", str(sample_clip[0].parent)], port, env=env, what="studio",
+                         wait_s=60, health="/ui/session", suffix="") as url:
+        yield url, home
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.fail("the browser tests need Debian's chromium: sudo apt-get install -y chromium (make test does)")
+    with playwright.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--autoplay-policy="
+                                                                     "no-user-gesture-required"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, studio):
+    """A page signed in with the key."""
+    url, _ = studio
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    errors: list[str] = []
+    tab = context.new_page()
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.goto(url + "/")
+    tab.fill("#key", KEY)
+    tab.click("#login button[type=submit]")
+    tab.wait_for_selector("main[data-page=jobs] h1")
+    yield tab
+    context.close()
+    assert not errors, errors
+
+
+def screenshot(tab, name: str) -> None:
+    SCREENS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
+
+
+def open_page(tab, studio, name: str) -> None:
+    tab.goto(f"{studio[0]}/#/{name}")
+    tab.wait_for_selector(f"main[data-page={name}] form button[type=submit]")
+
+
+def wait_done(tab, card: str, timeout_s: float) -> None:
+    tab.wait_for_selector(f"{card}[data-status=done], {card}[data-status=failed]", timeout=timeout_s * 1000)
+    status = tab.get_attribute(card, "data-status")
+    assert status == "done", tab.inner_text(card)
+
+
+def test_a_browser_without_the_key_is_refused(browser, studio):
+    url, _ = studio
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.goto(url + "/")
+    tab.wait_for_selector("#login")
+    refused = tab.evaluate("async () => (await fetch('/jobs')).status")
+    assert refused == 401
+    tab.fill("#key", "not the key")
+    tab.click("#login button[type=submit]")
+    tab.wait_for_selector("#login [role=alert]:has-text('wrong API key')")
+    assert tab.locator("main[data-page]").count() == 0   # no page was shown
+    screenshot(tab, "sign-in")
+    tab.fill("#key", KEY)
+    tab.click("#login button[type=submit]")
+    tab.wait_for_selector("main[data-page=jobs] h1")
+    assert tab.evaluate("async () => (await fetch('/jobs')).status") == 200
+    context.close()
+
+
+def test_an_analysis_with_its_speech_in_the_page(page, studio, dialogue_clip):
+    """The clip uploaded, analysed with speech: its shots on the strip and in the table, and who says
+    what in which shot (JFK and a reader: two voices)."""
+    open_page(page, studio, "analyze")
+    page.set_input_files("#form-analyze input[type=file][name=clip]", str(dialogue_clip))
+    page.click("#form-analyze details.advanced summary")
+    page.check("#form-analyze #f-speech")
+    page.click("#form-analyze button[type=submit]")
+    card = "main .job[data-kind=analyze]"
+    page.wait_for_selector(f"{card} .log li", timeout=60_000)
+    wait_done(page, card, 300)
+    assert page.eval_on_selector(f"{card} progress", "p => p.value") == 1
+    page.wait_for_selector(f"{card} .analysis-report .speech-table")
+    job = page.evaluate(f"async () => (await fetch('/jobs/{page.get_attribute(card, 'data-job')}')).json()")
+    analysis = page.evaluate(f"async () => (await fetch('/jobs/{job['id']}/artifacts/analysis.json')).json()")
+    assert page.locator(f"{card} .strip.shots .shot").count() == len(analysis["shots"]) >= 2
+    assert page.locator(f"{card} .shots-table tr[data-shot]").count() == len(analysis["shots"])
+    said = page.inner_text(f"{card} .speech-table").lower()
+    assert "fellow americans" in said and "country" in said
+    speakers = {line["speaker"] for line in analysis["lines"]}
+    assert len(speakers) == 2, analysis["lines"]
+    assert page.locator(f"{card} .speech-table tr[data-shot]").count() == len(analysis["lines"])
+    screenshot(page, "analyze")
+
+
+def test_first_progress_event_shows_within_a_second(page, studio, sample_clip):
+    """From the click on Start (the clip picked from the served folder: no upload) to the first
+    event in the job's log."""
+    clip, _ = sample_clip
+    open_page(page, studio, "analyze")
+    page.select_option("#form-analyze select[name=clip-pick]", str(clip))
+    seconds = page.evaluate("""() => new Promise((resolve) => {
+        const started = performance.now();
+        new MutationObserver((_, observer) => {
+            if (!document.querySelector("main .job .log li")) return;
+            observer.disconnect();
+            resolve((performance.now() - started) / 1000);
+        }).observe(document.querySelector("main"), {childList: true, subtree: true});
+        document.querySelector("#form-analyze button[type=submit]").click();
+    })""")
+    assert seconds < 1.0, f"the first progress event took {seconds:.2f} s"
+    wait_done(page, "main .job[data-kind=analyze]", 180)
+
+
+def test_a_parody_plays_in_the_page_with_its_subtitles(page, studio, sample_clip, tmp_path):
+    clip, _ = sample_clip
+    open_page(page, studio, "parody")
+    page.set_input_files("#form-parody input[type=file][name=clip]", str(clip))
+    page.fill("#form-parody #f-brief", "nature documentary")
+    page.click("#form-parody details.advanced summary")
+    page.fill("#form-parody #f-model", "smollm2-135m-instruct")
+    page.click("#form-parody button[type=submit]")
+    card = "main .job[data-kind=parody]"
+    page.wait_for_selector(card)
+    seen = []
+    deadline = time.monotonic() + 600
+    while page.get_attribute(card, "data-status") not in ("done", "failed") and time.monotonic() < deadline:
+        seen.append(page.eval_on_selector(f"{card} progress", "p => p.value"))
+        time.sleep(0.5)
+    wait_done(page, card, 5)
+    seen.append(page.eval_on_selector(f"{card} progress", "p => p.value"))
+    assert seen == sorted(seen) and seen[-1] == 1 and len(set(seen)) >= 4, seen   # it moved, step by step
+    job_id = page.get_attribute(card, "data-job")
+    job = page.evaluate(f"async () => (await fetch('/jobs/{job_id}')).json()")
+    planned = next(s for s in job["steps"] if s["name"] == "edit")["outputs"]["duration_s"]
+    video = f"{card} video.result-video"
+    page.wait_for_function(f"document.querySelector('{video}').readyState >= 1", timeout=30_000)
+    duration = page.eval_on_selector(video, "v => v.duration")
+    assert abs(duration - planned) <= 0.1 * planned, (duration, planned)
+    cues = page.eval_on_selector(video, """v => new Promise((resolve) => {
+        const track = v.textTracks[0]; track.mode = "showing";
+        const ready = () => track.cues && track.cues.length ? resolve(track.cues.length) : setTimeout(ready, 100);
+        ready();
+    })""")
+    with page.expect_download() as download:
+        page.click(f"{card} .downloads a[download='parody.srt']")
+    srt = tmp_path / "parody.srt"
+    download.value.save_as(srt)
+    text = srt.read_text(encoding="utf-8")
+    assert " --> " in text and cues == text.count(" --> ")   # the page's subtitles are the SRT's
+    screenshot(page, "parody")
+
+
+def test_a_line_spoken_on_the_voices_page(page, studio):
+    open_page(page, studio, "voices")
+    emotions = page.eval_on_selector_all("#f-emotion option", "options => options.map(o => o.value)")
+    assert {"happy", "sarcastic", "whisper"} <= set(emotions)   # from the server's registry
+    page.click("#form-voice\\.say details.advanced summary")
+    page.select_option("#f-emotion", "happy")
+    page.fill("#form-voice\\.say #f-text", "The rabbit wakes up under the big tree.")
+    page.click("#form-voice\\.say button[type=submit]")
+    card = "main .job[data-kind=tool]"
+    wait_done(page, card, 300)
+    page.wait_for_selector(f"{card} .lipsync .cue")
+    audio = f"{card} audio.result-audio"
+    page.wait_for_function(f"document.querySelector('{audio}').readyState >= 1", timeout=30_000)
+    assert page.eval_on_selector(audio, "a => a.duration") > 1.0
+    result = page.evaluate(f"async () => (await fetch('/jobs/{page.get_attribute(card, 'data-job')}"
+                           "/artifacts/result.json')).json()")
+    assert result["check"]["wer"] <= 0.35 and result["check"]["heard"]
+    page.eval_on_selector(audio, "a => { a.muted = true; a.currentTime = 0.6; }")
+    page.wait_for_function("document.querySelector('.mouth').dataset.shape !== undefined")
+    assert "word error rate" in page.inner_text(f"{card} .hearing")
+    screenshot(page, "voices")
+
+
+def test_the_agent_shows_its_plan(page, studio, sample_clip):
+    open_page(page, studio, "agent")
+    page.fill("#agent-request", f"Where does each shot start in {sample_clip[0].name}?")
+    page.check("#agent-plan-only")
+    page.click("#form-agent button[type=submit]")
+    page.wait_for_selector(".chat .step[data-kind=plan], .chat .step[data-kind=declined], .chat .step.error",
+                           timeout=300_000)
+    assert page.locator(".chat .step.error").count() == 0, page.inner_text(".chat")
+    screenshot(page, "agent")
+
+
+def test_a_job_started_outside_the_browser_shows_up(page, studio, sample_clip):
+    from animstudio.jobs import JobStore, submit
+
+    _, home = studio
+    store = JobStore(home / "jobs")
+    job = submit("analyze", {"clip": str(sample_clip[0])}, store)   # what `animstudio analyze` would record
+    page.wait_for_selector(f"main[data-page=jobs] .job[data-job='{job.id}']", timeout=10_000)
+    assert json.loads(json.dumps(store.get(job.id).as_dict()))["status"] == "queued"
+    screenshot(page, "jobs")
+
+
+def test_a_document_added_and_found_on_the_knowledge_page(page, studio, tmp_path):
+    bible = tmp_path / "bible.md"
+    bible.write_text("# Pip\n\nPip is a small green frog who is afraid of thunderstorms and loves plums.\n",
+                     encoding="utf-8")
+    open_page(page, studio, "knowledge")
+    page.set_input_files("#form-kb\\.add input[type=file][name=paths]", str(bible))
+    page.click("#form-kb\\.add button[type=submit]")
+    wait_done(page, "main .job[data-kind=tool]", 300)
+    page.fill("#form-kb\\.search #f-query", "which character fears storms?")
+    page.click("#form-kb\\.search button[type=submit]")
+    newest = "main section.jobs > .job:nth-child(1)"   # the newest card comes first
+    page.wait_for_selector("main section.jobs > .job:nth-child(2)")
+    wait_done(page, newest, 300)
+    assert "afraid of thunderstorms" in page.inner_text(newest)
+    screenshot(page, "knowledge")
