@@ -173,3 +173,38 @@ def test_the_memory_mode_follows_the_gpu_budget():
     assert memory_mode(sdxl_fp16, unet_fp16, 24 * gb) == "full"               # a 24 GB card
     assert memory_mode(sdxl_fp16, unet_fp16, int(7.2 * gb)) == "model-offload"   # an 8 GB card at 0.9
     assert memory_mode(sdxl_fp16, unet_fp16, 4 * gb) == "sequential-offload"
+
+
+def test_a_lora_reaches_every_attention_layer_of_a_fused_unet(models, tmp_path, monkeypatch):
+    """The GPU fast path fuses the UNet's q, k and v projections into one; a LoRA loaded afterwards
+    must still act on each of them (the pipeline is unfused before the LoRA goes in)."""
+    import torch
+    from diffusers import StableDiffusionXLPipeline
+
+    from animstudio.image.loras import apply_loras
+
+    monkeypatch.setenv("ANIMSTUDIO_HOME", str(tmp_path / "home"))
+    lora = models["lora"]
+
+    def lora_change(fused: bool) -> tuple[float, int, int]:
+        pipe = StableDiffusionXLPipeline.from_pretrained(models["sdxl"])
+        if fused:
+            pipe.fuse_qkv_projections()
+        apply_loras(pipe, "", {str(lora): 1.0}, "sdxl")
+        wrapped = [m for name, m in pipe.unet.named_modules() if hasattr(m, "lora_A") and name.endswith(("to_q", "to_k",
+                                                                                                         "to_v"))]
+        called: list[int] = []
+        for module in wrapped:
+            module.register_forward_hook(lambda *_: called.append(1))
+        torch.manual_seed(0)
+        x, t, text = torch.randn(1, 4, 16, 16), torch.tensor([500]), torch.randn(1, 77, 64)
+        extra = {"text_embeds": torch.randn(1, 32), "time_ids": torch.randn(1, 6)}
+        with torch.no_grad():
+            on = pipe.unet(x, t, text, added_cond_kwargs=extra).sample
+            pipe.set_adapters([next(iter(pipe.studio_loras))], adapter_weights=[0.0])
+            off = pipe.unet(x, t, text, added_cond_kwargs=extra).sample
+        return float((on - off).norm() / off.norm()), len(called), len(wrapped)
+
+    plain, fused = lora_change(False), lora_change(True)
+    assert fused[1] == fused[2] * 2 > 0                    # every q, k, v LoRA layer ran in both passes
+    assert fused[0] == pytest.approx(plain[0], rel=1e-4)   # and changed the output as on an unfused UNet

@@ -131,6 +131,8 @@ def _load(pipe: Any, path: Path, adapter: str, name: str, base: str) -> None:
     kind = identify(path).kind
     if kind != "lora":
         raise InvalidInputError(f"{path.name} (LoRA {name!r}) is not a LoRA but {kind}; give a LoRA file")
+    if getattr(pipe, "fusing_unet", False):   # the fast path's fused QKV projections would skip the LoRA's q, k, v
+        pipe.unfuse_qkv_projections(unet=True, vae=False)
     try:
         pipe.load_lora_weights(str(path), adapter_name=adapter)
     except (ValueError, RuntimeError, KeyError) as exc:
