@@ -55,7 +55,7 @@ debs:
 	fi
 
 test: debs $(VENV)/.installed-all
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 # also the slow tier (large models, long renders)
 test-all: debs $(VENV)/.installed-all

@@ -77,7 +77,7 @@ def test_report_tool_writes_the_folder(tmp_path, sample_clip):
     data = json.loads((out / "analysis.json").read_text())
     # the keys analysis.json always had: VideoAnalysis is a SceneResult plus the per-shot measures
     assert set(data) == {"schema_version", "video", "detector", "cuts", "shots", "transitions", "flashes", "signal",
-                         "camera", "composition", "coherence", "audio", "timings_s"}
+                         "camera", "composition", "coherence", "audio", "timings_s", "lines"}
     analysis = VideoAnalysis.model_validate_json((out / "analysis.json").read_text())
     assert isinstance(analysis, SceneResult) and analysis.cuts == truth["cuts"] and analysis.flashes == [53]
     assert len(analysis.signal) == truth["frame_count"] and len(analysis.camera) == len(analysis.shots) == 6

@@ -209,7 +209,7 @@ def test_a_brief_the_model_cannot_plan_falls_back_and_says_so(sample_clip, tmp_p
         schema = request_schema(request)
         if schema["title"] == "Shortened":
             return json.dumps(fill_schema(schema, lambda name: "Short."))
-        if schema["title"] == "Critique":   # the critic is content: no revision
+        if schema["title"] == "Judged":   # the critic is content: no revision
             return json.dumps({"score": 9, "problems": []})
         briefs.append(request["messages"][-1]["content"].split("\n")[0])
         line = "Here the bunny sleeps." if "nature documentary" in briefs[-1] else " "

@@ -200,9 +200,12 @@ def _encode_one(text: str, tokenizers: list[Any], encoders: list[Any], clip_skip
 def _weighted(hidden: Any, weights: Any, normalize: bool) -> Any:
     """Each position's vector times its weight; with ``normalize``, the window's mean restored."""
     scaled = hidden * weights.reshape(1, -1, 1)
-    if not normalize:
+    if not normalize or bool((weights == 1).all()):
         return scaled
-    return scaled * (hidden.mean() / scaled.mean())
+    mean = scaled.mean()
+    if abs(float(mean)) < 1e-12:   # a window whose mean is nought (a text encoder ending in a bare layer norm)
+        return scaled
+    return scaled * (hidden.mean() / mean)
 
 
 def encode(prompt: str, tokenizers: list[Any], text_encoders: list[Any], negative_prompt: str = "",
