@@ -78,6 +78,8 @@ class LLMSettings(_Section):
     threads: int = Field(0, ge=0, description="CPU threads for the embedded engine; 0 = all cores")
     context: int = Field(8192, ge=256, le=131072, description="the embedded engine's context length, tokens (agent "
                                                               "frameworks send several thousand tokens of tools)")
+    prompt_cache: bool = Field(True, description="keep the embedded engine's long system prompts read (their KV "
+                                                 "cache) in the studio home, so a new process does not read them again")
     base_url: str | None = Field(None, description="an OpenAI-compatible upstream instead of the embedded engine")
     vision: bool = Field(False, description="the upstream model reads images (a vision-language model such as "
                                             "Qwen2.5-VL): the parody's writer and critic see each shot's keyframe")

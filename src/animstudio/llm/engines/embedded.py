@@ -93,6 +93,14 @@ class EmbeddedEngine(Engine):
         self._params = params
         # the broker's name: the catalog model, then what makes another server of it
         self.held_as = f"{self.model_name}:{self.context}x{o.parallel}:{self.threads}t"
+        self.prompt_cache = None
+        if settings.prompt_cache and o.parallel == 1:   # one slot: the request is in slot 0
+            from animstudio.llm.prompt_cache import PromptCache
+
+            folder = load_settings().home / "cache" / "prompts"
+            params.slot_save_path = f"{folder}/"   # llama.cpp joins it to the file name as it is
+            params.endpoint_slots = True
+            self.prompt_cache = PromptCache(folder, self.held_as)
         with self._server():   # loaded now, so a model llama.cpp cannot read fails here
             pass
 
@@ -137,9 +145,15 @@ class EmbeddedEngine(Engine):
         return self._chat(request)
 
     def _chat(self, request: Request) -> Response:
+        cache = self.prompt_cache
+        key = cache.key(request) if cache is not None else None
         try:
             with self._server() as server:
+                if cache is not None:
+                    cache.restore(server, key)
                 result = server.handle_chat_completions(self._request(request, stream=False))
+                if cache is not None and isinstance(result, dict) and "error" not in result:
+                    cache.save(server, key, result)
         except RuntimeError as exc:
             raise InvalidInputError(f"the embedded model refused the request: {exc}") from exc
         if isinstance(result, dict) and "error" in result:
