@@ -244,3 +244,22 @@ def test_a_document_added_and_found_on_the_knowledge_page(page, studio, tmp_path
     wait_done(page, newest, 300)
     assert "afraid of thunderstorms" in page.inner_text(newest)
     screenshot(page, "knowledge")
+
+
+def test_every_page_builds_its_forms_from_the_catalog(page, studio):
+    """Each page's forms come from the catalog's schemas; the page raises no script error (the fixture
+    checks) and each form's fields are the schema's."""
+    catalog = page.evaluate("async () => (await fetch('/catalog')).json()")
+    forms = {"parody": ["form-parody"], "narrate": ["form-narrate"], "analyze": ["form-analyze"],
+             "edit": ["form-highlights", "form-render", "form-edit.export"], "voices": ["form-voice.say"],
+             "images": ["form-image.generate"], "knowledge": ["form-kb.ask", "form-kb.search", "form-kb.add"]}
+    for name, ids in forms.items():
+        open_page(page, studio, name)
+        for form_id in ids:
+            fields = page.eval_on_selector_all(f"[id='{form_id}'] .field", "rows => rows.map(r => r.dataset.field)")
+            kind = form_id.removeprefix("form-")
+            schema = (catalog["pipelines"].get(kind) or catalog["tools"][kind].get("parameters") or {})
+            schema = schema.get("schema", schema)
+            shown = set(schema["properties"]) - {"output", "confined_to", "url", "cues"}
+            assert set(fields) == shown, (form_id, set(fields) ^ shown)
+        screenshot(page, name)

@@ -159,7 +159,7 @@ export const pages = {
     const jobs = h("section", { class: "jobs" });
     const generate = toolForm("image.generate", catalog.tools["image.generate"], { submit: "Generate" });
     root.append(h("h1", {}, "Images"), h("p", {}, catalog.tools["image.generate"].description), generate,
-      h("section", { class: "gallery" }), jobs);
+      jobs);
     starter(generate, toolJob("image.generate"), jobs, {
       onEnd: async (job, card) => {
         if (job.status !== "done") return;
