@@ -35,9 +35,8 @@ def _shot_of(start_s: float, end_s: float, shots: list[Any]) -> int | None:
     return best[1] if best[0] > 0 else None
 
 
-def _speaker_at(t: float, turns: list[Any]) -> int:
-    """The speaker of the clear turn that holds ``t``, else of the nearest clear turn (-1: none)."""
-    clear = [turn for turn in turns if turn.speaker >= 0]
+def _speaker_at(t: float, clear: list[Any]) -> int:
+    """The speaker of the clear turn (one voice) that holds ``t``, else of the nearest (-1: none)."""
     if not clear:
         return -1
     return min(clear, key=lambda turn: 0.0 if turn.start_s <= t <= turn.end_s else
@@ -53,11 +52,12 @@ def spoken_lines(clip: str | os.PathLike[str], shots: list[Any], model: str | No
     samples = load_samples(clip)
     found = diarize(samples, on_progress=on_progress)
     transcript = get_transcriber(model or DEFAULT_MODEL).transcribe(samples, language, on_progress)
+    clear = [turn for turn in found.turns if turn.speaker >= 0]
     lines: list[SpokenLine] = []
     for segment in transcript.segments:
         runs: list[list[Any]] = []        # [speaker, words] of one voice, in order
         for word in segment.words or []:
-            speaker = _speaker_at((word.start_s + word.end_s) / 2, found.turns)
+            speaker = _speaker_at((word.start_s + word.end_s) / 2, clear)
             if runs and runs[-1][0] == speaker and word.start_s - runs[-1][1][-1].end_s <= GAP_S:
                 runs[-1][1].append(word)
             else:

@@ -77,7 +77,8 @@ class EmbeddedEngine(Engine):
         from animstudio.media.ffmpeg import usable_cores
 
         o = self.options
-        settings = load_settings().llm
+        studio = load_settings()
+        settings = studio.llm
         model = o.model or settings.default_model
         params = xllamacpp.CommonParams()
         params.model.path = str(_gguf(model))
@@ -97,7 +98,7 @@ class EmbeddedEngine(Engine):
         if settings.prompt_cache and o.parallel == 1:   # one slot: the request is in slot 0
             from animstudio.llm.prompt_cache import PromptCache
 
-            folder = load_settings().home / "cache" / "prompts"
+            folder = studio.home / "cache" / "prompts"
             params.slot_save_path = f"{folder}/"   # llama.cpp joins it to the file name as it is
             params.endpoint_slots = True
             self.prompt_cache = PromptCache(folder, self.held_as)

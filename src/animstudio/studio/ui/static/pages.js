@@ -140,10 +140,9 @@ export const pages = {
     root.append(h("h1", {}, "Voices"), h("p", {}, catalog.tools["voice.say"].description), say, jobs);
     starter(say, toolJob("voice.say"), jobs, {
       onEnd: async (job, card) => {
-        if (job.status !== "done") return;
-        const result = await api(artifactUrl(job.id, "result.json"));
+        const result = await showToolResult(job, card);
+        if (!result) return;
         const out = card.querySelector(".results");
-        out.prepend(resultTable(result));
         const audio = out.querySelector("audio");
         if (audio && result.cues) out.prepend(await mouthCues(artifactUrl(job.id, result.cues.split("/").pop()), audio));
         if (result.check) {
@@ -160,12 +159,7 @@ export const pages = {
     const generate = toolForm("image.generate", catalog.tools["image.generate"], { submit: "Generate" });
     root.append(h("h1", {}, "Images"), h("p", {}, catalog.tools["image.generate"].description), generate,
       jobs);
-    starter(generate, toolJob("image.generate"), jobs, {
-      onEnd: async (job, card) => {
-        if (job.status !== "done") return;
-        card.querySelector(".results").prepend(resultTable(await api(artifactUrl(job.id, "result.json"))));
-      },
-    });
+    starter(generate, toolJob("image.generate"), jobs, { onEnd: showToolResult });
   },
 
   async knowledge(root) {
@@ -175,16 +169,19 @@ export const pages = {
     for (const [name, submit] of [["kb.ask", "Ask"], ["kb.search", "Search"], ["kb.add", "Add"]]) {
       const form = toolForm(name, catalog.tools[name], { submit });
       root.append(h("h2", {}, catalog.tools[name].description), form);
-      starter(form, toolJob(name), jobs, {
-        onEnd: async (job, card) => {
-          if (job.status !== "done") return;
-          card.querySelector(".results").prepend(resultTable(await api(artifactUrl(job.id, "result.json"))));
-        },
-      });
+      starter(form, toolJob(name), jobs, { onEnd: showToolResult });
     }
     root.append(jobs);
   },
 };
+
+// a finished tool job's result.json as a table above its files; the result
+async function showToolResult(job, card) {
+  if (job.status !== "done") return null;
+  const result = await api(artifactUrl(job.id, "result.json"));
+  card.querySelector(".results").prepend(resultTable(result));
+  return result;
+}
 
 // a tool's result as a table (nested values as JSON)
 export function resultTable(result) {
