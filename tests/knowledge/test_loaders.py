@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -517,10 +516,9 @@ def _write_big(path: Path, megabytes: int) -> int:
     return megabytes * 2**20
 
 
-def _stream_big(tmp_path: Path, megabytes: int, seconds: float) -> None:
+def _stream_big(tmp_path: Path, megabytes: int) -> None:
     path = tmp_path / "big.txt"
     size = _write_big(path, megabytes)
-    started = time.perf_counter()
     tracemalloc.start()
     try:
         count = longest = 0
@@ -533,18 +531,16 @@ def _stream_big(tmp_path: Path, megabytes: int, seconds: float) -> None:
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    elapsed = time.perf_counter() - started
     assert longest <= 1000
     assert last_end >= size - 2  # the last chunk reaches the end (ASCII: one character per byte)
     assert count > size // 1000
     assert peak < 4 * 2**20, f"peak {peak / 2**20:.1f} MB while streaming a {megabytes} MB file"
-    assert elapsed < seconds, f"{elapsed:.1f} s"
 
 
 def test_big_text_file_is_streamed_in_bounded_memory(tmp_path: Path):
-    _stream_big(tmp_path, 50, seconds=9)
+    _stream_big(tmp_path, 50)
 
 
 @pytest.mark.slow
 def test_200_mb_text_file_is_streamed_in_bounded_memory(tmp_path: Path):
-    _stream_big(tmp_path, 200, seconds=120)
+    _stream_big(tmp_path, 200)
