@@ -80,6 +80,10 @@ class LLMSettings(_Section):
                                                               "frameworks send several thousand tokens of tools)")
     prompt_cache: bool = Field(True, description="keep the embedded engine's long system prompts read (their KV "
                                                  "cache) in the studio home, so a new process does not read them again")
+    flash_attention: Literal["auto", "on", "off"] = Field(
+        "auto", description="llama.cpp's flash attention in the embedded engine; auto: off when it runs on the CPU "
+                            "only (there it generates about a fifth slower after a long prompt), else llama.cpp's "
+                            "choice")
     base_url: str | None = Field(None, description="an OpenAI-compatible upstream instead of the embedded engine")
     vision: bool = Field(False, description="the upstream model reads images (a vision-language model such as "
                                             "Qwen2.5-VL): the parody's writer and critic see each shot's keyframe")

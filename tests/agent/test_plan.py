@@ -26,7 +26,7 @@ from animstudio.errors import InvalidInputError
 def test_each_step_is_a_call_of_one_tool_with_its_own_arguments():
     schema = plan_schema()
     doing, refusing = schema["anyOf"]
-    assert list(doing["properties"]) == ["asks", "intent", "steps", "declined", "confidence"]
+    assert list(doing["properties"]) == ["asks", "confidence", "steps", "declined"]
     ask = doing["properties"]["asks"]["items"]
     assert list(ask["properties"]) == ["use", "words"]        # a use from the list, then the words that ask it
     assert "subtitles or a transcript of speech" in ask["properties"]["use"]["enum"]
@@ -69,6 +69,46 @@ def test_a_plan_from_the_model_and_its_checks(scripted):
     cut = scripted(lambda request: '{"intent": "x", "steps": [')
     with pytest.raises(InvalidInputError, match="not a plan .*raise max_tokens or use a larger model"):
         make_plan("anything", client=cut)
+
+
+def test_the_answer_is_cut_once_its_steps_do_what_its_asks_want(scripted):
+    """A small model goes on adding steps nobody asked for; the planner stops reading (and the engine
+    decoding) at the end of the step that serves the last ask."""
+    from animstudio import plugins
+
+    reel = {"tool": "edit.highlights", "args": {"clip": "m.mp4", "output": "out/r.mp4", "duration_s": 12}}
+    export = {"tool": "edit.export", "args": {"timeline": "out/r.otio", "output": "out/r.edl"}}
+    asked = [{"use": "a highlight reel of a clip", "words": "12 s reel of m.mp4"}]
+    answer = {"asks": asked, "confidence": 0.7, "steps": [reel, export], "declined": None}
+    text = json.dumps(answer)
+    scripted(lambda request: "")    # registers the engine
+    engine = plugins.get_backend("llm_engine", "scripted")(replies=[text], piece=3)
+    from animstudio.llm.client import Client
+
+    plan = make_plan("a 12 s reel of m.mp4", ["m.mp4"], client=Client(engine))
+    assert [s.tool for s in plan.steps] == ["edit.highlights"] and plan.confidence == 0.7
+    assert plan.intent == "a highlight reel of a clip"   # the model writes no intent: it is the asks' uses
+    assert engine.streamed == -(-(text.index('"tool": "edit.export"') - 2) // 3)   # up to the reel's "}"
+    # both asked: read to the export's end; a use no tool serves: read to the end (it may be declined)
+    answer["asks"] = [*asked, {"use": "a timeline exported for another editor (Resolve, Premiere, EDL, XML)",
+                               "words": "an EDL"}]
+    engine.options.replies = [json.dumps(answer)]
+    plan = make_plan("a 12 s reel of m.mp4 and an EDL", ["m.mp4"], client=Client(engine))
+    assert [s.tool for s in plan.steps] == ["edit.highlights", "edit.export"]
+    assert plan.steps[1].after == [0]   # the export reads the reel's timeline
+    assert engine.streamed < -(-len(engine.options.replies[0]) // 3)
+    answer["asks"] = [*asked, {"use": "something the studio does not do", "words": "post it"}]
+    engine.options.replies = [json.dumps(answer)]
+    plan = make_plan("a 12 s reel of m.mp4 and post it", ["m.mp4"], client=Client(engine))
+    assert engine.streamed == -(-len(engine.options.replies[0]) // 3)
+    assert plan.intent == "a highlight reel of a clip; something the studio does not do: post it"
+    # a step that an asked one reads from is kept, though nothing asked for it
+    answer = {"asks": [{"use": "lip-sync mouth cues", "words": "mouth cues"}], "confidence": 0.9, "steps": [
+        {"tool": "voice.say", "args": {"text": "Hi", "output": "out/hi.wav"}},
+        {"tool": "voice.lipsync", "args": {"audio": "out/hi.wav", "output": "out/hi.json"}}], "declined": None}
+    engine.options.replies = [json.dumps(answer)]
+    plan = make_plan("mouth cues of someone saying Hi", client=Client(engine))
+    assert [(s.tool, s.after) for s in plan.steps] == [("voice.say", []), ("voice.lipsync", [0])]
 
 
 def test_scoring_follows_the_development_sets_rules():

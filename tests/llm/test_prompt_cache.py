@@ -47,3 +47,22 @@ def test_the_cache_can_be_turned_off(fresh, studio_home, monkeypatch):
     assert ask(engine, "Which shot comes first?")["prompt_n"] > 900
     engine.close()
     assert not (studio_home / "cache" / "prompts").exists()
+
+
+def test_a_stream_read_in_part_keeps_its_prefix(fresh, studio_home):
+    """A reader that stops a streamed answer early (the agent's planner does) still leaves the prefix
+    on disk, whole, for the next server; the next request on this one reads only its question."""
+    engine = fresh()
+    pieces = engine.stream({"messages": [{"role": "system", "content": SYSTEM},
+                                         {"role": "user", "content": "List every rule."}],
+                            "max_tokens": 64, "temperature": 0})
+    read = [next(pieces) for _ in range(3)]
+    pieces.close()
+    assert read[-1]["timings"]["prompt_n"] > 900
+    folder = studio_home / "cache" / "prompts"
+    assert len(list(folder.glob("*.bin"))) == 1 and not list(folder.glob("*.part"))
+    assert ask(engine, "And which one is last?")["prompt_n"] < 40
+    engine.close()
+    again = fresh()
+    assert ask(again, "Is the palette kept?")["prompt_n"] < 40
+    again.close()

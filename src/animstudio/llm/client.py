@@ -96,14 +96,20 @@ class Client:
         return text_of(self.complete(messages, **params))
 
     def stream(self, messages: list[dict[str, Any]], **params: Any) -> Iterator[str]:
-        """The assistant's text, piece by piece."""
-        for chunk in self.engine.stream(self._request(messages, {**params, "stream": True})):
-            if chunk.get("usage"):
-                self._count(chunk)
-            for choice in chunk.get("choices", []):
-                piece = (choice.get("delta") or {}).get("content")
-                if piece:
-                    yield piece
+        """The assistant's text, piece by piece; closing the iterator stops the engine's decoding."""
+        chunks = self.engine.stream(self._request(messages, {**params, "stream": True}))
+        try:
+            for chunk in chunks:
+                if chunk.get("usage"):
+                    self._count(chunk)
+                for choice in chunk.get("choices", []):
+                    piece = (choice.get("delta") or {}).get("content")
+                    if piece:
+                        yield piece
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
 
     def structured(self, messages: list[dict[str, Any]], model: type[M], **params: Any) -> M:
         """A ``model`` instance from the LLM: schema-constrained where the engine can, validated

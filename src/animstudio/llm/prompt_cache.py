@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ class PromptCache:
         self.folder = folder
         self.held_as = held_as
         self._loaded: dict[str, str] = {}    # a server (its address) -> the prefix its slot holds
+        self._lock = threading.Lock()         # a streamed answer's save may still run when the next request comes
 
     def key(self, request: dict[str, Any]) -> str | None:
         """The request's fixed prefix (its leading system messages, for this model and context) as a
@@ -52,6 +55,10 @@ class PromptCache:
 
     def restore(self, server: Any, key: str | None) -> bool:
         """Put the prefix's saved slot into ``server`` unless it holds it already; whether it did."""
+        with self._lock:
+            return self._restore(server, key)
+
+    def _restore(self, server: Any, key: str | None) -> bool:
         if key is None or self._loaded.get(server.listening_address) == key or not (self.folder / key).is_file():
             return False
         done = self._slots(server, "restore", key) is not None
@@ -64,15 +71,22 @@ class PromptCache:
         return done
 
     def save(self, server: Any, key: str | None, response: dict[str, Any]) -> bool:
-        """Keep the slot on disk when this request read a long prefix; whether it did."""
+        """Keep the slot on disk when this request read a long prefix; whether it did. The file is
+        written under a temporary name and renamed, so a reader never restores half of it."""
         read = (response.get("timings") or {}).get("prompt_n") or 0
-        if key is None or read < SAVE_AFTER:
+        with self._lock:
             self._loaded[server.listening_address] = key or ""
-            return False
-        self.folder.mkdir(parents=True, exist_ok=True)
-        done = self._slots(server, "save", key) is not None
-        self._loaded[server.listening_address] = key
-        for old in sorted(self.folder.glob("*.bin"), key=lambda p: p.stat().st_mtime, reverse=True)[KEEP:]:
-            with contextlib.suppress(OSError):
-                old.unlink()
-        return done
+            if key is None or read < SAVE_AFTER:
+                return False
+            self.folder.mkdir(parents=True, exist_ok=True)
+            part = f"{key}.part"
+            done = self._slots(server, "save", part) is not None
+            if done:
+                os.replace(self.folder / part, self.folder / key)
+            else:
+                with contextlib.suppress(OSError):
+                    (self.folder / part).unlink()
+            for old in sorted(self.folder.glob("*.bin"), key=lambda p: p.stat().st_mtime, reverse=True)[KEEP:]:
+                with contextlib.suppress(OSError):
+                    old.unlink()
+            return done

@@ -19,7 +19,7 @@ settings at it: ``serve_in_thread(engine=engine)`` (:mod:`animstudio.testing.res
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pydantic import Field
@@ -39,12 +39,34 @@ class ScriptedEngine(Engine):
 
     class Options(Engine.Options):
         replies: list[str] = Field(default_factory=list, description="the replies in turn; the last one repeats")
+        piece: int = Field(0, ge=0, description="a stream gives the reply this many characters a chunk, as a "
+                                                "model gives tokens (0: in one chunk)")
 
     def __init__(self, options: Any = None, script: Script | None = None, **kwargs: Any) -> None:
         super().__init__(options, **kwargs)
         self.script = script
         self.requests: list[Request] = []
+        self.streamed = 0
         self._lock = threading.Lock()
+
+    def stream(self, request: Request) -> Iterator[Response]:
+        """The reply in pieces of ``piece`` characters; ``self.streamed`` counts the pieces read, so a
+        test sees where a reader stopped."""
+        from animstudio.llm.base import chunks_of
+
+        size = self.options.piece   # type: ignore[attr-defined]
+        whole = list(chunks_of(self.chat(request)))
+        text = whole[1]["choices"][0]["delta"].get("content") if size and len(whole) == 3 else None
+        if not isinstance(text, str):
+            yield from whole
+            return
+        self.streamed = 0
+        yield whole[0]
+        for at in range(0, len(text), size):
+            self.streamed += 1
+            delta = {"content": text[at:at + size]}
+            yield {**whole[1], "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+        yield whole[2]
 
     def chat(self, request: Request) -> Response:
         check_request(request, images=True)
