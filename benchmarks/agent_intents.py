@@ -162,6 +162,9 @@ def main() -> None:
                       f"{[t for t, _ in steps]}", flush=True)
             mean = sum(s for _, s in planned) / max(1, len(planned))
             results[system] = (understood, mean, declines, declines_clean)
+            if len(planned) > 1:   # the first request may read a long prompt the engine has not cached
+                print(f"{system}: the first request {planned[0][1]:.1f} s, the others "
+                      f"{sum(s for _, s in planned[1:]) / (len(planned) - 1):.1f} s on average", flush=True)
     for system, (understood, mean, declines, clean) in results.items():
         print(f"{system}: {understood}/{len(rows)} understood, {mean:.1f} s a request, "
               f"{clean}/{declines} declines call nothing")

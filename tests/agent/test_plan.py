@@ -102,6 +102,13 @@ def test_the_answer_is_cut_once_its_steps_do_what_its_asks_want(scripted):
     plan = make_plan("a 12 s reel of m.mp4 and post it", ["m.mp4"], client=Client(engine))
     assert engine.streamed == -(-len(engine.options.replies[0]) // 3)
     assert plan.intent == "a highlight reel of a clip; something the studio does not do: post it"
+    # an ask in words the request does not hold (copied from the prompt's examples) wants nothing
+    answer["asks"] = [*asked, {"use": "a timeline exported for another editor (Resolve, Premiere, EDL, XML)",
+                               "words": "an EDL of it"}]
+    engine.options.replies = [json.dumps(answer)]
+    plan = make_plan("a 12 s reel of m.mp4", ["m.mp4"], client=Client(engine))
+    assert [s.tool for s in plan.steps] == ["edit.highlights"]
+    assert engine.streamed == -(-(engine.options.replies[0].index('"tool": "edit.export"') - 2) // 3)
     # a step that an asked one reads from is kept, though nothing asked for it
     answer = {"asks": [{"use": "lip-sync mouth cues", "words": "mouth cues"}], "confidence": 0.9, "steps": [
         {"tool": "voice.say", "args": {"text": "Hi", "output": "out/hi.wav"}},
