@@ -31,10 +31,17 @@ def path_args(schema: dict[str, Any]) -> set[str]:
     return PATH_ARGS | {name for name, spec in schema.get("properties", {}).items() if _is_path(spec)}
 
 
-def confined(args: dict[str, Any], workdir: Path, folders: list[Path], names: set[str] | None = None) -> dict[str, Any]:
-    """``args`` with each file argument (``names``, default :data:`PATH_ARGS`) made absolute, a relative
-    one inside ``workdir``; one that lies outside ``workdir`` and ``folders`` is refused."""
-    names = PATH_ARGS if names is None else names
+def confined(args: dict[str, Any], workdir: Path, folders: list[Path],
+             schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``args`` with each file argument (:data:`PATH_ARGS`, and those the tool's ``schema`` marks) made
+    absolute, a relative one inside ``workdir``; one that lies outside ``workdir`` and ``folders`` is
+    refused. A file argument left to a relative default in ``schema`` ("images") is given, inside
+    ``workdir``, so nothing lands in the server's working folder."""
+    names = path_args(schema or {})
+    defaults = {name: spec["default"] for name, spec in (schema or {}).get("properties", {}).items()
+                if name in names and name not in args and isinstance(spec.get("default"), str)
+                and spec["default"].strip() and not Path(spec["default"]).is_absolute()}
+    args = {**args, **defaults}
     roots = [workdir.resolve(), *(f.resolve() for f in folders)]
 
     def check(key: str, value: Any) -> Any:

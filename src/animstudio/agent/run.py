@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field
 from animstudio.agent.decisions import Decisions
 from animstudio.agent.gates import gate
 from animstudio.agent.plan import Plan, Step, check_plan, make_plan
-from animstudio.confinement import confined, path_args
+from animstudio.confinement import confined
 from animstudio.errors import InvalidInputError, StudioError
 
 # steps that take minutes or more of the machine: the user approves them first unless told "yes"
@@ -166,7 +166,7 @@ class Runner:
         args = decisions.prepare(step.tool, self._wired(step, outcomes))
         if self.confine is not None:
             try:
-                args = confined(args, *self.confine, names=path_args(known[step.tool].schema()))
+                args = confined(args, *self.confine, schema=known[step.tool].schema())
             except InvalidInputError as exc:   # an observation: the planner may find another way
                 return self._failed(index, str(exc))
         if json.dumps([step.tool, args], sort_keys=True) in done_calls:

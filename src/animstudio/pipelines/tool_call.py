@@ -48,9 +48,9 @@ class ToolCall(Pipeline):
         tool = get_tool(self.options.tool)
         args = dict(self.options.args)
         if self.options.confined_to is not None:
-            from animstudio.confinement import confined, path_args
+            from animstudio.confinement import confined
 
-            args = confined(args, ctx.folder, list(self.options.confined_to), names=path_args(tool.schema()))
+            args = confined(args, ctx.folder, list(self.options.confined_to), schema=tool.schema())
         ctx.progress(0.0, f"{tool.name} started")
         result = tool.run(tool.check(args)).model_dump(mode="json")
         write_text_atomic(ctx.path(RESULT), json.dumps(result, indent=1, ensure_ascii=False))
