@@ -27,6 +27,8 @@ from typing import Any
 
 from animstudio.errors import InvalidInputError, MediaUnreadableError
 
+VIDEO_FILES = (".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v")   # the videos a job takes as its clip
+
 
 def suffixes(*names: str) -> dict[str, Any]:
     """A field's schema annotation naming the suffixes of the files it takes (".mp4"): put into a

@@ -61,3 +61,28 @@ def test_narrate_without_a_job_store(small_models, sample_clip, tmp_path, studio
     assert {line["speaker"] for shot in plan["shots"] for line in shot["lines"]} <= {"narrator"}
     assert {shot["beat"] for shot in plan["shots"]} == {"none"}
     assert not (studio_home / "jobs").exists()
+
+
+def test_a_reel_takes_styles_by_name_and_they_reach_the_picture(sample_clip, tmp_path, studio_home):
+    """The styles the web UI's Edit page ticks: noir makes every pixel grey; the reel's timeline keeps
+    the style, and a render of it with another style adds that one on top."""
+    import numpy as np
+
+    from animstudio.editing import Edit
+    from animstudio.media.frames import read_frame
+
+    clip, _ = sample_clip
+    with pytest.raises(InvalidInputError, match="unknown style 'sepia'; use one or more of: cartoon_pop"):
+        get_pipeline("highlights", clip=str(clip), styles=["Noir", "sepia"]).check()
+    reel = get_pipeline("highlights", clip=str(clip), duration_s=3.0, preset="draft", styles=["Noir"])
+    reel.run(tmp_path / "reel")
+    assert Edit.load(tmp_path / "reel" / "highlights.otio").output.styles == ["noir"]
+    frame = read_frame(tmp_path / "reel" / "highlights.mp4", 1.0).image.astype(int)
+    assert np.abs(frame[..., 0] - frame[..., 1]).max() <= 6 and np.abs(frame[..., 1] - frame[..., 2]).max() <= 6
+    assert frame.std() > 10                                      # a picture, not a grey card
+    again = get_pipeline("render", clip=str(tmp_path / "reel" / "highlights.otio"), preset="draft",
+                         styles=["letterbox"])
+    again.run(tmp_path / "framed")
+    framed = read_frame(tmp_path / "framed" / "render.mp4", 1.0).image.astype(int)
+    assert framed[:4].max() <= 20 and framed[-4:].max() <= 20     # letterbox bars on top of the noir
+    assert Edit.load(tmp_path / "reel" / "highlights.otio").output.styles == ["noir"]   # the file unchanged

@@ -57,6 +57,9 @@ def test_small_uploads_are_kept_and_bad_clips_refused(server, studio_home):
     with httpx.Client(base_url=server, headers=KEY, timeout=60) as http:
         ok = http.post("/uploads", files={"file": ("note.mp4", b"x" * 1000, "video/mp4")})
         assert ok.status_code == 200 and ok.json()["bytes"] == 1000
+        odd = http.post("/uploads", files={"file": ("setup.exe", b"MZ" * 500, "application/octet-stream")})
+        assert odd.status_code == 415 and "setup.exe is not a kind of file the studio works on" in odd.json()["detail"]
+        assert not list((studio_home / "uploads").glob("*setup*"))
         bad = http.post("/jobs", json={"kind": "analyze", "params": {"clip": "upload:../../etc/passwd"}})
         assert bad.status_code == 422 and "no upload" in bad.json()["detail"]
     assert not list((studio_home / "uploads").glob("*.part"))

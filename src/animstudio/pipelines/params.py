@@ -9,23 +9,40 @@ the output folder can be written). All run when a job is submitted, before a job
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 
 from animstudio.backend import Backend
 from animstudio.errors import InvalidInputError, StudioError
-from animstudio.files import check_input_file, check_output_folder
+from animstudio.files import VIDEO_FILES, check_input_file, check_output_folder, suffixes
 
 SEED = 7                 # the plan's sampling seed when none is given
 MAX_MINUTES = 10.0       # clips longer than this are refused unless the limit is raised
 
 
 class ClipOptions(Backend.Options):
-    clip: str = Field(min_length=1, description="the clip to work on (a video file)")
+    clip: str = Field(min_length=1, description="the clip to work on (a video file)",
+                      json_schema_extra=suffixes(*VIDEO_FILES))
     output: str | None = Field(None, description="a folder the results are copied to when the job is done "
                                                  "(new, or one this job kind wrote before)")
     max_minutes: float = Field(MAX_MINUTES, gt=0, le=600, description="clips longer than this many minutes "
                                                                       "are refused")
+
+
+def styles_field(description: str) -> Any:
+    """A list of the editor's style presets (a multiple choice in forms; names normalised when checked)."""
+    from animstudio.editing.style_presets import STYLES
+
+    return Field(default_factory=list, max_length=8, description=description,
+                 json_schema_extra={"items": {"type": "string", "enum": sorted(STYLES)}})
+
+
+def check_styles(options: Any) -> None:
+    """``options.styles`` as the editor names them; an unknown one is refused with the list."""
+    from animstudio.editing.style_presets import normalise_styles
+
+    options.styles = normalise_styles(options.styles)
 
 
 def check_clip(options: ClipOptions, video: bool = True) -> None:

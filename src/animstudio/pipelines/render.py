@@ -10,15 +10,22 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from animstudio.editing import Preset
+from animstudio.files import suffixes
 from animstudio.jobs.runner import Context, StepFn
 from animstudio.pipelines.base import Pipeline
-from animstudio.pipelines.params import ClipOptions, check_clip, check_output
+from animstudio.pipelines.params import ClipOptions, check_clip, check_output, check_styles, styles_field
 
 
 def step_render(ctx: Context) -> dict[str, Any]:
+    from animstudio.editing import Edit
     from animstudio.editing import render_video as render
 
-    result = render(ctx.params.clip, ctx.path("render.mp4"), preset=ctx.params.preset,
+    timeline: Any = ctx.params.clip
+    if ctx.params.styles:   # on top of the timeline's own; the file is not changed
+        edit = Edit.load(timeline)
+        edit.set_output(styles=[*edit.output.styles, *ctx.params.styles])
+        timeline = edit.timeline
+    result = render(timeline, ctx.path("render.mp4"), preset=ctx.params.preset,
                     on_progress=ctx.on_progress, cancel=ctx.cancel)
     return {"video": "render.mp4", "duration_s": round(result.duration_s, 3)}
 
@@ -29,10 +36,13 @@ class Render(Pipeline):
     artifacts: ClassVar[tuple[str, ...]] = ("render.mp4",)
 
     class Options(ClipOptions):
-        clip: str = Field(min_length=1, description="the timeline to render (.otio)")
+        clip: str = Field(min_length=1, description="the timeline to render (.otio)",
+                          json_schema_extra=suffixes(".otio"))
         preset: Preset = Field("medium", description="encoder speed and quality")
+        styles: list[str] = styles_field("style presets to combine, on top of the timeline's own")
 
     def check(self) -> None:
+        check_styles(self.options)
         check_clip(self.options, video=False)
         check_output(self.options, self.name)
 

@@ -12,6 +12,8 @@
     GET    /catalog                      job kinds and tools with their parameter schemas, the upload limit
     GET    /media                        the clips and timelines of the served folders (to name by path)
     GET    /voices                       engines and their voices, the characters, the emotions
+    GET    /kb/collections               the knowledge base's collections: records, sources, kind
+    GET    /kb/collections/{name}        the sources indexed into one, with their chunk counts
     DELETE /jobs/{id}                    cancel
     POST   /agent/runs                   {"request": "Cut a 12 s reel of upload:ID", "files": [...], "yes": false}
                                          -> an agent job; its events (GET /jobs/{id}/events) are typed steps:
@@ -40,6 +42,7 @@ from pydantic import BaseModel, Field
 from animstudio.errors import ForbiddenError, InvalidInputError, StudioError
 from animstudio.jobs import ENDED, JobStore, follow
 from animstudio.plugins import get_backend
+from animstudio.studio.catalog import MEDIA
 
 UPLOAD_CHUNK = 1 << 20
 KEY_COOKIE = "animstudio_key"   # the web UI's login keeps the key here
@@ -96,6 +99,9 @@ def create_app(store: JobStore | None = None, api_keys: list[str] | None = None,
     @app.post("/uploads", dependencies=[Depends(check_key)])
     async def upload(file: UploadFile) -> dict[str, Any]:
         name = Path(file.filename or "clip").name
+        if Path(name).suffix.lower() not in MEDIA:
+            raise HTTPException(415, f"{name} is not a kind of file the studio works on; upload one of: "
+                                     f"{', '.join(sorted(MEDIA))}")
         uploads.mkdir(parents=True, exist_ok=True)
         upload_id = secrets.token_hex(8)
         target = uploads / f"{upload_id}-{name}"
@@ -210,6 +216,21 @@ def create_app(store: JobStore | None = None, api_keys: list[str] | None = None,
         from animstudio.voice.characters import registry
 
         return registry()
+
+    @app.get("/kb/collections", dependencies=[Depends(check_key)])
+    def kb_collections() -> dict[str, Any]:
+        from animstudio.knowledge.commands import knowledge_base
+
+        return knowledge_base().store.describe()["collections"]
+
+    @app.get("/kb/collections/{name}", dependencies=[Depends(check_key)])
+    def kb_sources(name: str) -> dict[str, Any]:
+        from animstudio.knowledge.commands import knowledge_base
+
+        kb = knowledge_base()
+        if name not in kb.store.describe()["collections"]:
+            raise HTTPException(404, f"no collection {name!r}; GET /kb/collections lists them")
+        return kb.sources(name)
 
     @app.get("/media", dependencies=[Depends(check_key)])
     def media() -> list[dict[str, Any]]:

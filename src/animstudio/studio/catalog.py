@@ -12,8 +12,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-MEDIA = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".otio", ".wav", ".mp3", ".flac", ".ogg", ".m4a",
-         ".png", ".jpg", ".jpeg", ".webp", ".srt", ".md", ".txt", ".yaml", ".yml", ".json", ".pdf"}
+from animstudio.files import VIDEO_FILES
+
+MEDIA = {*VIDEO_FILES, ".otio", ".wav", ".mp3", ".flac", ".ogg", ".m4a", ".png", ".jpg", ".jpeg", ".webp", ".srt",
+         ".md", ".txt", ".yaml", ".yml", ".json", ".csv", ".pdf"}   # what is listed and what may be uploaded
 LISTED = 2000        # files listed from a folder at most
 TIME = re.compile(r"(\d+:\d{2}:\d{2}),(\d{3})")
 
