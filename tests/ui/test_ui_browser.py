@@ -126,23 +126,19 @@ def test_an_analysis_with_its_speech_in_the_page(page, studio, dialogue_clip):
     screenshot(page, "analyze")
 
 
-def test_first_progress_event_shows_within_a_second(page, studio, sample_clip):
-    """From the click on Start (the clip picked from the served folder: no upload) to the first
-    event in the job's log."""
+def test_the_first_progress_event_shows_in_the_jobs_log(page, studio, sample_clip):
+    """A click on Start (the clip picked from the served folder: no upload) puts the job's card on
+    the page and its first event in the card's log, while the job runs. How long that takes is
+    measured by benchmarks/ui_first_event.py."""
     clip, _ = sample_clip
     open_page(page, studio, "analyze")
     page.select_option("#form-analyze select[name=clip-pick]", str(clip))
-    seconds = page.evaluate("""() => new Promise((resolve) => {
-        const started = performance.now();
-        new MutationObserver((_, observer) => {
-            if (!document.querySelector("main .job .log li")) return;
-            observer.disconnect();
-            resolve((performance.now() - started) / 1000);
-        }).observe(document.querySelector("main"), {childList: true, subtree: true});
-        document.querySelector("#form-analyze button[type=submit]").click();
-    })""")
-    assert seconds < 1.0, f"the first progress event took {seconds:.2f} s"
-    wait_done(page, "main .job[data-kind=analyze]", 180)
+    page.click("#form-analyze button[type=submit]")
+    card = "main .job[data-kind=analyze]"
+    page.wait_for_selector(f"{card} .log li", timeout=10_000)
+    assert page.inner_text(f"{card} .log li:first-child") == "started"
+    assert page.get_attribute(card, "data-status") in ("running", "done")
+    wait_done(page, card, 180)
 
 
 def test_a_parody_plays_in_the_page_with_its_subtitles(page, studio, sample_clip, tmp_path):
@@ -242,8 +238,100 @@ def test_a_document_added_and_found_on_the_knowledge_page(page, studio, tmp_path
     newest = "main section.jobs > .job:nth-child(1)"   # the newest card comes first
     page.wait_for_selector("main section.jobs > .job:nth-child(2)")
     wait_done(page, newest, 300)
-    assert "afraid of thunderstorms" in page.inner_text(newest)
+    page.wait_for_selector(f"{newest} ol.hits li")
+    bible_hits = page.locator(f"{newest} ol.hits li", has_text="afraid of thunderstorms")
+    assert bible_hits.count() >= 1 and "bible.md" in bible_hits.first.inner_text()
+    # the collections table has the new one; a click lists the file indexed into it
+    collection = page.get_attribute("main .kb-collections tr[data-collection]", "data-collection")
+    page.click(f"main .kb-collections tr[data-collection='{collection}'] button")
+    page.wait_for_selector("main .kb-sources tr[data-source]")
+    assert page.get_attribute("main .kb-sources tr[data-source]", "data-source").endswith("bible.md")
+    # an answer: its citations link to the passages it quotes (or it abstains, saying why)
+    page.fill("#form-kb\\.ask #f-question", "What is Pip afraid of?")
+    page.click("#form-kb\\.ask button[type=submit]")
+    page.wait_for_selector("main section.jobs > .job:nth-child(3)")
+    wait_done(page, newest, 300)
+    page.wait_for_selector(f"{newest} section.answer")
+    assert "bible.md" in page.inner_text(f"{newest} ol.passages")
+    for href in page.eval_on_selector_all(f"{newest} a.citation", "links => links.map(a => a.getAttribute('href'))"):
+        assert page.locator(f"{newest} ol.passages li{href}").count() == 1
+    assert page.locator(f"{newest} a.citation").count() or page.locator(f"{newest} .abstained").count()
     screenshot(page, "knowledge")
+
+
+def test_a_file_of_the_wrong_type_is_refused_before_it_is_sent(page, studio, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a video", encoding="utf-8")
+    open_page(page, studio, "analyze")
+    accept = page.get_attribute("#form-analyze input[type=file]", "accept")
+    assert ".mp4" in accept
+    posted: list[str] = []
+    page.on("request", lambda request: posted.append(request.url) if request.method == "POST" else None)
+    page.set_input_files("#form-analyze input[type=file]", str(notes))
+    page.click("#form-analyze button[type=submit]")
+    page.wait_for_selector("main .messages .note.error")
+    assert "notes.txt is not a " in page.inner_text("main .messages")
+    assert page.locator("main .job").count() == 0 and posted == []     # no job, nothing sent
+
+
+def test_a_timeline_from_disk_shows_its_clips_transitions_and_captions(page, studio, tmp_path):
+    import opentimelineio as otio
+
+    rate = 24
+    span = lambda start, frames: otio.opentime.TimeRange(otio.opentime.RationalTime(start, rate),  # noqa: E731
+                                                         otio.opentime.RationalTime(frames, rate))
+    video = otio.schema.Track(name="V1", children=[
+        otio.schema.Clip(name="intro", source_range=span(0, 48)),
+        otio.schema.Transition(transition_type="SMPTE_Dissolve", in_offset=otio.opentime.RationalTime(6, rate),
+                               out_offset=otio.opentime.RationalTime(6, rate)),
+        otio.schema.Clip(name="chase", source_range=span(100, 72))])
+    captions = otio.schema.Track(name="captions", children=[
+        otio.schema.Gap(source_range=span(0, 24)),
+        otio.schema.Clip(name="line", source_range=span(0, 48), metadata={"animstudio": {"text": "Run, Pip!"}})])
+    path = tmp_path / "cut.otio"
+    otio.adapters.write_to_file(otio.schema.Timeline(name="cut", tracks=[video, captions]), str(path))
+    open_page(page, studio, "edit")
+    page.set_input_files("#otio-file", str(path))
+    page.wait_for_selector("main .otio-view .timeline")
+    assert page.inner_text("main .otio-view .timeline h3") == "cut: 5.00 s"
+    assert page.locator("main .otio-view [data-track=V1] .item.clip").count() == 2
+    assert page.locator("main .otio-view [data-track=V1] .item.transition").count() == 1
+    assert page.inner_text("main .otio-view [data-track=captions] .item.clip") == "Run, Pip!"
+    bad = tmp_path / "notes.otio"
+    bad.write_text("{not json", encoding="utf-8")
+    page.set_input_files("#otio-file", str(bad))
+    page.wait_for_selector("main .otio-view .note.error")
+    assert "notes.otio is not an OpenTimelineIO timeline" in page.inner_text("main .otio-view")
+
+
+def test_pictures_come_back_as_a_gallery_with_their_parameters(page, studio, sample_clip):
+    """Two pictures from a tiny SDXL checkpoint (put in the served folder: the server reads nothing
+    else), each shown with the parameters of its sidecar."""
+    sys.path.insert(0, str(Path(__file__).parents[1] / "image"))
+    import tiny
+
+    checkpoint = tiny.sdxl(sample_clip[0].parent / "tiny-sdxl")
+    open_page(page, studio, "images")
+    form = "#form-image\\.generate"
+    page.click(f"{form} details.advanced summary")   # the tuning is under "More options"
+    for field, value in {"prompt": "a red fox", "checkpoint": str(checkpoint), "width": "64", "height": "64",
+                         "steps": "2", "seed": "5", "count": "2", "sampler": "Euler", "device": "cpu"}.items():
+        if page.locator(f"{form} select#f-{field}").count():
+            page.select_option(f"{form} #f-{field}", value)
+        else:
+            page.fill(f"{form} #f-{field}", value)
+    page.click(f"{form} button[type=submit]")
+    card = "main .job[data-kind=tool]"
+    wait_done(page, card, 300)
+    page.wait_for_selector(f"{card} .gallery figure")
+    figures = page.locator(f"{card} .gallery figure")
+    assert figures.count() == 2
+    assert sorted(int(figures.nth(i).get_attribute("data-seed")) for i in range(2)) == [5, 6]
+    text = page.inner_text(f"{card} .gallery")
+    assert "a red fox" in text and "64x64" in text and "Euler" in text
+    widths = page.eval_on_selector_all(f"{card} .gallery img", "imgs => imgs.map(i => i.complete && i.naturalWidth)")
+    assert widths == [64, 64]
+    screenshot(page, "images")
 
 
 def test_every_page_builds_its_forms_from_the_catalog(page, studio):
@@ -252,7 +340,8 @@ def test_every_page_builds_its_forms_from_the_catalog(page, studio):
     catalog = page.evaluate("async () => (await fetch('/catalog')).json()")
     forms = {"parody": ["form-parody"], "narrate": ["form-narrate"], "analyze": ["form-analyze"],
              "edit": ["form-highlights", "form-render", "form-edit.export"], "voices": ["form-voice.say"],
-             "images": ["form-image.generate"], "knowledge": ["form-kb.ask", "form-kb.search", "form-kb.add"]}
+             "images": ["form-image.generate", "form-image-batch"],
+             "knowledge": ["form-kb.ask", "form-kb.search", "form-kb.add"]}
     for name, ids in forms.items():
         open_page(page, studio, name)
         for form_id in ids:

@@ -2,7 +2,7 @@
 // its kind from the schema's type, enum, bounds and description. File arguments get an upload and a
 // choice among the server's media; nothing here knows a particular job or tool.
 
-import { h, api, upload, mediaChoices } from "./api.js";
+import { h, api, upload, mediaChoices, getCatalog } from "./api.js";
 
 export const FILE_ARGS = new Set(["clip", "file", "files", "timeline", "audio", "script", "input", "music", "image",
   "images", "references", "paths", "text_file", "video", "source"]);
@@ -42,6 +42,15 @@ function fileField(name, spec, many) {
   box.append(input, pick);
   box.value = async (onProgress) => {
     if (input.files.length) {
+      const limit = (await getCatalog()).max_upload_mb;   // checked here before sending; the server checks again
+      for (const file of input.files) {
+        if (suffixes && !suffixes.some((s) => file.name.toLowerCase().endsWith(s))) {
+          throw new Error(`${file.name} is not a ${suffixes.join(", ")} file: pick one of those for ${name}`);
+        }
+        if (limit && file.size > limit * 2 ** 20) {
+          throw new Error(`${file.name} is ${Math.ceil(file.size / 2 ** 20)} MB; uploads are limited to ${limit} MB`);
+        }
+      }
       const names = [];
       for (const file of input.files) names.push(await upload(file, onProgress));
       return many ? names : names[0];
@@ -73,6 +82,13 @@ function plainField(name, spec, root, choices) {
       placeholder: initial ?? "" });
     for (const [key, attr] of [["minimum", "min"], ["maximum", "max"]]) if (inner[key] !== undefined) el.setAttribute(attr, inner[key]);
     el.value_ = () => (el.value === "" ? undefined : Number(el.value));
+  } else if (inner.type === "array" && resolve(inner.items, root).enum) {   // a multiple choice: ticks
+    el = h("fieldset", { id, class: "choices" }, resolve(inner.items, root).enum.map((v) =>
+      h("label", {}, h("input", { type: "checkbox", name, value: v }), ` ${v}`)));
+    el.value_ = () => {
+      const picked = [...el.querySelectorAll("input:checked")].map((box) => box.value);
+      return picked.length ? picked : undefined;
+    };
   } else if (inner.type === "array" && resolve(inner.items, root).type === "string") {
     el = h("textarea", { id, name, rows: 2, placeholder: "one per line" });
     if (Array.isArray(initial)) el.value = initial.join("\n");

@@ -5,6 +5,8 @@ import { h, api, getCatalog, artifactUrl } from "./api.js";
 import { schemaForm } from "./forms.js";
 import { jobCard, showResults } from "./jobs.js";
 import { shotsReport, timelineStrip, mouthCues } from "./views.js";
+import { collectionsView, answerView, hitsView } from "./knowledge.js";
+import { gallery } from "./gallery.js";
 
 const HIDDEN = ["output", "confined_to"];   // results stay in the job's folder on a server
 const NO_URLS = ["url"];                    // the server's configuration names the servers it talks to
@@ -118,7 +120,22 @@ export const pages = {
       submit: "Cut a reel" });
     const render = schemaForm(catalog.pipelines.render.schema, { omit: HIDDEN, id: "form-render", submit: "Render" });
     const exported = toolForm("edit.export", catalog.tools["edit.export"], { submit: "Export" });
+    // a timeline from this computer, read in the page (nothing is uploaded)
+    const pick = h("input", { type: "file", id: "otio-file", accept: ".otio,application/json" });
+    const seen = h("div", { class: "otio-view", "aria-live": "polite" });
+    pick.addEventListener("change", async () => {
+      const file = pick.files[0];
+      if (!file) return;
+      try {
+        const otio = JSON.parse(await file.text());
+        if (!String(otio.OTIO_SCHEMA || "").startsWith("Timeline")) throw new Error("its top is not a Timeline");
+        seen.replaceChildren(timelineStrip(otio));
+      } catch (err) {
+        seen.replaceChildren(note(`${file.name} is not an OpenTimelineIO timeline (${err.message}); pick a .otio file`));
+      }
+    });
     root.append(h("h1", {}, "Edit"),
+      h("h2", {}, "See a timeline"), h("label", { for: "otio-file" }, "An .otio file: "), pick, seen,
       h("h2", {}, "A highlight reel"), h("p", {}, catalog.pipelines.highlights.description), reel,
       h("h2", {}, "Render a timeline"), h("p", {}, catalog.pipelines.render.description), render,
       h("h2", {}, "Export for another editor"), h("p", {}, catalog.tools["edit.export"].description), exported,
@@ -156,20 +173,40 @@ export const pages = {
   async images(root) {
     const catalog = await getCatalog();
     const jobs = h("section", { class: "jobs" });
+    const showGallery = async (job, card) => {
+      if (job.status === "done") card.querySelector(".results").prepend(await gallery(job));
+    };
     const generate = toolForm("image.generate", catalog.tools["image.generate"], { submit: "Generate" });
-    root.append(h("h1", {}, "Images"), h("p", {}, catalog.tools["image.generate"].description), generate,
-      jobs);
-    starter(generate, toolJob("image.generate"), jobs, { onEnd: showToolResult });
+    root.append(h("h1", {}, "Images"), h("p", {}, catalog.tools["image.generate"].description), generate);
+    starter(generate, toolJob("image.generate"), jobs, { onEnd: showGallery });
+    const batch = catalog.pipelines["image-batch"];
+    if (batch) {
+      const form = schemaForm(batch.schema, { omit: HIDDEN, id: "form-image-batch", submit: "Make the batch" });
+      root.append(h("h2", {}, "A batch"), h("p", {}, batch.description), form);
+      starter(form, pipelineJob("image-batch"), jobs, { onEnd: showGallery });
+    }
+    root.append(jobs);
   },
 
   async knowledge(root) {
     const catalog = await getCatalog();
     const jobs = h("section", { class: "jobs" });
-    root.append(h("h1", {}, "Knowledge"));
+    const collections = h("section", { class: "collections" }, await collectionsView());
+    const refresh = async () => collections.replaceChildren(await collectionsView());
+    root.append(h("h1", {}, "Knowledge"), h("h2", {}, "Collections"), collections);
+    const shown = {   // how each tool's result reads: an answer with its citations, hits, the collections again
+      "kb.ask": (result, job) => answerView(result, job.id),
+      "kb.search": (result) => hitsView(result),
+      "kb.add": () => { refresh(); return null; },
+    };
     for (const [name, submit] of [["kb.ask", "Ask"], ["kb.search", "Search"], ["kb.add", "Add"]]) {
       const form = toolForm(name, catalog.tools[name], { submit });
       root.append(h("h2", {}, catalog.tools[name].description), form);
-      starter(form, toolJob(name), jobs, { onEnd: showToolResult });
+      starter(form, toolJob(name), jobs, { onEnd: async (job, card) => {
+        const result = await showToolResult(job, card);
+        const view = result && shown[name](result, job);
+        if (view) card.querySelector(".results").prepend(view);
+      } });
     }
     root.append(jobs);
   },
