@@ -331,7 +331,7 @@ def test_pictures_come_back_as_a_gallery_with_their_parameters(page, studio, sam
     assert "a red fox" in text and "64x64" in text and "Euler" in text
     widths = page.eval_on_selector_all(f"{card} .gallery img", "imgs => imgs.map(i => i.complete && i.naturalWidth)")
     assert widths == [64, 64]
-    screenshot(page, "images")
+    screenshot(page, "images-gallery")
 
 
 def test_every_page_builds_its_forms_from_the_catalog(page, studio):
