@@ -27,6 +27,7 @@ from animstudio.editing.formats import (
     check_video_name,
 )
 from animstudio.editing.schema import CAPTION_SIZE
+from animstudio.editing.style_presets import styles_named
 from animstudio.errors import InvalidInputError
 from animstudio.files import suffixes
 from animstudio.progress import ProgressCallback, ignore
@@ -35,15 +36,6 @@ if TYPE_CHECKING:
     from animstudio.editing.render import RenderResult
 
 STYLES_HELP = "style presets to combine (repeat; see `animstudio edit styles`)"
-
-
-def _styles(names: list[str]) -> list[str]:
-    from animstudio.editing.style_presets import normalise_styles
-
-    try:
-        return normalise_styles(names)
-    except InvalidInputError as exc:
-        raise ValueError(str(exc)) from None
 
 
 class Request(BaseModel):
@@ -68,7 +60,7 @@ class RenderRequest(TimelineRequest):
                                                  "1:1, 4:5, 16:9 or 4:3")
     follow: str | None = Field(None, description="an analysis.json: the crop of aspect keeps each shot's subject")
 
-    _check_styles = field_validator("styles")(_styles)
+    _check_styles = field_validator("styles")(styles_named)
 
     @model_validator(mode="after")
     def _follow_needs_aspect(self) -> RenderRequest:
@@ -95,7 +87,7 @@ class HighlightsRequest(Request):
     preset: Preset = Field("medium", description=PRESET_HELP)
     styles: list[str] = Field(default_factory=list, description=STYLES_HELP)
 
-    _check_styles = field_validator("styles")(_styles)
+    _check_styles = field_validator("styles")(styles_named)
 
     @field_validator("transition")
     @classmethod
@@ -144,8 +136,7 @@ def render_timeline(request: RenderRequest, on_progress: ProgressCallback = igno
 
     check_video_name(request.output)
     edit = Edit.load(request.timeline)
-    if request.styles:
-        edit.set_output(styles=[*edit.output.styles, *request.styles])
+    edit.add_styles(request.styles)
     if request.aspect:
         edit.reframe(request.aspect, follow=request.follow)
     if request.subtitles is not None:

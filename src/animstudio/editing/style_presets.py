@@ -155,6 +155,14 @@ def normalise_styles(names: Sequence[str]) -> list[str]:
     return wanted
 
 
+def styles_named(names: list[str]) -> list[str]:
+    """A ``styles`` field's validator: the names normalised; an unknown one refused with the list."""
+    try:
+        return normalise_styles(names)
+    except InvalidInputError as exc:
+        raise ValueError(str(exc)) from None
+
+
 def style_filters(names: Sequence[str], width: int, height: int, cache_dir: Path,
                   lut: str | Path | None = None) -> list[str]:
     """ffmpeg filters (each one filter or a comma chain, no labels) that give a ``width`` x ``height``

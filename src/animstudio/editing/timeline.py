@@ -181,6 +181,11 @@ class Edit:
     def set_output(self, **changes: Any) -> None:
         self.timeline.metadata[META] = Output.model_validate({**meta(self.timeline), **changes}).model_dump()
 
+    def add_styles(self, names: list[str]) -> None:
+        """Style presets on top of the timeline's own (none: nothing changes)."""
+        if names:
+            self.set_output(styles=[*self.output.styles, *names])
+
     @property
     def fps(self) -> float:
         return self.output.fps

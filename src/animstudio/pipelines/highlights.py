@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from animstudio.editing import REEL_S, Preset
+from animstudio.editing.style_presets import styles_named
 from animstudio.jobs.runner import Context, StepFn
 from animstudio.pipelines.base import Pipeline
-from animstudio.pipelines.params import ClipOptions, check_clip, check_output, check_styles, styles_field
+from animstudio.pipelines.params import ClipOptions, check_clip, check_output, styles_field
 
 
 def step_highlights(ctx: Context) -> dict[str, Any]:
@@ -20,8 +21,7 @@ def step_highlights(ctx: Context) -> dict[str, Any]:
     from animstudio.editing import render_video as render
 
     edit = build_highlights(ctx.params.clip, duration_s=ctx.params.duration_s, on_progress=ctx.on_progress)
-    if ctx.params.styles:
-        edit.set_output(styles=[*edit.output.styles, *ctx.params.styles])
+    edit.add_styles(ctx.params.styles)
     export_timeline(edit.timeline, ctx.path("highlights.otio"), "otio")
     result = render(edit.timeline, ctx.path("highlights.mp4"), preset=ctx.params.preset,
                     on_progress=ctx.on_progress, cancel=ctx.cancel)
@@ -37,9 +37,9 @@ class Highlights(Pipeline):
         duration_s: float = Field(REEL_S, ge=1, le=3600, description="length of the reel, seconds")
         preset: Preset = Field("medium", description="encoder speed and quality")
         styles: list[str] = styles_field("style presets to combine (grades, looks, textures, framing)")
+        _check_styles = field_validator("styles")(styles_named)
 
     def check(self) -> None:
-        check_styles(self.options)
         check_clip(self.options)
         check_output(self.options, self.name)
 

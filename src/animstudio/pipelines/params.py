@@ -31,18 +31,12 @@ class ClipOptions(Backend.Options):
 
 
 def styles_field(description: str) -> Any:
-    """A list of the editor's style presets (a multiple choice in forms; names normalised when checked)."""
+    """A list of the editor's style presets (a multiple choice in forms); validate it with
+    :func:`animstudio.editing.style_presets.styles_named`."""
     from animstudio.editing.style_presets import STYLES
 
     return Field(default_factory=list, max_length=8, description=description,
                  json_schema_extra={"items": {"type": "string", "enum": sorted(STYLES)}})
-
-
-def check_styles(options: Any) -> None:
-    """``options.styles`` as the editor names them; an unknown one is refused with the list."""
-    from animstudio.editing.style_presets import normalise_styles
-
-    options.styles = normalise_styles(options.styles)
 
 
 def check_clip(options: ClipOptions, video: bool = True) -> None:

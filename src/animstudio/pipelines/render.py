@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from animstudio.editing import Preset
+from animstudio.editing.style_presets import styles_named
 from animstudio.files import suffixes
 from animstudio.jobs.runner import Context, StepFn
 from animstudio.pipelines.base import Pipeline
-from animstudio.pipelines.params import ClipOptions, check_clip, check_output, check_styles, styles_field
+from animstudio.pipelines.params import ClipOptions, check_clip, check_output, styles_field
 
 
 def step_render(ctx: Context) -> dict[str, Any]:
@@ -23,7 +24,7 @@ def step_render(ctx: Context) -> dict[str, Any]:
     timeline: Any = ctx.params.clip
     if ctx.params.styles:   # on top of the timeline's own; the file is not changed
         edit = Edit.load(timeline)
-        edit.set_output(styles=[*edit.output.styles, *ctx.params.styles])
+        edit.add_styles(ctx.params.styles)
         timeline = edit.timeline
     result = render(timeline, ctx.path("render.mp4"), preset=ctx.params.preset,
                     on_progress=ctx.on_progress, cancel=ctx.cancel)
@@ -40,9 +41,9 @@ class Render(Pipeline):
                           json_schema_extra=suffixes(".otio"))
         preset: Preset = Field("medium", description="encoder speed and quality")
         styles: list[str] = styles_field("style presets to combine, on top of the timeline's own")
+        _check_styles = field_validator("styles")(styles_named)
 
     def check(self) -> None:
-        check_styles(self.options)
         check_clip(self.options, video=False)
         check_output(self.options, self.name)
 
