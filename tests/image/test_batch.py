@@ -54,6 +54,7 @@ def test_a_file_expands_to_prompts_times_seeds(tmp_path):
         expand(BatchRequest(file=tmp_path / "bad.yaml", output=tmp_path / "out"))
 
 
+@pytest.mark.slow
 def test_a_batch_killed_after_three_images_makes_only_the_other_three(checkpoint, tmp_path):
     # enough steps that the six pictures take seconds, so the kill lands between the third and the sixth
     (tmp_path / "shots.yaml").write_text(SHOTS.replace("steps: 2", "steps: 40"))

@@ -77,6 +77,7 @@ def test_kb_search_ranks_the_answering_paragraph_first(library, question, paragr
     assert set(words.hits[0].ranks) == {"bm25"}
 
 
+@pytest.mark.slow
 def test_kb_ask_answers_with_the_default_llm_and_cites_the_file(library, tmp_path_factory, monkeypatch):
     both = installed_warehouse(tmp_path_factory, "all-minilm-l6-v2", "qwen2.5-coder-1.5b-instruct")
     monkeypatch.setenv("ANIMSTUDIO_MODELS", str(both))

@@ -58,6 +58,7 @@ def run(env, jfk):
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
 
+@pytest.mark.slow
 def test_speak_transcribe_chat_speak_under_a_ram_budget(models, shared_data, tmp_path):
     jfk = shared_data / "speech" / "faster_whisper" / "jfk.flac"
     env = dict(os.environ, ANIMSTUDIO_HOME=str(tmp_path / "home"), ANIMSTUDIO_MODELS=str(models),

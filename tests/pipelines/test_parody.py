@@ -81,6 +81,7 @@ def test_parody_of_the_sample_clip(models, sample_clip, tmp_path):
     assert [h["id"] for h in json.loads(found.stdout)] == [f"shot:{clip.name}:2"]
 
 
+@pytest.mark.slow
 def test_a_job_killed_while_rendering_resumes_without_redoing_steps(models, sample_clip, tmp_path, studio_home):
     clip, _ = sample_clip
     out = tmp_path / "out"
@@ -111,6 +112,7 @@ def test_a_job_killed_while_rendering_resumes_without_redoing_steps(models, samp
     assert starts == {"analyze": 1, "plan": 1, "voices": 1, "edit": 1, "render": 2, "report": 1}
 
 
+@pytest.mark.slow
 def test_a_two_second_clip_without_sound(models, tmp_path):
     from conftest import ffmpeg
 
@@ -167,6 +169,7 @@ def test_an_hour_long_clip_is_refused_over_the_limit(models, tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_narrate_has_only_the_narrator_and_no_beats(models, sample_clip, tmp_path):
     clip, _ = sample_clip
     out = tmp_path / "out"

@@ -203,6 +203,7 @@ def test_a_line_spoken_on_the_voices_page(page, studio):
     screenshot(page, "voices")
 
 
+@pytest.mark.slow
 def test_the_agent_shows_its_plan(page, studio, sample_clip):
     open_page(page, studio, "agent")
     page.fill("#agent-request", f"Where does each shot start in {sample_clip[0].name}?")

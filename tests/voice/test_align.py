@@ -87,7 +87,10 @@ def test_forced_alignment_agrees_with_piper(models, tmp_path):
     for phonemes in (speech.phonemes, aligned):
         assert_valid(mouth_cues(phonemes, speech.duration_s), speech.duration_s)
     b = [p for p in aligned if p.text == "b"]
-    assert len(b) == 7 and 0 <= b[0].start_s < 0.15     # Bob (2), big, balloon, but, Zorbik, blue
+    said = [p for p in speech.phonemes if p.text == "b"]
+    # Bob (2), big, balloon, but, Zorbik, blue; Piper's pause before the first word varies between runs,
+    # so the first b is compared with where Piper put it
+    assert len(b) == 7 and abs(b[0].start_s - said[0].start_s) < 0.1
 
 
 def test_jfk_mouth_closes_on_the_m_sounds(shared_data):

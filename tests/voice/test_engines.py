@@ -47,6 +47,7 @@ def test_kokoro_speaks_english_and_italian(models, tmp_path):
     assert wer(ITALIAN, heard(italian, tmp_path, "it"), "it") <= 0.2
 
 
+@pytest.mark.slow
 def test_kokoro_rate_and_long_text_in_one_piece(models):
     kokoro = KokoroEngine()
     line = "We are going to the seaside tomorrow."
