@@ -105,6 +105,10 @@ class CancelledError(StudioError):
     http_status = 409
 
 
+class DeniedError(CancelledError):
+    """The user said no to a step that waited for approval: the job ends cancelled, saying which."""
+
+
 class WaitingError(StudioError):
     """Work paused until the user approves what comes next (a job ends its turn "waiting")."""
 

@@ -103,7 +103,7 @@ def test_an_expensive_step_waits_for_approval(test_tools, scripted, monkeypatch)
     assert waiting.status == "waiting" and "test.slow takes minutes" in waiting.waiting_for
     assert ledger_lines(test_tools) == ["write out/a.txt"]
     refused = resume("ask-1", approve=False, client=client)
-    assert refused.status == "stopped" and ledger_lines(test_tools) == ["write out/a.txt"]
+    assert refused.status == "denied" and ledger_lines(test_tools) == ["write out/a.txt"]
     (test_tools.parent / "out" / "a.txt").unlink()   # else writing it again would wait for approval too
     assert run_request("write, then the slow thing", client=client, run_id="ask-2").status == "waiting"
     done = resume("ask-2", approve=True, client=client)

@@ -5,6 +5,7 @@ outside the browser showing up. Each test writes a screenshot of its page to tes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -48,10 +49,9 @@ def browser():
         launched.close()
 
 
-@pytest.fixture
-def page(browser, studio):
-    """A page signed in with the key."""
-    url, _ = studio
+@contextlib.contextmanager
+def signed_in(browser, url: str):
+    """A page of the studio at ``url`` signed in with the key; no script error may happen on it."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     errors: list[str] = []
     tab = context.new_page()
@@ -63,6 +63,12 @@ def page(browser, studio):
     yield tab
     context.close()
     assert not errors, errors
+
+
+@pytest.fixture
+def page(browser, studio):
+    with signed_in(browser, studio[0]) as tab:
+        yield tab
 
 
 def screenshot(tab, name: str) -> None:
@@ -213,6 +219,55 @@ def test_the_agent_shows_its_plan(page, studio, sample_clip):
                            timeout=300_000)
     assert page.locator(".chat .step.error").count() == 0, page.inner_text(".chat")
     screenshot(page, "agent")
+
+
+def test_an_agent_run_waits_for_approval_before_an_expensive_step(browser, sample_clip, scripted_llm, tmp_path):
+    """An agent run on a studio whose LLM is scripted: the shots are found at once, the report (minutes of
+    the machine) waits for the user; denied, the run stops without it; approved, it is written."""
+    sys.path.insert(0, str(Path(__file__).parents[1] / "agent"))
+    from agent_tools import plan_json
+
+    clip, truth = sample_clip
+    scripted_llm(lambda request: plan_json(("analyze.scenes", {"file": str(clip)}),
+                                           ("analyze.report", {"file": str(clip), "output": "report"})))
+    port = free_port()
+    env = dict(os.environ, ANIMSTUDIO_HOME=str(tmp_path / "home"), ANIMSTUDIO_AGENT__RECORD_RUNS="false")
+    with running_process([sys.executable, "-m", "animstudio", "studio", "serve", "--port", str(port),
+                          "--api-key", KEY, "--media", str(clip.parent)], port, env=env, what="studio",
+                         wait_s=60, health="/ui/session", suffix="") as url, signed_in(browser, url) as tab:
+        open_page(tab, (url,), "agent")
+        for i, answer in enumerate(("deny", "approve")):
+            tab.fill("#agent-request", f"Find the shots of {clip.name}, then write its analysis report")
+            tab.click("#form-agent button[type=submit]")
+            tab.wait_for_selector(f".chat .run >> nth={i}")
+            job_id = tab.get_attribute(f".chat .run >> nth={i}", "data-job")
+            run = f".chat .run[data-job='{job_id}']"
+            tab.wait_for_selector(f"{run} .step.waiting button.{answer}", timeout=60_000)
+            # the cheap step ran before the run stopped to ask
+            assert "analyze.report takes minutes of the machine" in tab.inner_text(f"{run} .step.waiting")
+            seen = f"{run} .step[data-kind=observation]"
+            starts = [shot["start"] for shot in truth["shots"]]
+            assert tab.inner_text(f"{seen} [data-field=shots]").startswith(f"shots {len(starts)} (")
+            whole = json.loads(tab.text_content(f"{seen} details pre"))     # under "all of it"
+            assert [shot["start_frame"] for shot in whole["shots"][:5]] == starts[:5]
+            if answer == "approve":
+                screenshot(tab, "agent-approval")
+            tab.click(f"{run} .step.waiting button.{answer}")
+            tab.wait_for_selector(f"{run} .step:is([data-kind=done], [data-kind=failed], [data-kind=cancelled])",
+                                  timeout=120_000)
+            steps = tab.inner_text(f"{run} .run-steps")
+            outcome = tab.evaluate("async (id) => (await fetch(`/jobs/${id}/artifacts/outcome.json`)).json()", job_id)
+            if answer == "deny":
+                assert tab.inner_text(f"{run} .step[data-kind=cancelled]") == \
+                    "cancelled the run stopped: step 1 (analyze.report) was not approved"
+                assert outcome["status"] == "denied" and [s["tool"] for s in outcome["steps"]] == ["analyze.scenes"]
+            else:
+                assert tab.locator(f"{run} .step[data-kind=done]").count() == 1, steps
+                assert outcome["status"] == "done"
+                assert [s["tool"] for s in outcome["steps"]] == ["analyze.scenes", "analyze.report"]
+                report = Path(outcome["steps"][1]["result"]["folder"])
+                assert (report / "report.html").is_file() and report.parent.name == job_id  # in the job's folder
+        screenshot(tab, "agent-run")
 
 
 def test_a_job_started_outside_the_browser_shows_up(page, studio, sample_clip):

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from animstudio.agent.events import describe
-from animstudio.errors import StudioError, WaitingError
+from animstudio.errors import DeniedError, StudioError, WaitingError
 from animstudio.hookspecs import hookimpl
 from animstudio.jobs.runner import Context, StepFn
 from animstudio.pipelines.base import Pipeline
@@ -85,6 +85,8 @@ class AgentRun(Pipeline):
             raise WaitingError(f"{outcome.waiting_for}; approve with: animstudio agent resume {run_id} --yes "
                                f"(or --no)")
         self._remember(outcome, ctx)
+        if outcome.status == "denied":     # the user stopped it: cancelled, not failed
+            raise DeniedError(f"the run stopped: {outcome.message}")
         if outcome.status in ("failed", "stopped"):
             raise StudioError(f"the run {outcome.status}: {outcome.message}")
         return {"status": outcome.status, "message": outcome.message,

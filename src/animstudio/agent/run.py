@@ -55,7 +55,8 @@ class StepOutcome(BaseModel):
 
 class Outcome(BaseModel):
     run_id: str
-    status: str = Field(description="done, declined, failed, stopped (a guard), waiting (for approval)")
+    status: str = Field(description="done, declined, failed, stopped (a guard), waiting (for approval), denied "
+                                    "(the user said no to a step)")
     plan: Plan | None = None
     steps: list[StepOutcome] = Field(default_factory=list)
     waiting_for: str | None = Field(None, description="what the run waits for the user to approve")
@@ -174,8 +175,11 @@ class Runner:
         why = self._needs_approval(step.tool, args)
         if why and not state.get("yes"):
             answer = interrupt({"step": index, "tool": step.tool, "args": args, "why": why})
-            if not answer:
-                return self._stop(f"step {index} ({step.tool}) was not approved")
+            if not answer:     # the user's choice, not a guard: the run ends as denied
+                why = f"step {index} ({step.tool}) was not approved"
+                said = _event("decision", what=f"run step {index} ({step.tool})", chosen="no",
+                              why="the user did not approve it")
+                return {"status": "denied", "message": why, "trace": self._emit(said)}
         tool = known[step.tool]
         events = self._emit(*_decided(decisions))
         started = time.perf_counter()
@@ -332,10 +336,19 @@ def _paths(value: Any) -> list[str]:
     return []
 
 
-def _brief(result: dict[str, Any], limit: int = 600) -> dict[str, Any]:
-    """A result cut to what a trace line should hold."""
-    text = json.dumps(result)
-    return result if len(text) <= limit else {"summary": text[:limit] + "..."}
+def _brief(value: Any, depth: int = 0) -> Any:
+    """A result cut to what a trace line should hold, keeping its shape: every key of the top three
+    levels, the first items of a list and how many more there are, long strings cut."""
+    if isinstance(value, dict):
+        if depth >= 3:
+            return "{...}" if value else {}
+        return {k: _brief(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        head = [_brief(v, depth + 1) for v in value[:5]]
+        return head + ([f"... {len(value) - 5} more"] if len(value) > 5 else [])
+    if isinstance(value, str) and len(value) > 300:
+        return value[:300] + "..."
+    return value
 
 
 def _outcome(run_id: str, graph: Any, config: dict[str, Any]) -> Outcome:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from animstudio.errors import CancelledError, InvalidInputError, StudioError, WaitingError
+from animstudio.errors import CancelledError, DeniedError, InvalidInputError, StudioError, WaitingError
 from animstudio.jobs.events import EventKind
 from animstudio.jobs.store import JobStore
 from animstudio.progress import Progress
@@ -137,9 +137,10 @@ def run_job(store: JobStore, job_id: str, pipeline: Pipeline, cancel: threading.
         store.add_event(job_id, ctx.step, None, f"waiting: {exc}", "status")
         store.set_status(job_id, "waiting", str(exc))
         return
-    except CancelledError:   # whichever part noticed first (a step, the renderer, ffmpeg): one outcome
-        store.add_event(job_id, ctx.step, None, "cancelled", "status")
-        store.set_status(job_id, "cancelled", "cancelled")
+    except CancelledError as exc:   # whichever part noticed first (a step, the renderer, ffmpeg): one outcome
+        why = str(exc) if isinstance(exc, DeniedError) else "cancelled"     # a denial says which step
+        store.add_event(job_id, ctx.step, None, "cancelled" if why == "cancelled" else f"cancelled: {why}", "status")
+        store.set_status(job_id, "cancelled", why)
         return
     except StudioError as exc:
         store.add_event(job_id, ctx.step, None, f"failed: {exc}", "error")

@@ -224,9 +224,9 @@ def serve_in_thread(host: str = "127.0.0.1", **behaviour: Any) -> Iterator[str]:
     """Run a :class:`Responder` on a free port of a background thread; yields its ``/v1`` base URL."""
     responder = Responder(**behaviour)
     loop = asyncio.new_event_loop()
-    server = loop.run_until_complete(responder.serve(host, 0))
     thread = threading.Thread(target=loop.run_forever, name="responder", daemon=True)
-    thread.start()
+    thread.start()      # the loop runs on its thread from the start: the caller's may already run one
+    server = asyncio.run_coroutine_threadsafe(responder.serve(host, 0), loop).result(10)
     try:
         yield f"http://{host}:{server.sockets[0].getsockname()[1]}/v1"
     finally:

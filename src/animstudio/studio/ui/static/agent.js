@@ -20,12 +20,30 @@ function describe(event) {
     case "action":
       return bubble("action", h("code", {}, d.tool), ` ${JSON.stringify(d.args || {})} (try ${d.attempt})`);
     case "observation":
-      return bubble("observation", d.error ? `error: ${d.error}` : JSON.stringify(d.result || {}).slice(0, 400));
+      return d.error ? bubble("observation", `error: ${d.error}`) : bubble("observation", ...outcome(d.result || {}));
     case "score":
       return bubble("score", `${d.passed ? "passed" : "failed"}${d.note ? `: ${d.note}` : ""}`);
     default:
       return bubble(event.kind, event.message);
   }
+}
+
+// What a step gave back: one line per field (a list by its length and first items), then the whole
+// of it under a disclosure.
+function outcome(result) {
+  const short = (value) => {
+    if (Array.isArray(value)) {
+      const items = value.filter((v) => !(typeof v === "string" && v.startsWith("... "))).length;
+      const more = value.length > items ? Number(/\d+/.exec(value[value.length - 1])[0]) : 0;
+      const first = value.slice(0, 3).map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v)));
+      return `${items + more} (${first.join(", ")}${items + more > 3 ? ", ..." : ""})`;
+    }
+    if (value && typeof value === "object") return `{${Object.keys(value).join(", ")}}`;
+    return String(value);
+  };
+  const fields = Object.entries(result).map(([k, v]) => h("li", { "data-field": k }, h("b", {}, k), ` ${short(v)}`));
+  return [h("ul", { class: "fields" }, fields),
+    h("details", {}, h("summary", {}, "all of it"), h("pre", {}, JSON.stringify(result, null, 2)))];
 }
 
 export async function agentPage(root) {
