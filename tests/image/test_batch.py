@@ -136,7 +136,10 @@ def test_an_image_batch_job_over_the_http_api(checkpoint, tmp_path):
             assert missing.status_code == 422 and "no checkpoint 'nope'" in missing.json()["detail"]
             outside = http.post("/jobs", json={"kind": "image-batch", "params": {**params,
                                                                                  "checkpoint": "/etc/passwd"}})
-            assert outside.status_code == 422
+            assert outside.status_code == 403 and "outside the folders this server reads" in outside.json()["detail"]
+            reference = http.post("/jobs", json={"kind": "image-batch", "params": {**params,
+                                                                                   "references": ["/etc/hostname"]}})
+            assert reference.status_code == 403 and "reference picture" in reference.json()["detail"]
             job = http.post("/jobs", json={"kind": "image-batch", "params": params})
             assert job.status_code == 201, job.text
             deadline = time.monotonic() + 120

@@ -113,7 +113,7 @@ def test_an_analysis_with_its_speech_in_the_page(page, studio, dialogue_clip):
     open_page(page, studio, "analyze")
     page.set_input_files("#form-analyze input[type=file][name=clip]", str(dialogue_clip))
     page.click("#form-analyze details.advanced summary")
-    page.check("#form-analyze #f-speech")
+    page.check("#form-analyze [name=speech]")
     page.click("#form-analyze button[type=submit]")
     card = "main .job[data-kind=analyze]"
     page.wait_for_selector(f"{card} .log li", timeout=60_000)
@@ -151,9 +151,9 @@ def test_a_parody_plays_in_the_page_with_its_subtitles(page, studio, sample_clip
     clip, _ = sample_clip
     open_page(page, studio, "parody")
     page.set_input_files("#form-parody input[type=file][name=clip]", str(clip))
-    page.fill("#form-parody #f-brief", "nature documentary")
+    page.fill("#form-parody [name=brief]", "nature documentary")
     page.click("#form-parody details.advanced summary")
-    page.fill("#form-parody #f-model", "smollm2-135m-instruct")
+    page.fill("#form-parody [name=model]", "smollm2-135m-instruct")
     page.click("#form-parody button[type=submit]")
     card = "main .job[data-kind=parody]"
     page.wait_for_selector(card)
@@ -188,11 +188,11 @@ def test_a_parody_plays_in_the_page_with_its_subtitles(page, studio, sample_clip
 
 def test_a_line_spoken_on_the_voices_page(page, studio):
     open_page(page, studio, "voices")
-    emotions = page.eval_on_selector_all("#f-emotion option", "options => options.map(o => o.value)")
+    emotions = page.eval_on_selector_all("[name=emotion] option", "options => options.map(o => o.value)")
     assert {"happy", "sarcastic", "whisper"} <= set(emotions)   # from the server's registry
     page.click("#form-voice\\.say details.advanced summary")
-    page.select_option("#f-emotion", "happy")
-    page.fill("#form-voice\\.say #f-text", "The rabbit wakes up under the big tree.")
+    page.select_option("[name=emotion]", "happy")
+    page.fill("#form-voice\\.say [name=text]", "The rabbit wakes up under the big tree.")
     page.click("#form-voice\\.say button[type=submit]")
     card = "main .job[data-kind=tool]"
     wait_done(page, card, 300)
@@ -289,7 +289,7 @@ def test_a_document_added_and_found_on_the_knowledge_page(page, studio, tmp_path
     page.set_input_files("#form-kb\\.add input[type=file][name=paths]", str(bible))
     page.click("#form-kb\\.add button[type=submit]")
     wait_done(page, "main .job[data-kind=tool]", 300)
-    page.fill("#form-kb\\.search #f-query", "which character fears storms?")
+    page.fill("#form-kb\\.search [name=query]", "which character fears storms?")
     page.click("#form-kb\\.search button[type=submit]")
     newest = "main section.jobs > .job:nth-child(1)"   # the newest card comes first
     page.wait_for_selector("main section.jobs > .job:nth-child(2)")
@@ -303,7 +303,7 @@ def test_a_document_added_and_found_on_the_knowledge_page(page, studio, tmp_path
     page.wait_for_selector("main .kb-sources tr[data-source]")
     assert page.get_attribute("main .kb-sources tr[data-source]", "data-source").endswith("bible.md")
     # an answer: its citations link to the passages it quotes (or it abstains, saying why)
-    page.fill("#form-kb\\.ask #f-question", "What is Pip afraid of?")
+    page.fill("#form-kb\\.ask [name=question]", "What is Pip afraid of?")
     page.click("#form-kb\\.ask button[type=submit]")
     page.wait_for_selector("main section.jobs > .job:nth-child(3)")
     wait_done(page, newest, 300)
@@ -360,22 +360,26 @@ def test_a_timeline_from_disk_shows_its_clips_transitions_and_captions(page, stu
     assert "notes.otio is not an OpenTimelineIO timeline" in page.inner_text("main .otio-view")
 
 
-def test_pictures_come_back_as_a_gallery_with_their_parameters(page, studio, sample_clip):
-    """Two pictures from a tiny SDXL checkpoint (put in the served folder: the server reads nothing
-    else), each shown with the parameters of its sidecar."""
+@pytest.fixture(scope="module")
+def checkpoint(sample_clip):
+    """A tiny SDXL checkpoint in the served folder (the server reads nothing else)."""
     sys.path.insert(0, str(Path(__file__).parents[1] / "image"))
     import tiny
 
-    checkpoint = tiny.sdxl(sample_clip[0].parent / "tiny-sdxl")
+    return tiny.sdxl(sample_clip[0].parent / "tiny-sdxl")
+
+
+def test_pictures_come_back_as_a_gallery_with_their_parameters(page, studio, checkpoint):
+    """Two pictures from the tiny checkpoint, each shown with the parameters of its sidecar."""
     open_page(page, studio, "images")
     form = "#form-image\\.generate"
     page.click(f"{form} details.advanced summary")   # the tuning is under "More options"
     for field, value in {"prompt": "a red fox", "checkpoint": str(checkpoint), "width": "64", "height": "64",
                          "steps": "2", "seed": "5", "count": "2", "sampler": "Euler", "device": "cpu"}.items():
-        if page.locator(f"{form} select#f-{field}").count():
-            page.select_option(f"{form} #f-{field}", value)
+        if page.locator(f"{form} select[name={field}]").count():
+            page.select_option(f"{form} [name={field}]", value)
         else:
-            page.fill(f"{form} #f-{field}", value)
+            page.fill(f"{form} [name={field}]", value)
     page.click(f"{form} button[type=submit]")
     card = "main .job[data-kind=tool]"
     wait_done(page, card, 300)
@@ -388,6 +392,42 @@ def test_pictures_come_back_as_a_gallery_with_their_parameters(page, studio, sam
     widths = page.eval_on_selector_all(f"{card} .gallery img", "imgs => imgs.map(i => i.complete && i.naturalWidth)")
     assert widths == [64, 64]
     screenshot(page, "images-gallery")
+
+
+def test_a_batch_checked_against_a_reference_shows_each_consistency_score(page, studio, checkpoint, tmp_path):
+    """An image batch with an uploaded reference picture and a threshold none can reach: each picture
+    is made again once with a new seed, and the gallery shows the score the batch recorded for it."""
+    from PIL import Image
+
+    reference = tmp_path / "mira.png"
+    Image.new("RGB", (64, 64), (220, 40, 40)).save(reference)
+    open_page(page, studio, "images")
+    form = "#form-image-batch"
+    page.set_input_files(f"{form} [name=references]", str(reference))
+    page.fill(f"{form} [name=prompts]", "a red fox\na blue fox")
+    page.click(f"{form} details.advanced summary")
+    for field, value in {"seeds": "[5]", "checkpoint": str(checkpoint), "width": "64", "height": "64",
+                         "steps": "2", "sampler": "Euler", "device": "cpu", "threshold": "0.999",
+                         "retries": "1"}.items():
+        if page.locator(f"{form} select[name={field}]").count():
+            page.select_option(f"{form} [name={field}]", value)
+        else:
+            page.fill(f"{form} [name={field}]", value)
+    page.click(f"{form} button[type=submit]")
+    card = "main .job[data-kind=image-batch]"
+    wait_done(page, card, 300)
+    page.wait_for_selector(f"{card} .gallery figure")
+    job_id = page.get_attribute(card, "data-job")
+    recorded = page.evaluate("async (id) => (await fetch(`/jobs/${id}/artifacts/images/batch.json`)).json()", job_id)
+    assert [item["tries"] for item in recorded["items"]] == [2, 2]      # under the threshold: one more try each
+    figures = page.locator(f"{card} .gallery figure")
+    assert figures.count() == 2
+    shown = {figures.nth(i).get_attribute("data-file"): float(figures.nth(i).locator(".score").get_attribute(
+        "data-score")) for i in range(2)}
+    assert shown == {f"images/{item['file']}": item["score"] for item in recorded["items"]}
+    for i, item in enumerate(recorded["items"]):
+        assert figures.nth(i).locator(".score").inner_text() == f"consistency {item['score']:.2f} after 2 tries"
+    screenshot(page, "images-batch")
 
 
 def test_every_page_builds_its_forms_from_the_catalog(page, studio):

@@ -29,6 +29,7 @@ The web UI (:mod:`animstudio.studio.ui`) is served at ``/`` by the same app and 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -167,8 +168,14 @@ def create_app(store: JobStore | None = None, api_keys: list[str] | None = None,
     def resolve(kind: str, params: dict[str, Any]) -> dict[str, Any]:
         if kind == "tool":
             return tool_call(params)
-        if "clip" not in get_backend("pipeline", kind).Options.model_fields:   # image-batch reads no media
-            return {k: v for k, v in params.items() if k != "output"}
+        if "clip" not in get_backend("pipeline", kind).Options.model_fields:   # image-batch reads no clip
+            params = {k: v for k, v in params.items() if k != "output"}
+            if params.get("references"):      # reference pictures: uploads or files of served folders
+                params["references"] = [str(given(str(r), "reference picture")) for r in params["references"]]
+            checkpoint = params.get("checkpoint")
+            if isinstance(checkpoint, str) and not re.fullmatch(r"\w[\w.-]*", checkpoint):   # a path, not a name
+                params["checkpoint"] = str(readable(Path(checkpoint), "checkpoint"))
+            return params
         path = given(str(params.get("clip", "")), "clip")
         if kind == "render":   # a timeline names its media: those must be readable here too
             from animstudio.editing import Edit, media_path

@@ -25,14 +25,14 @@ function nullable(spec, root) {
     title: spec.title } : spec, rest.length < options.length];
 }
 
-function label(name, spec, required) {
+function label(name, spec, required, id) {
   const text = (spec.title || name.replace(/_/g, " ")) + (required ? " *" : "");
-  return h("label", { for: `f-${name}`, title: spec.description || "" }, text);
+  return h("label", { for: id, title: spec.description || "" }, text);
 }
 
-function fileField(name, spec, many) {
+function fileField(name, spec, many, id) {
   const box = h("div", { class: "file-field" });
-  const input = h("input", { type: "file", id: `f-${name}`, name, ...(many ? { multiple: "" } : {}) });
+  const input = h("input", { type: "file", id, name, ...(many ? { multiple: "" } : {}) });
   const suffixes = spec.suffixes || (spec.items && spec.items.suffixes);
   if (suffixes) input.accept = suffixes.join(",");
   const pick = h("select", { name: `${name}-pick`, "aria-label": `${name} from the server's media` },
@@ -61,9 +61,8 @@ function fileField(name, spec, many) {
   return box;
 }
 
-function plainField(name, spec, root, choices) {
+function plainField(name, spec, root, choices, id) {
   const [inner] = nullable(spec, root);
-  const id = `f-${name}`;
   const initial = inner.default ?? spec.default;
   let el;
   if (choices) {   // the server's registry knows the values (characters, engines, emotions)
@@ -119,12 +118,13 @@ export function schemaForm(schema, { omit = [], values = {}, submit = "Start", i
     const many = spec.type === "array";
     const isPath = spec.format === "path" || (spec.items && resolve(spec.items, schema).format === "path");
     const isFile = FILE_ARGS.has(name) || (isPath && !OUTPUTS.has(name));
-    const el = isFile ? fileField(name, spec, many) : plainField(name, raw, schema, choices[name]);
+    const fieldId = `${id || "form"}-${name}`;   // unique in the page: two forms may share a field's name
+    const el = isFile ? fileField(name, spec, many, fieldId) : plainField(name, raw, schema, choices[name], fieldId);
     if (values[name] !== undefined && !isFile) {
       if (el.type === "checkbox") el.checked = !!values[name];
       else el.value = typeof values[name] === "string" ? values[name] : JSON.stringify(values[name]);
     }
-    const row = h("div", { class: "field", "data-field": name }, label(name, spec, required.has(name)), el,
+    const row = h("div", { class: "field", "data-field": name }, label(name, spec, required.has(name), fieldId), el,
       spec.description ? h("small", {}, spec.description) : "");
     (required.has(name) || isFile || LONG_TEXT.has(name) ? form : advanced).append(row);
     fields.push([name, el, isFile]);
