@@ -81,6 +81,15 @@ def open_page(tab, studio, name: str) -> None:
     tab.wait_for_selector(f"main[data-page={name}] form button[type=submit]")
 
 
+def fill(tab, form: str, values: dict[str, str]) -> None:
+    """Type or choose each field's value in the form."""
+    for field, value in values.items():
+        if tab.locator(f"{form} select[name={field}]").count():
+            tab.select_option(f"{form} [name={field}]", value)
+        else:
+            tab.fill(f"{form} [name={field}]", value)
+
+
 def wait_done(tab, card: str, timeout_s: float) -> None:
     tab.wait_for_selector(f"{card}[data-status=done], {card}[data-status=failed]", timeout=timeout_s * 1000)
     status = tab.get_attribute(card, "data-status")
@@ -374,12 +383,8 @@ def test_pictures_come_back_as_a_gallery_with_their_parameters(page, studio, che
     open_page(page, studio, "images")
     form = "#form-image\\.generate"
     page.click(f"{form} details.advanced summary")   # the tuning is under "More options"
-    for field, value in {"prompt": "a red fox", "checkpoint": str(checkpoint), "width": "64", "height": "64",
-                         "steps": "2", "seed": "5", "count": "2", "sampler": "Euler", "device": "cpu"}.items():
-        if page.locator(f"{form} select[name={field}]").count():
-            page.select_option(f"{form} [name={field}]", value)
-        else:
-            page.fill(f"{form} [name={field}]", value)
+    fill(page, form, {"prompt": "a red fox", "checkpoint": str(checkpoint), "width": "64", "height": "64",
+                      "steps": "2", "seed": "5", "count": "2", "sampler": "Euler", "device": "cpu"})
     page.click(f"{form} button[type=submit]")
     card = "main .job[data-kind=tool]"
     wait_done(page, card, 300)
@@ -406,13 +411,8 @@ def test_a_batch_checked_against_a_reference_shows_each_consistency_score(page, 
     page.set_input_files(f"{form} [name=references]", str(reference))
     page.fill(f"{form} [name=prompts]", "a red fox\na blue fox")
     page.click(f"{form} details.advanced summary")
-    for field, value in {"seeds": "[5]", "checkpoint": str(checkpoint), "width": "64", "height": "64",
-                         "steps": "2", "sampler": "Euler", "device": "cpu", "threshold": "0.999",
-                         "retries": "1"}.items():
-        if page.locator(f"{form} select[name={field}]").count():
-            page.select_option(f"{form} [name={field}]", value)
-        else:
-            page.fill(f"{form} [name={field}]", value)
+    fill(page, form, {"seeds": "[5]", "checkpoint": str(checkpoint), "width": "64", "height": "64", "steps": "2",
+                      "sampler": "Euler", "device": "cpu", "threshold": "0.999", "retries": "1"})
     page.click(f"{form} button[type=submit]")
     card = "main .job[data-kind=image-batch]"
     wait_done(page, card, 300)
