@@ -8,9 +8,9 @@ TORCH  := torch==2.13.0
 DEMO_OUT ?= out/demo
 UI_PORT ?= 8100
 # Debian packages: the main job calls espeak-ng (IPA for lip sync, its voices); the tests also run a real Redis
-# and drive the web UI in Debian's chromium
+# and a real PostgreSQL server (the job store's), and drive the web UI in Debian's chromium
 DEMO_DEBS := espeak-ng
-DEBS      := $(DEMO_DEBS) redis-server chromium
+DEBS      := $(DEMO_DEBS) redis-server postgresql chromium
 
 .PHONY: demo test test-all lint clean debs demo-debs
 

@@ -202,6 +202,30 @@ def scripted_llm(monkeypatch):
         yield serve
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server of Debian's package on a free loopback port, for the whole run."""
+    pytest.importorskip("psycopg")
+    from animstudio.testing.postgres import INSTALL, postgres_server, server_binaries
+
+    if server_binaries() is None:
+        pytest.fail(f"the job store's PostgreSQL tests need a PostgreSQL server: {INSTALL}")
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def job_database(request, monkeypatch):
+    """The job store's database, each in turn: the SQLite file in the studio home, and a new database
+    on a PostgreSQL server (``jobs.database_url``, which child processes inherit)."""
+    if request.param == "sqlite":
+        monkeypatch.delenv("ANIMSTUDIO_JOBS__DATABASE_URL", raising=False)
+        return None
+    url = request.getfixturevalue("postgres").new_database()
+    monkeypatch.setenv("ANIMSTUDIO_JOBS__DATABASE_URL", url)
+    return url
+
+
 @pytest.fixture
 def dialogue_clip(shared_data, sample_clip, tmp_path):
     """The sample clip under real speech of two voices: JFK (0.5-4.4 s), an LJ Speech reader (4.9-8.9 s),

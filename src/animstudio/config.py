@@ -150,6 +150,9 @@ class JobsSettings(_Section):
     max_concurrent: int = Field(1, ge=1, description="jobs that run at once")
     media_folders: list[Path] = Field(default_factory=list, description="folders the studio API may read clips "
                                                                         "and timelines from, besides its uploads")
+    database_url: str | None = Field(None, description="a postgresql:// URL: the job store on a PostgreSQL server "
+                                                       "that workers on several hosts share (default: a SQLite file "
+                                                       "in the studio home)")
 
 
 class BrokerSettings(_Section):

@@ -19,7 +19,7 @@ def child_processes() -> list[str]:
 
 
 @pytest.mark.parametrize("where", ["store", "process"])
-def test_a_cancel_while_rendering_ends_cancelled(sample_clip, tmp_path, where):
+def test_a_cancel_while_rendering_ends_cancelled(sample_clip, tmp_path, where, job_database):
     from animstudio.editing.timeline import Edit
 
     clip, truth = sample_clip
@@ -29,6 +29,7 @@ def test_a_cancel_while_rendering_ends_cancelled(sample_clip, tmp_path, where):
     timeline = edit.save(tmp_path / "long.otio")
     assert edit.duration_s == 5 * truth["duration_s"]
     store = JobStore(tmp_path / "jobs")
+    servers = set(child_processes())     # a database server the tests started
     job = submit("render", {"clip": str(timeline), "preset": "draft"}, store)
     raised: list[BaseException] = []
     cancel = threading.Event()
@@ -59,4 +60,4 @@ def test_a_cancel_while_rendering_ends_cancelled(sample_clip, tmp_path, where):
     assert (events[-1].kind, events[-1].step, events[-1].message) == ("status", "render", "cancelled")
     assert [e for e in events if e.kind == "error"] == []
     assert sorted(p.name for p in job.folder.iterdir()) == []   # no video, no half-made parts
-    assert child_processes() == []   # every ffmpeg was stopped
+    assert set(child_processes()) <= servers   # every ffmpeg was stopped

@@ -1,7 +1,14 @@
-"""Durable jobs: steps run once, a failed or cancelled job resumes at its first unfinished step,
-events come in order (the pipeline here is a scripted one; the parody pipeline has its own tests)."""
+"""Durable jobs: steps run once, a failed, cancelled or killed job resumes at its first unfinished
+step, events come in order (the pipeline here is a scripted one; the parody pipeline has its own
+tests). Each runs on both job databases: the SQLite file and a PostgreSQL server."""
 
 from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from pathlib import Path
 
 import pytest
 
@@ -15,9 +22,10 @@ class Scripted(Pipeline):
 
     name = "scripted"
 
-    def __init__(self, calls, fail_at=None, cancel_at=None, store=None):
+    def __init__(self, calls, fail_at=None, cancel_at=None, store=None, hang_at=None):
         super().__init__()
         self.calls, self.fail_at, self.cancel_at, self.store = calls, fail_at, cancel_at, store
+        self.hang_at = hang_at
 
     def steps(self):
         def step(name):
@@ -29,6 +37,8 @@ class Scripted(Pipeline):
                 if name == self.cancel_at:
                     self.store.set_status(ctx.job_id, "cancelled")
                     ctx.progress(0.9)
+                if name == self.hang_at:
+                    time.sleep(120)          # until the process is killed
                 ctx.path(f"{name}.txt").write_text(name, encoding="utf-8")
                 ctx.decide(f"{name} decided")
                 return {"file": f"{name}.txt"}
@@ -40,7 +50,7 @@ def pipeline(calls, fail_at=None, cancel_at=None, store=None):
     return Scripted(calls, fail_at, cancel_at, store)
 
 
-def test_a_job_runs_each_step_once_and_resumes_after_a_failure(tmp_path):
+def test_a_job_runs_each_step_once_and_resumes_after_a_failure(tmp_path, job_database):
     store = JobStore(tmp_path / "jobs")
     job = store.create("parody", {"clip": "x.mp4"}, ["analyze", "plan", "render"])
     calls = []
@@ -61,7 +71,7 @@ def test_a_job_runs_each_step_once_and_resumes_after_a_failure(tmp_path):
     assert calls == ["analyze", "plan", "plan", "render"]   # a finished job does nothing
 
 
-def test_cancel_stops_at_the_next_progress_check(tmp_path):
+def test_cancel_stops_at_the_next_progress_check(tmp_path, job_database):
     store = JobStore(tmp_path / "jobs")
     job = store.create("parody", {}, ["analyze", "plan", "render"])
     calls = []
@@ -71,7 +81,7 @@ def test_cancel_stops_at_the_next_progress_check(tmp_path):
     assert store.get(job.id).status == "done" and calls == ["analyze", "plan", "plan", "render"]
 
 
-def test_unknown_jobs_and_mismatched_pipelines(tmp_path):
+def test_unknown_jobs_and_mismatched_pipelines(tmp_path, job_database):
     store = JobStore(tmp_path / "jobs")
     with pytest.raises(InvalidInputError, match="no job 'nope'"):
         store.get("nope")
@@ -80,7 +90,7 @@ def test_unknown_jobs_and_mismatched_pipelines(tmp_path):
         run_job(store, job.id, pipeline([]))
 
 
-def test_failed_jobs_are_listed_and_can_be_removed(studio_home):
+def test_failed_jobs_are_listed_and_can_be_removed(studio_home, job_database):
     import json
 
     from conftest import assert_bad_input, run_cli
@@ -100,3 +110,68 @@ def test_failed_jobs_are_listed_and_can_be_removed(studio_home):
     assert proc.returncode == 0 and "removed 1 job" in proc.stdout, proc.stderr
     assert not store.folder(failed.id).exists() and store.folder(running.id).is_dir()
     assert [j["id"] for j in json.loads(run_cli("jobs", "list", "--json").stdout)] == [running.id]
+
+
+class Ledger:
+    """Calls written to a file, so a killed process's count."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def append(self, name):
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(name + "\n")
+
+    def lines(self):
+        return self.path.read_text(encoding="utf-8").split()
+
+
+def run_until_killed(root, job_id, ledger):
+    run_job(JobStore(root), job_id, Scripted(Ledger(ledger), hang_at="plan"))
+
+
+def test_a_job_killed_mid_step_resumes_without_redoing_steps(tmp_path, job_database):
+    root, ledger = tmp_path / "jobs", Ledger(tmp_path / "calls.txt")
+    store = JobStore(root)
+    job = store.create("parody", {"clip": "x.mp4"}, ["analyze", "plan", "render"])
+    worker = multiprocessing.get_context("spawn").Process(target=run_until_killed, args=(str(root), job.id,
+                                                                                         str(ledger.path)))
+    worker.start()
+    deadline = time.monotonic() + 60
+    while not ledger.path.exists() or ledger.lines() != ["analyze", "plan"]:    # in the plan step
+        assert worker.is_alive() and time.monotonic() < deadline, "the worker never reached the plan step"
+        time.sleep(0.05)
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.join(10)
+    assert store.get(job.id).status == "running"          # as a crash leaves it
+    run_job(store, job.id, Scripted(ledger))
+    done = store.get(job.id)
+    assert done.status == "done" and ledger.lines() == ["analyze", "plan", "plan", "render"]
+    events = store.events(job.id)
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+
+
+def add_events(root, job_id, worker, count, go):
+    store = JobStore(root)
+    go.wait()
+    for i in range(count):
+        store.add_event(job_id, worker, (i + 1) / count, f"{worker} {i}")
+
+
+def test_events_from_many_workers_reach_the_job_in_one_order(tmp_path, job_database):
+    root = tmp_path / "jobs"
+    store = JobStore(root)
+    job = store.create("image-batch", {}, ["images"])
+    spawn = multiprocessing.get_context("spawn")
+    go = spawn.Event()
+    workers = [spawn.Process(target=add_events, args=(str(root), job.id, f"w{n}", 40, go)) for n in range(4)]
+    for w in workers:
+        w.start()
+    go.set()
+    for w in workers:
+        w.join(120)
+        assert w.exitcode == 0
+    events = store.events(job.id)
+    assert [e.seq for e in events] == list(range(1, 161))      # none lost, none twice
+    for n in range(4):
+        assert [e.message for e in events if e.step == f"w{n}"] == [f"w{n} {i}" for i in range(40)]

@@ -66,8 +66,7 @@ def test_a_fresh_store_opened_by_several_processes_at_once(tmp_path):
         store = JobStore(root)
         jobs = {job.id for job in store.list()}
         assert len(jobs) == OPENERS
-        with closing(sqlite3.connect(store.path)) as db:
-            applied = [r[0] for r in db.execute("SELECT name FROM migrations ORDER BY name")]
+        applied = [r[0] for r in store.db.query("SELECT name FROM migrations ORDER BY name")]
         assert applied == [name for name, _ in MIGRATIONS]   # each applied once
         left = {p.name for p in root.iterdir()} - jobs - {"jobs.sqlite", "jobs.sqlite-wal", "jobs.sqlite-shm"}
         assert left == set()   # no half-built database beside it
@@ -91,7 +90,7 @@ INSERT INTO events VALUES ('old-job', 1, 1.0, 'render', 0.0, 'started');
 INSERT INTO events VALUES ('old-job', 2, 2.0, 'render', 1.0, 'done');
 """)
     store = JobStore(root)
-    with closing(sqlite3.connect(store.path)) as db:
+    with closing(sqlite3.connect(root / "jobs.sqlite")) as db:
         columns = [r[1] for r in db.execute("PRAGMA table_info(events)")]
         applied = [r[0] for r in db.execute("SELECT name FROM migrations ORDER BY name")]
     assert columns == ["job", "seq", "time", "step", "fraction", "message", "kind", "data"]

@@ -1,24 +1,22 @@
-"""Durable jobs: a SQLite store in the studio home. A job is a kind, its parameters and a list of
-named steps; each finished step's outputs are recorded, so a job killed at any point resumes at
-the first step that did not finish. Progress events are kept in order for the CLI, the API and the UI.
+"""Durable jobs: a SQLite store in the studio home, or a PostgreSQL server that many hosts share. A
+job is a kind, its parameters and a list of named steps; each finished step's outputs are recorded,
+so a job killed at any point resumes at the first step that did not finish. Progress events are kept
+in order for the CLI, the API and the UI.
 
     store = JobStore()
     job = store.create("parody", {"clip": "/clips/a.mp4"}, steps=["analyze", "plan", "render"])
     store.step_done(job.id, "analyze", {"analysis": "analysis.json"})
     store.events(job.id, after=0)          # [JobEvent(seq=1, step='analyze', fraction=1.0, ...), ...]
 
-The schema is built by ordered, named migrations (``MIGRATIONS``); a database made by an older
-version is brought up to date when it is opened. A new database is built beside its final name and
-moved there whole, so no reader ever sees a file without its tables.
+The schema is built by ordered, named migrations (``MIGRATIONS``, the same for both databases); a
+database made by an older version is brought up to date when it is opened.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import sqlite3
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from animstudio.errors import InvalidInputError, NotFoundError
+from animstudio.jobs.database import open_database
 from animstudio.jobs.events import EventKind, JobEvent
 
 Status = Literal["queued", "running", "waiting", "done", "failed", "cancelled"]   # waiting: for the user's approval
@@ -74,47 +73,18 @@ class Job:
 
 
 class JobStore:
-    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+    """The jobs of a studio: rows in its database (:mod:`animstudio.jobs.database`), files in ``root``.
+    ``database_url`` (default: the ``jobs.database_url`` setting) puts the rows on a PostgreSQL server,
+    shared by the workers of several hosts; the folders must then be on storage they share too."""
+
+    def __init__(self, root: str | os.PathLike[str] | None = None, database_url: str | None = None) -> None:
         from animstudio.config import load_settings
 
-        self.root = Path(root) if root else load_settings().home / "jobs"
+        settings = load_settings()
+        self.root = Path(root) if root else settings.home / "jobs"
         self.root.mkdir(parents=True, exist_ok=True)
-        self.path = self.root / "jobs.sqlite"
-        if not self.path.exists():
-            self._create()
-        self._migrate(self._db())
-
-    def _create(self) -> None:
-        """Build the schema in a file of its own, then move it to its name (a store made at the same
-        time by another process wins; this one is dropped)."""
-        part = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.part")
-        try:
-            db = sqlite3.connect(part, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")   # kept in the file: readers never wait for a writer
-            self._migrate(db)
-            db.close()
-            with contextlib.suppress(FileExistsError):
-                os.link(part, self.path)
-        finally:
-            part.unlink(missing_ok=True)
-
-    @staticmethod
-    def _migrate(db: sqlite3.Connection) -> None:
-        with db:
-            db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied REAL NOT NULL)")
-            db.execute("BEGIN IMMEDIATE")
-            done = {r[0] for r in db.execute("SELECT name FROM migrations")}
-            for name, sql in MIGRATIONS:
-                if name not in done:
-                    for statement in filter(str.strip, sql.split(";")):
-                        db.execute(statement)
-                    db.execute("INSERT INTO migrations VALUES (?, ?)", (name, time.time()))
-            db.execute("COMMIT")
-
-    def _db(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        db.execute("PRAGMA busy_timeout=30000")
-        return db
+        self.db = open_database(self.root, database_url if database_url is not None else settings.jobs.database_url)
+        self.db.migrate(MIGRATIONS)
 
     def folder(self, job_id: str) -> Path:
         return self.root / job_id
@@ -123,77 +93,66 @@ class JobStore:
         job_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
         now = time.time()
         self.folder(job_id).mkdir(parents=True)
-        with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            db.execute("INSERT INTO jobs VALUES (?, ?, ?, 'queued', ?, ?, '', 0)",
+        with self.db.transaction() as tx:
+            tx.execute("INSERT INTO jobs VALUES (?, ?, ?, 'queued', ?, ?, '', 0)",
                        (job_id, kind, json.dumps(params), now, now))
-            db.executemany("INSERT INTO steps (job, position, name, status) VALUES (?, ?, ?, 'pending')",
-                           [(job_id, i, name) for i, name in enumerate(steps)])
-            db.execute("COMMIT")
+            for i, name in enumerate(steps):
+                tx.execute("INSERT INTO steps (job, position, name, status) VALUES (?, ?, ?, 'pending')",
+                           (job_id, i, name))
         return self.get(job_id)
 
     def get(self, job_id: str) -> Job:
-        with self._db() as db:
-            row = db.execute("SELECT id, kind, params, status, created, updated, error, pid FROM jobs WHERE id = ?",
-                             (job_id,)).fetchone()
-            if row is None:
-                recent = [r[0] for r in db.execute("SELECT id FROM jobs ORDER BY created DESC LIMIT 5")]
-                raise NotFoundError(f"no job {job_id!r}; recent jobs: {', '.join(recent) or 'none'} "
-                                        "(animstudio jobs list)")
-            steps = [Step(n, s, json.loads(o), sec) for n, s, o, sec in db.execute(
-                "SELECT name, status, outputs, seconds FROM steps WHERE job = ? ORDER BY position", (job_id,))]
+        rows = self.db.query("SELECT id, kind, params, status, created, updated, error, pid FROM jobs WHERE id = ?",
+                             (job_id,))
+        if not rows:
+            recent = [r[0] for r in self.db.query("SELECT id FROM jobs ORDER BY created DESC LIMIT 5")]
+            raise NotFoundError(f"no job {job_id!r}; recent jobs: {', '.join(recent) or 'none'} "
+                                "(animstudio jobs list)")
+        row = rows[0]
+        steps = [Step(n, s, json.loads(o), sec) for n, s, o, sec in self.db.query(
+            "SELECT name, status, outputs, seconds FROM steps WHERE job = ? ORDER BY position", (job_id,))]
         return Job(row[0], row[1], json.loads(row[2]), row[3], row[4], row[5], row[6], row[7], steps,
                    self.folder(row[0]))
 
     def list(self, limit: int = 50) -> list[Job]:
-        with self._db() as db:
-            ids = [r[0] for r in db.execute("SELECT id FROM jobs ORDER BY created DESC LIMIT ?", (limit,))]
+        ids = [r[0] for r in self.db.query("SELECT id FROM jobs ORDER BY created DESC LIMIT ?", (limit,))]
         return [self.get(i) for i in ids]
 
     def set_status(self, job_id: str, status: Status, error: str = "", pid: int | None = None) -> None:
-        with self._db() as db:
-            db.execute("UPDATE jobs SET status = ?, error = ?, updated = ?, pid = COALESCE(?, pid) WHERE id = ?",
-                       (status, error, time.time(), pid, job_id))
+        self.db.execute("UPDATE jobs SET status = ?, error = ?, updated = ?, pid = COALESCE(?, pid) WHERE id = ?",
+                        (status, error, time.time(), pid, job_id))
 
     def get_status(self, job_id: str) -> str:
-        with self._db() as db:
-            row = db.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return row[0] if row else ""
+        rows = self.db.query("SELECT status FROM jobs WHERE id = ?", (job_id,))
+        return rows[0][0] if rows else ""
 
     def step_done(self, job_id: str, name: str, outputs: dict[str, Any], seconds: float = 0.0) -> None:
-        with self._db() as db:
-            db.execute("UPDATE steps SET status = 'done', outputs = ?, seconds = ? WHERE job = ? AND name = ?",
-                       (json.dumps(outputs), seconds, job_id, name))
+        self.db.execute("UPDATE steps SET status = 'done', outputs = ?, seconds = ? WHERE job = ? AND name = ?",
+                        (json.dumps(outputs), seconds, job_id, name))
 
     def add_event(self, job_id: str, step: str, fraction: float | None, message: str = "",
                   kind: EventKind = "progress", data: dict[str, Any] | None = None) -> None:
-        with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE job = ?", (job_id,)).fetchone()[0]
-            db.execute("INSERT INTO events (job, seq, time, step, fraction, message, kind, data) "
+        with self.db.transaction(lock=job_id) as tx:     # events of one job from many workers: one order
+            seq = tx.query("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE job = ?", (job_id,))[0][0]
+            tx.execute("INSERT INTO events (job, seq, time, step, fraction, message, kind, data) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (job_id, seq, time.time(), step, fraction, message, kind,
                                                            None if data is None else json.dumps(data)))
-            db.execute("COMMIT")
 
     def events(self, job_id: str, after: int = 0) -> list[JobEvent]:
-        with self._db() as db:
-            return [JobEvent(seq=r[0], time=r[1], step=r[2], fraction=r[3], message=r[4], kind=r[5],
-                             data=None if r[6] is None else json.loads(r[6]))
-                    for r in db.execute("SELECT seq, time, step, fraction, message, kind, data FROM events "
-                                        "WHERE job = ? AND seq > ? ORDER BY seq", (job_id, after))]
+        return [JobEvent(seq=r[0], time=r[1], step=r[2], fraction=r[3], message=r[4], kind=r[5],
+                         data=None if r[6] is None else json.loads(r[6]))
+                for r in self.db.query("SELECT seq, time, step, fraction, message, kind, data FROM events "
+                                       "WHERE job = ? AND seq > ? ORDER BY seq", (job_id, after))]
 
     def remove(self, job_id: str) -> None:
         """Forget a job that is not running: its record, events and folder (its delivered output stays)."""
         status = self.get(job_id).status
         if status == "running":
             raise InvalidInputError(f"job {job_id} is {status}; cancel it first (animstudio jobs cancel {job_id})")
-        with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
+        with self.db.transaction(lock=job_id) as tx:
             for table, key in (("events", "job"), ("steps", "job"), ("jobs", "id")):
-                db.execute(f"DELETE FROM {table} WHERE {key} = ?", (job_id,))
-            db.execute("COMMIT")
+                tx.execute(f"DELETE FROM {table} WHERE {key} = ?", (job_id,))
         shutil.rmtree(self.folder(job_id), ignore_errors=True)
 
     def running(self) -> int:
-        with self._db() as db:
-            return int(db.execute("SELECT COUNT(*) FROM jobs WHERE status = 'running'").fetchone()[0])
+        return int(self.db.query("SELECT COUNT(*) FROM jobs WHERE status = 'running'")[0][0])
