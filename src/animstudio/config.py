@@ -155,6 +155,15 @@ class JobsSettings(_Section):
                                                        "in the studio home)")
 
 
+class RaySettings(_Section):
+    address: str | None = Field(None, description="the Ray cluster batch work runs on with executor = \"ray\": "
+                                                  "HOST:PORT of its head, or ray://HOST:10001 (default: a Ray "
+                                                  "instance started on this machine for the run)")
+    max_retries: int = Field(3, ge=0, le=20, description="times a task whose worker died is run again elsewhere")
+    forward_settings: bool = Field(True, description="give the workers this process's ANIMSTUDIO_* variables "
+                                                     "(the home, the warehouse, every setting)")
+
+
 class BrokerSettings(_Section):
     ram_budget: str = Field("0.8", description="memory models may take: bytes with a unit ('6GB', '512MB') or "
                                                "a fraction of the machine's RAM ('0.8'), shared by every process")
@@ -195,6 +204,9 @@ class Settings(BaseSettings):
     media: MediaSettings = MediaSettings()
     jobs: JobsSettings = JobsSettings()
     broker: BrokerSettings = BrokerSettings()
+    executor: str = Field("local", description="where batch work runs: local (this process) or ray (the cluster "
+                                               "at ray.address); a command's --executor wins")
+    ray: RaySettings = RaySettings()
 
     @field_validator("home", "models", mode="before")
     @classmethod

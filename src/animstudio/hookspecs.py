@@ -82,5 +82,10 @@ def register_pipelines(register: Register) -> None:
 
 
 @hookspec
+def register_executors(register: Register) -> None:
+    """Register executor classes: where batch work's tasks run (interface: ``map()``)."""
+
+
+@hookspec
 def register_commands(app: Any) -> None:
     """Add commands or command groups to the root Typer ``app``."""

@@ -48,6 +48,7 @@ KINDS: dict[str, Kind] = {
     "tool": Kind("register_tools", "animstudio.tools:Tool", "__call__"),
     "search_provider": Kind("register_search_providers", "animstudio.agent.web:SearchProvider", "search"),
     "pipeline": Kind("register_pipelines", "animstudio.pipelines.base:Pipeline", "steps"),
+    "executor": Kind("register_executors", "animstudio.jobs.executor:Executor", "map"),
 }
 
 

@@ -128,3 +128,29 @@ def report(
     with ui.progress_bar() as on_progress:
         done = make_report(_detecting(request, option), on_progress)
     ui.say(f"{done.shots} shots, cuts at {done.cuts}; wrote " + ", ".join(done.files))
+
+
+@app.command("batch")
+def batch(
+    files: list[str] = typer.Argument(..., metavar="VIDEO...", help="Videos, or folders of them."),
+    output: Path = typer.Option(..., "--output", "-o", help="The folder for one NAME.json per video and batch.json."),
+    detector: str = typer.Option(None, "--detector", "-d", help="The shot detector (default: animation)."),
+    executor: str = typer.Option(None, "--executor", "-e", help="Where the analyses run: local or ray (default: the "
+                                                                 "executor setting; ray.address names the cluster)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the batch as JSON."),
+) -> None:
+    """Analyse many videos (everything `analyze all` gives, one JSON per video), one task per video on
+    the executor; run it again to finish a batch that was stopped."""
+    from animstudio.analysis.batch import AnalysisBatchRequest, analyze_batch
+    from animstudio.options import build
+
+    given = {"files": files, "output": str(output), "executor": executor}
+    request = build(AnalysisBatchRequest, {**given, **({"detector": detector} if detector else {})})
+    with ui.progress_bar() as on_progress:
+        done = analyze_batch(request, on_progress)
+    if as_json:
+        ui.print_json(done.model_dump(mode="json"))
+        return
+    ui.say(f"analysed {done.made} videos ({done.skipped} done before) into {done.folder} in {done.seconds:.1f} s")
+    ui.table(None, ["video", "shots", "seconds"], [[Path(i.file).name, i.shots, f"{i.duration_s:.1f}"]
+                                                  for i in done.items])

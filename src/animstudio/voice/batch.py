@@ -237,10 +237,13 @@ def _speak(line: Line, characters: dict[str, Any], engines: dict[Any, Any], cach
 
 
 def speak_script(script: str | os.PathLike[str], out_dir: str | os.PathLike[str],
-                 on_progress: ProgressCallback = ignore, check: bool = False, max_wer: float = MAX_WER) -> ScriptResult:
+                 on_progress: ProgressCallback = ignore, check: bool = False, max_wer: float = MAX_WER,
+                 executor: str | None = None) -> ScriptResult:
     """Speak every line of ``script`` into ``out_dir`` (built beside it, then moved in; a folder holding
     files of anything but an earlier ``voice batch`` is refused before any line is spoken). With ``check``
-    each line is heard back and spoken once more when its word error rate is above ``max_wer``."""
+    each line is heard back and spoken once more when its word error rate is above ``max_wer``. The lines
+    are spoken as tasks of ``executor`` (default: the ``executor`` setting; ``ray`` spreads them over a
+    cluster); the files are written here."""
     from animstudio.voice.characters import get_character, load_characters
 
     lines = read_script(script)
@@ -253,25 +256,41 @@ def speak_script(script: str | os.PathLike[str], out_dir: str | os.PathLike[str]
                 raise InvalidInputError(f"line {i}: {exc}") from exc
     out = check_output_folder(out_dir, COMMAND)
     with output_folder(out, COMMAND) as tmp:
-        result = _speak_all(lines, characters, tmp, on_progress, max_wer if check else None)
+        result = _speak_all(lines, characters, tmp, on_progress, max_wer if check else None, executor)
     for spoken in result:
         spoken.wav, spoken.cues = str(out / spoken.wav), str(out / spoken.cues)
     return ScriptResult(result, out / "mix.wav", out / "lines.json")
 
 
+_ENGINES: dict[Any, Any] = {}     # a worker's engines, kept loaded for the next line it speaks
+
+
+def speak_line(task: tuple[Line, dict[str, Any], Path, float | None]) -> tuple[Speech, bool, CheckedSpeech | None]:
+    """One line spoken (the task an executor runs, wherever it runs)."""
+    line, characters, cache, max_wer = task
+    return _speak(line, characters, _ENGINES, cache, max_wer)
+
+
 def _speak_all(lines: list[Line], characters: dict[str, Any], tmp: Path, on_progress: ProgressCallback,
-               max_wer: float | None) -> list[BatchLine]:
+               max_wer: float | None, executor: str | None = None) -> list[BatchLine]:
     import soundfile as sf
 
+    from animstudio.jobs.executor import Resources, get_executor
     from animstudio.voice.lipsync import mouth_cues, write_cues
 
-    engines: dict[Any, Any] = {}
     cache = _cache_dir()
+    said = {"lines": 0}
+
+    def heard(index: int, result: Any) -> None:
+        said["lines"] += 1
+        on_progress(Progress("speak lines", said["lines"], len(lines), "lines", lines[index].text[:40]))
+
+    on_progress(Progress("speak lines", 0, len(lines), "lines"))
+    results = get_executor(executor).map(speak_line, [(line, characters, cache, max_wer) for line in lines],
+                                         Resources(cpus=1), on_result=heard)
     spoken: list[tuple[BatchLine, Speech]] = []
     t = 0.0
-    for i, line in enumerate(lines, 1):
-        on_progress(Progress("speak lines", i - 1, len(lines), "lines", line.text[:40]))
-        speech, cached, checked = _speak(line, characters, engines, cache, max_wer)
+    for i, (line, (speech, cached, checked)) in enumerate(zip(lines, results, strict=True), 1):
         start = line.start_s if line.start_s is not None else (t + GAP_S if spoken else 0.0)
         t = max(t, start + speech.duration_s)
         stem = f"{i:03d}-{UNSAFE.sub('_', line.character or line.engine or 'line')}"
@@ -285,7 +304,6 @@ def _speak_all(lines: list[Line], characters: dict[str, Any], tmp: Path, on_prog
                          cues=f"{stem}.json", cached=cached, **heard,
                          phonemes=[PhonemeTime(phoneme=p.text, start=p.start_s, end=p.end_s) for p in speech.phonemes])
         spoken.append((info, speech))
-    on_progress(Progress("speak lines", len(lines), len(lines), "lines"))
     rate = max(s.sample_rate for _, s in spoken)
     track = np.zeros(round(t * rate) + 1, np.float32)
     for line_info, speech in spoken:

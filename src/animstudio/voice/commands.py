@@ -96,7 +96,7 @@ def speak_batch(request: BatchRequest, on_progress: ProgressCallback = ignore) -
     from animstudio.voice.batch import speak_script
 
     result = speak_script(request.script, request.output, on_progress=on_progress, check=request.check,
-                          max_wer=request.max_wer)
+                          max_wer=request.max_wer, executor=request.executor)
     manifest = json.loads(result.manifest.read_text(encoding="utf-8"))
     return Batch(folder=str(result.mix.parent), mix=str(result.mix), manifest=str(result.manifest),
                  duration_s=manifest["duration_s"], sample_rate=manifest["sample_rate"], cached=result.cached,

@@ -53,6 +53,8 @@ class SayRequest(VoiceChoice, _Line):   # the last base's fields come first: tex
     check: bool = Field(False, description="transcribe the line back and score its word error rate; a line "
                                            "heard too wrong is spoken once more")
     max_wer: MaxWer = MAX_WER
+    executor: str | None = Field(None, description="where the lines are spoken: local or ray (default: the "
+                                                   "executor setting; ray.address names the cluster)")
 
 
 class CheckRequest(VoiceChoice):
@@ -66,6 +68,8 @@ class BatchRequest(Request):
     check: bool = Field(False, description="transcribe each line back and record its word error rate; a line "
                                            "heard too wrong is spoken once more")
     max_wer: MaxWer = MAX_WER
+    executor: str | None = Field(None, description="where the lines are spoken: local or ray (default: the "
+                                                   "executor setting; ray.address names the cluster)")
 
 
 class TranscribeRequest(Request):

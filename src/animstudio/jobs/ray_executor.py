@@ -1,0 +1,115 @@
+"""The ``ray`` executor: each task a Ray task with the resources it declares, on the cluster at
+``ray.address`` (or a Ray instance started here for the run). A task whose worker dies, killed or with
+its host, is run again elsewhere (``ray.max_retries``); the caller gets each result once.
+
+Workers see this process's ``ANIMSTUDIO_*`` variables (``ray.forward_settings``), so the home, the
+warehouse and every setting are the same there; on several hosts those folders must be on storage
+they share.
+
+    RayExecutor(address="10.0.0.5:6379").map(analyze_one, files, Resources(cpus=2))
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pydantic import Field
+
+from animstudio.errors import MissingDependencyError, ServiceUnavailableError, StudioError
+from animstudio.jobs.executor import Executor, Resources
+
+_lock = threading.Lock()
+_connected: dict[str, Any] = {}     # what this process's Ray client was started with
+
+
+class RayExecutor(Executor):
+    name = "ray"
+    description = "a Ray cluster's workers, on this host or many (ray.address)"
+
+    class Options(Executor.Options):
+        address: str | None = Field(None, description="the cluster's head, HOST:PORT or ray://HOST:10001 "
+                                                      "(default: the ray.address setting)")
+        max_retries: int | None = Field(None, ge=0, le=20, description="runs of a task whose worker died "
+                                                                       "(default: the ray.max_retries setting)")
+
+    def _connect(self) -> Any:
+        try:
+            import ray
+        except ImportError as exc:
+            raise MissingDependencyError("the ray executor needs Ray: pip install 'animstudio[scale]'") from exc
+        from animstudio.config import load_settings
+
+        settings = load_settings().ray
+        address = self.options.address or settings.address
+        env = {k: v for k, v in os.environ.items() if k.startswith("ANIMSTUDIO_")} if settings.forward_settings \
+            else {}
+        with _lock:
+            if ray.is_initialized():
+                if _connected.get("address") != address or _connected.get("env") != env:
+                    ray.shutdown()      # another cluster, or other settings for the workers
+            if not ray.is_initialized():
+                try:
+                    ray.init(address=address, runtime_env={"env_vars": env} if env else None,
+                             log_to_driver=False, configure_logging=False, include_dashboard=False)
+                except (ConnectionError, RuntimeError) as exc:
+                    where = address or "this machine"
+                    raise ServiceUnavailableError(f"the Ray cluster at {where} cannot be reached ({exc}); start it "
+                                                  "with `ray start --head` or set ray.address") from None
+                _connected.update(address=address, env=env)
+                _notices_to_stderr(ray)
+        return ray, self.options.max_retries if self.options.max_retries is not None else settings.max_retries
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any], resources: Resources | None = None,
+            on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
+        if not items:
+            return []
+        ray, retries = self._connect()
+        need = resources or Resources()
+        remote = ray.remote(fn).options(num_cpus=need.cpus, num_gpus=need.gpus, max_retries=retries,
+                                        memory=need.memory_mb * 2**20 if need.memory_mb else None,
+                                        retry_exceptions=False)
+        index = {remote.remote(item): i for i, item in enumerate(items)}
+        results: list[Any] = [None] * len(items)
+        pending = list(index)
+        try:
+            while pending:
+                done, pending = ray.wait(pending, num_returns=1)
+                for ref in done:
+                    results[index[ref]] = _result(ray, ref, retries)
+                    if on_result is not None:
+                        on_result(index[ref], results[index[ref]])
+        except BaseException:
+            for ref in pending:            # a failed batch or a Ctrl-C: nothing left running for it
+                ray.cancel(ref, force=True)
+            raise
+        return results
+
+
+def _notices_to_stderr(ray: Any) -> None:
+    """Ray prints the cluster's notices (a worker died, ...) on the driver's standard output, which
+    carries a command's own output (``--json``): they go to standard error instead."""
+    module = getattr(getattr(ray, "_private", None), "worker", None)
+    printer = getattr(module, "print_to_stdstream", None)
+    if printer is None or getattr(printer, "to_stderr", False):
+        return
+
+    def to_stderr(data: dict[str, Any], ignore_prefix: bool) -> None:
+        printer({**data, "is_err": True}, ignore_prefix)
+
+    to_stderr.to_stderr = True   # type: ignore[attr-defined]
+    module.print_to_stdstream = to_stderr
+
+
+def _result(ray: Any, ref: Any, retries: int) -> Any:
+    """The task's result; its own error as it was raised there, a worker lost too often as a StudioError."""
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as exc:
+        cause = exc.cause if isinstance(exc.cause, BaseException) else None
+        raise (cause or StudioError(str(exc).splitlines()[0])) from None
+    except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError, ray.exceptions.ObjectLostError) as exc:
+        raise StudioError(f"a task's worker died {retries + 1} times ({type(exc).__name__}); look at the cluster's "
+                          "workers (ray status) and run the batch again: finished items are kept") from None
