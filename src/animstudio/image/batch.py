@@ -60,6 +60,9 @@ class BatchRequest(BaseModel):
     threshold: float | None = Field(None, ge=-1, le=1, description="consistency threshold (default: the scorer's)")
     retries: int = Field(2, ge=0, le=10, description="new seeds tried for an image under the threshold")
     record: bool = Field(False, description="record each image in the knowledge base's generations collection")
+    executor: str | None = Field(None, description="where the pictures are made: local or ray (default: the "
+                                                   "executor setting; ray.address names the cluster; device "
+                                                   "cuda puts each on a worker with a GPU)")
 
 
     @field_validator("presets")
@@ -145,51 +148,76 @@ def expand(request: BatchRequest) -> list[Item]:
     return items
 
 
+def make_picture(task: dict[str, Any]) -> dict[str, Any]:
+    """One picture of a batch, made again with a new seed while it scores under the threshold (the task
+    an executor runs, wherever it runs: there the broker keeps the checkpoint loaded for the next one)."""
+    from animstudio.image.commands import GenerateRequest, backend_for
+
+    request: BatchRequest = task["request"]
+    item: Item = task["item"]
+    backend = backend_for(GenerateRequest(prompt="x", checkpoint=request.checkpoint, backend=request.backend,
+                                          device=request.device))
+    refs = [str(p) for p in request.references]
+    seed, score, tries = item.seed, None, 1
+    for attempt in range(request.retries + 1):
+        image = backend.generate(item.request.model_copy(update={"seed": seed}))[0]
+        tries = attempt + 1
+        if not refs:
+            break
+        from animstudio.image.consistency import check
+
+        verdict = check([image], refs, threshold=request.threshold)[0]
+        score = round(verdict.score, 4)
+        if verdict.same or attempt == request.retries:
+            break
+        seed = item.seed + RETRY_SEED_STEP * (attempt + 1)
+    return {"image": image, "seed": seed, "score": score, "tries": tries}
+
+
 def run_batch(request: BatchRequest, on_progress: ProgressCallback = ignore) -> BatchResult:
-    """Make every image of the batch that its folder does not hold yet."""
+    """Make every image of the batch that its folder does not hold yet, one task per picture on the
+    executor (``request.executor``); each PNG is written here as its task comes back."""
     from animstudio.image.checkpoints import short_hash
     from animstudio.image.commands import GenerateRequest, backend_for
     from animstudio.image.metadata import parameters_for, write_png
+    from animstudio.jobs.executor import Resources, get_executor
 
     items = expand(request)
     backend = backend_for(GenerateRequest(prompt="x", checkpoint=request.checkpoint, backend=request.backend,
                                           device=request.device))
     found = backend.checkpoint()
-    refs = [str(p) for p in request.references]
+    executor = get_executor(request.executor)
     request.output.mkdir(parents=True, exist_ok=True)
     manifest = request.output / "batch.json"
     earlier = _earlier(manifest)
-    started, made, skipped = time.perf_counter(), 0, 0
+    started = time.perf_counter()
     model_hash = short_hash(found.path)
+    todo = []
     for item in items:
-        on_progress(Progress("batch", item.index, len(items), "images", item.file))
-        path = request.output / item.file
-        if path.is_file():
-            item.done, skipped = True, skipped + 1
+        if (request.output / item.file).is_file():
+            item.done = True
             item.score, item.tries = earlier.get(item.file, (None, 1))
-            continue
-        seed = item.seed
-        for attempt in range(request.retries + 1):
-            image = backend.generate(item.request.model_copy(update={"seed": seed}))[0]
-            item.tries = attempt + 1
-            if not refs:
-                break
-            from animstudio.image.consistency import check
+        else:
+            todo.append(item)
+    done = {"count": len(items) - len(todo)}
+    on_progress(Progress("batch", done["count"], len(items), "images"))
 
-            verdict = check([image], refs, threshold=request.threshold)[0]
-            item.score = round(verdict.score, 4)
-            if verdict.same or attempt == request.retries:
-                break
-            seed = item.seed + RETRY_SEED_STEP * (attempt + 1)
+    def keep(index: int, made: dict[str, Any]) -> None:
+        item, seed = todo[index], made["seed"]
+        path = request.output / item.file
         parameters = parameters_for(item.request.model_copy(update={"seed": seed}), seed, found.path.stem, model_hash)
-        write_png(image, path, parameters)   # the PNG lands whole (temp name, renamed): it marks the item done
-        item.seed, item.done, made = seed, True, made + 1
+        write_png(made["image"], path, parameters)   # the PNG lands whole (temp name, renamed): it marks it done
+        item.seed, item.score, item.tries, item.done = seed, made["score"], made["tries"], True
         _write_manifest(manifest, items)
         if request.record:
             _record(request, item, path, found.path.stem, parameters)
-    on_progress(Progress("batch", len(items), len(items), "images"))
+        done["count"] += 1
+        on_progress(Progress("batch", done["count"], len(items), "images", item.file))
+
+    executor.map(make_picture, [{"request": request, "item": item} for item in todo],
+                 Resources(gpus=1.0 if request.device == "cuda" else 0.0), on_result=keep)
     _write_manifest(manifest, items)
-    return BatchResult(output=request.output, made=made, skipped=skipped, items=items,
+    return BatchResult(output=request.output, made=len(todo), skipped=len(items) - len(todo), items=items,
                        seconds=round(time.perf_counter() - started, 3))
 
 
