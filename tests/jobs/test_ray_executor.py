@@ -160,3 +160,28 @@ def test_an_image_batch_on_ray_matches_the_local_one(cluster, studio_home, tmp_p
         # a worker runs torch on its one CPU, this process on two: sums in another order round a
         # rare value the other way, never by more than one level
         assert off.max() <= 1 and (off > 0).mean() < 0.001, (name, off.max(), (off > 0).mean())
+
+
+def test_a_render_spread_over_the_cluster_matches_the_local_one(cluster, sample_clip, studio_home, tmp_path):
+    """The sample clip cut three times: its segments render on the cluster's two workers, and the
+    video is the same, frame for frame, as with two cores here."""
+    import hashlib
+
+    from animstudio.editing.timeline import Edit
+    from animstudio.media.frames import iter_frames
+
+    clip, truth = sample_clip
+    edit = Edit()
+    for _ in range(3):
+        edit.cut(clip)
+    timeline = edit.save(tmp_path / "cut.otio")
+    videos = {}
+    for where in ("local", "ray"):
+        done = run_cli("edit", "render", str(timeline), "-o", str(tmp_path / f"{where}.mp4"), "--preset", "draft",
+                       "--executor", where, "--json", env={"ANIMSTUDIO_RAY__ADDRESS": cluster})
+        assert done.returncode == 0, done.stderr[-2000:]
+        videos[where] = json.loads(done.stdout)
+    assert videos["ray"]["segments"] == videos["local"]["segments"] > 1
+    frames = {where: [hashlib.sha1(f.image.tobytes()).hexdigest() for f in iter_frames(tmp_path / f"{where}.mp4")]
+              for where in videos}
+    assert len(frames["ray"]) == 3 * truth["frame_count"] and frames["ray"] == frames["local"]

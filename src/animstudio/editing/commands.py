@@ -59,6 +59,9 @@ class RenderRequest(TimelineRequest):
     aspect: str | None = Field(None, description="reframe by cropping to WIDTH:HEIGHT in whole numbers, e.g. 9:16, "
                                                  "1:1, 4:5, 16:9 or 4:3")
     follow: str | None = Field(None, description="an analysis.json: the crop of aspect keeps each shot's subject")
+    executor: str | None = Field(None, description="where the video's segments render: local (this machine's "
+                                                   "cores) or ray (a cluster's workers, the media on storage "
+                                                   "they share); default the executor setting")
 
     _check_styles = field_validator("styles")(styles_named)
 
@@ -142,7 +145,7 @@ def render_timeline(request: RenderRequest, on_progress: ProgressCallback = igno
     if request.subtitles is not None:
         edit.add_subtitles(request.subtitles)
     result = render(edit.timeline, request.output, preset=request.preset, captions=request.captions,
-                    caption_size=request.caption_size, on_progress=on_progress)
+                    caption_size=request.caption_size, on_progress=on_progress, executor=request.executor)
     return Rendered.of(result)
 
 

@@ -16,6 +16,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import opentimelineio as otio
 
@@ -138,10 +139,49 @@ def _audio(plan: Plan, work: Path, audio_enc: list[str], suffix: str, w: _Work) 
     return audio, loudness
 
 
+def _spreading(executor: str | None) -> Any:
+    """The executor the segments are spread over, or None to render them here."""
+    from animstudio.config import load_settings
+
+    name = executor or load_settings().executor
+    if name == "local":
+        return None
+    from animstudio.jobs.executor import get_executor
+
+    return get_executor(name)
+
+
+def render_segment(task: dict[str, Any]) -> str:
+    """One video segment through ffmpeg (the task an executor runs, wherever it runs)."""
+    run_ffmpeg(task["args"], duration_s=task["seconds"], task=task["task"])
+    return task["file"]
+
+
+def _segment_tasks(plan: Plan, segments: list, work: Path, seg_suffix: str,  # type: ignore[type-arg]
+                   video_enc: list[str], grade: Any, ass: Path | None, side_by_side: bool) -> list[dict[str, Any]]:
+    """Each video segment's ffmpeg arguments, its length, its file and its names, in timeline order."""
+    from animstudio.editing.graph import segment_args
+
+    fps = plan.output.fps
+    tasks = []
+    for i, pieces in enumerate(segments):
+        seg_file = work / f"segment-{i:04d}{seg_suffix}"
+        burn = None
+        if ass is not None:
+            from animstudio.editing.burn_in import burn_filter
+
+            burn = burn_filter(ass, offset_s=pieces[0].out_start / fps)
+        tasks.append({"args": segment_args(plan, pieces, work, seg_file, video_enc, grade, burn,
+                                           single_thread=side_by_side),
+                      "seconds": sum(p.out_frames for p in pieces) / fps, "file": str(seg_file),
+                      "task": f"render segment {i + 1}/{len(segments)}", "key": f"video{i}"})
+    return tasks
+
+
 def render(timeline: str | os.PathLike[str] | otio.schema.Timeline, output: str | os.PathLike[str],
            preset: Preset = "medium", captions: Captions = "both", on_progress: ProgressCallback = ignore,
            cancel: threading.Event | None = None, segment_s: float | None = None,
-           jobs: int | None = None, caption_size: float = CAPTION_SIZE) -> RenderResult:
+           jobs: int | None = None, caption_size: float = CAPTION_SIZE, executor: str | None = None) -> RenderResult:
     """Render ``timeline`` (an OTIO timeline or a file OTIO reads) to ``output`` (.mp4 or .webm).
 
     Captions are burnt in (``caption_size``: their line height, a fraction of the picture's)
@@ -149,11 +189,13 @@ def render(timeline: str | os.PathLike[str] | otio.schema.Timeline, output: str 
 
     Segments render ``jobs`` at a time (default: one per core) while the audio is mixed beside them;
     by default each worker gets one segment of equal length (up to a minute; longer timelines get
-    more), the fewest processes for a balanced load.
+    more), the fewest processes for a balanced load. With an ``executor`` other than ``local`` (default:
+    the ``executor`` setting) the segments are its tasks, one per worker of the cluster, which must
+    read the media and write beside ``output`` on storage they share; the audio is mixed here.
     """
     from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
-    from animstudio.editing.graph import segment_args
+    from animstudio.jobs.executor import Resources
 
     out_path = check_output_path(output, "rendered video")
     check_preset(preset)
@@ -161,7 +203,8 @@ def render(timeline: str | os.PathLike[str] | otio.schema.Timeline, output: str 
     fps = plan.output.fps
     video_enc, audio_enc, seg_suffix = encoder_args(out_path.suffix.lower(), preset, fps)
     grade = _grade(plan)
-    jobs = max(1, jobs or usable_cores())
+    spread = _spreading(executor)
+    jobs = max(1, jobs or (spread.slots() if spread else usable_cores()))
     work = Path(tempfile.mkdtemp(prefix=".render-", dir=out_path.parent))
     w = _Work(plan.duration_s, on_progress, cancel)
     pool = ThreadPoolExecutor(max_workers=jobs + 2, thread_name_prefix="render")
@@ -184,30 +227,25 @@ def render(timeline: str | os.PathLike[str] | otio.schema.Timeline, output: str 
         pool.submit(w.watch_cancel)
         audio_job = pool.submit(_audio, plan, work, audio_enc, ".m4a" if seg_suffix == ".mp4" else ".webm", w)
         slots = threading.Semaphore(jobs)   # the audio thread runs beside ``jobs`` video segments
+        tasks = _segment_tasks(plan, segments, work, seg_suffix, video_enc, grade, ass, side_by_side)
 
-        def segment(i: int, pieces: list) -> Path:  # type: ignore[type-arg]
-            seg_file = work / f"segment-{i:04d}{seg_suffix}"
-            burn = None
-            if ass is not None:
-                from animstudio.editing.burn_in import burn_filter
-
-                burn = burn_filter(ass, offset_s=pieces[0].out_start / fps)
-            args = segment_args(plan, pieces, work, seg_file, video_enc, grade, burn, single_thread=side_by_side)
+        def segment(task: dict[str, Any]) -> None:
             with slots:
-                w.run(args, sum(p.out_frames for p in pieces) / fps, f"video{i}",
-                      f"render segment {i + 1}/{len(segments)}")
-            return seg_file
+                w.run(task["args"], task["seconds"], task["key"], task["task"])
 
         # longest first: the last segment to start is a short one, so no core idles long at the end
-        order = sorted(range(len(segments)), key=lambda i: -sum(p.out_frames for p in segments[i]))
-        started = {i: pool.submit(segment, i, segments[i]) for i in order}
-        video_jobs = [started[i] for i in range(len(segments))]
+        order = sorted(tasks, key=lambda t: -t["seconds"])
+        if spread is not None:     # the cluster's workers: the progress of each as it comes back
+            video_jobs = [pool.submit(spread.map, render_segment, order, Resources(cpus=1),
+                                      lambda i, _: w.progress(order[i]["key"], order[i]["seconds"]))]
+        else:
+            video_jobs = [pool.submit(segment, task) for task in order]
         wait([*video_jobs, audio_job], return_when=FIRST_EXCEPTION)
         failed = [j.exception() for j in (*video_jobs, audio_job) if j.done() and j.exception() is not None]
         if failed:   # stop every other ffmpeg; report the first real failure, not the stops it caused
             w.stop.set()
             raise next((e for e in failed if not isinstance(e, CancelledError)), failed[0])
-        parts = [job.result() for job in video_jobs]
+        parts = [work / f"segment-{i:04d}{seg_suffix}" for i in range(len(segments))]
         audio, loudness = audio_job.result()
         listing = work / "segments.txt"
         listing.write_text("".join(f"file '{p.name}'\n" for p in parts), encoding="utf-8")

@@ -44,6 +44,10 @@ class Executor(ABC):
             options = self.Options(**options)
         self.options = options if options is not None else self.Options(**kwargs)
 
+    def slots(self) -> int:
+        """How many tasks of one CPU it runs at once (work split for it is split this many ways)."""
+        return 1
+
     @abstractmethod
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], resources: Resources | None = None,
             on_result: Callable[[int, Any], None] | None = None) -> list[Any]:

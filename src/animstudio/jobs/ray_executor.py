@@ -62,6 +62,10 @@ class RayExecutor(Executor):
                 _notices_to_stderr(ray)
         return ray, self.options.max_retries if self.options.max_retries is not None else settings.max_retries
 
+    def slots(self) -> int:
+        ray, _ = self._connect()
+        return max(1, int(ray.cluster_resources().get("CPU", 1)))
+
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], resources: Resources | None = None,
             on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
         if not items:
