@@ -211,13 +211,15 @@ def app_of(argv: list[str]) -> Any:
     if path == ["studio", "serve"]:
         from animstudio.studio.api import create_app
 
-        return create_app()
+        return create_app(api_keys=list(cli(argv)[1].get("api_key") or []))
     raise AssertionError(f"no known server behind `animstudio {' '.join(path)}`")
 
 
-def exposition(argv: list[str], path: str) -> list[Any] | None:
-    """The metric families served at ``path`` by that command's app, or None when it serves none there."""
-    response = TestClient(app_of(argv)).get(path)
+def exposition(argv: list[str], path: str, token: str | None = None) -> list[Any] | None:
+    """The metric families served at ``path`` by that command's app (asked with ``token`` as a bearer
+    key), or None when it serves none there."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = TestClient(app_of(argv)).get(path, headers=headers)
     if response.status_code != 200 or "text/plain" not in response.headers.get("content-type", ""):
         return None
     return list(text_string_to_metric_families(response.text))
@@ -248,6 +250,21 @@ def scrape_targets() -> list[tuple[str, str, str, int]]:
             assert dns.get("type", "SRV") == "A", "a compose network answers A records; give type: A and a port"
             out += [(job["job_name"], path, name, int(dns["port"])) for name in dns["names"]]
     return out
+
+
+def scrape_token(job_name: str) -> str | None:
+    """The bearer key Prometheus sends for a job: the compose secret mounted at its credentials file, as
+    Compose fills it from its variable (a required one stands as ``test-<name>``)."""
+    config = yaml.safe_load(PROMETHEUS_FILE.read_text(encoding="utf-8"))
+    job = next(j for j in config["scrape_configs"] if j["job_name"] == job_name)
+    credentials = (job.get("authorization") or {}).get("credentials_file")
+    if credentials is None:
+        return None
+    assert credentials.startswith("/run/secrets/"), f"job {job_name}: the key must come from a compose secret"
+    name = credentials.removeprefix("/run/secrets/")
+    assert name in services()["prometheus"].get("secrets", []), f"prometheus is not given the secret {name}"
+    variable = compose_and_required()[0]["secrets"][name]["environment"]
+    return f"test-{variable.lower()}"
 
 
 _PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless",
@@ -476,8 +493,11 @@ def test_prometheus_scrapes_services_where_the_code_serves_metrics():
         if host in project_services():
             argv = command_of(services()[host])
             assert cli(argv)[1]["port"] == port
-            families = exposition(argv, path)
+            families = exposition(argv, path, scrape_token(job))
             assert families, f"job {job}: {host} serves no metrics at {path}"
+            if scrape_token(job) is None:
+                continue
+            assert exposition(argv, path) is None, f"job {job}: {host} serves {path} without its key"
     scraped = {host for _, _, host, _ in targets}
     for name, service in project_services().items():   # a service that serves metrics is scraped
         if name not in scraped:
@@ -581,9 +601,9 @@ def test_dashboard_uses_the_provisioned_datasource():
 
 def test_dashboard_charts_only_metrics_the_code_serves():
     served: set[str] = set(PROMETHEUS_SERIES)
-    for _, path, host, _ in scrape_targets():
+    for job, path, host, _ in scrape_targets():
         if host in project_services():
-            served |= series_names(exposition(command_of(services()[host]), path) or [])
+            served |= series_names(exposition(command_of(services()[host]), path, scrape_token(job)) or [])
     assert "llm_requests_total" in served and "llm_request_seconds_bucket" in served
     dashboard = _dashboard()
     queries = [(p["title"], t["expr"]) for p in dashboard_panels(dashboard["panels"]) for t in p.get("targets", [])]

@@ -51,6 +51,13 @@ def test_a_job_streams_its_events_to_the_end(server, sample_clip):
         for name in ("../jobs.sqlite", "..%2Fjobs.sqlite", "%2Fetc%2Fpasswd"):
             assert http.get(f"/jobs/{job_id}/artifacts/{name}").status_code in (400, 404)
         assert http.get("/jobs/nope").status_code == 404
+        # the figures Prometheus scrapes, behind the key; the health check without it
+        assert httpx.get(f"{server}/metrics").status_code == 401
+        assert httpx.get(f"{server}/health").json()["status"] == "ok"
+        scraped = http.get("/metrics", headers={"Authorization": "Bearer sesame"})
+        assert scraped.status_code == 200
+        assert 'studio_jobs{kind="analyze",status="done"} 1.0' in scraped.text.splitlines()
+        assert "model_broker_budget_bytes" in scraped.text
 
 
 def test_small_uploads_are_kept_and_bad_clips_refused(server, studio_home):

@@ -154,5 +154,10 @@ class JobStore:
                 tx.execute(f"DELETE FROM {table} WHERE {key} = ?", (job_id,))
         shutil.rmtree(self.folder(job_id), ignore_errors=True)
 
+    def counts(self) -> dict[tuple[str, str], int]:
+        """How many jobs there are of each (kind, status)."""
+        return {(k, s): int(n) for k, s, n in self.db.query("SELECT kind, status, COUNT(*) FROM jobs "
+                                                            "GROUP BY kind, status")}
+
     def running(self) -> int:
         return int(self.db.query("SELECT COUNT(*) FROM jobs WHERE status = 'running'")[0][0])

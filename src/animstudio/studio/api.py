@@ -14,6 +14,8 @@
     GET    /voices                       engines and their voices, the characters, the emotions
     GET    /kb/collections               the knowledge base's collections: records, sources, kind
     GET    /kb/collections/{name}        the sources indexed into one, with their chunk counts
+    GET    /metrics                      Prometheus: jobs by kind and status, the model broker's figures
+    GET    /health                       {"status": "ok", ...}, the one route without the key
     DELETE /jobs/{id}                    cancel
     POST   /agent/runs                   {"request": "Cut a 12 s reel of upload:ID", "files": [...], "yes": false}
                                          -> an agent job; its events (GET /jobs/{id}/events) are typed steps:
@@ -193,6 +195,16 @@ def create_app(store: JobStore | None = None, api_keys: list[str] | None = None,
         job = jobs.submit(body.kind, resolve(body.kind, body.params), store)
         start(job.id)
         return job.as_dict()
+
+    @app.get("/health")      # no key: what a load balancer or a container's healthcheck asks
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "running": store.running()}
+
+    @app.get("/metrics", dependencies=[Depends(check_key)])
+    def metrics() -> Response:
+        from animstudio.studio.metrics import exposition
+
+        return Response(exposition(store), media_type="text/plain; version=0.0.4")
 
     @app.get("/jobs", dependencies=[Depends(check_key)])
     def recent(limit: int = 50) -> list[dict[str, Any]]:
