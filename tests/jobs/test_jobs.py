@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from animstudio.errors import InvalidInputError
+from animstudio.errors import InvalidInputError, ServiceUnavailableError
 from animstudio.jobs import JobStore, run_job
 from animstudio.pipelines import Pipeline
 
@@ -175,3 +175,21 @@ def test_events_from_many_workers_reach_the_job_in_one_order(tmp_path, job_datab
     assert [e.seq for e in events] == list(range(1, 161))      # none lost, none twice
     for n in range(4):
         assert [e.message for e in events if e.step == f"w{n}"] == [f"w{n} {i}" for i in range(40)]
+
+
+def test_a_store_on_postgresql_connects_again_when_the_server_drops_it(postgres, tmp_path):
+    import psycopg
+
+    url = postgres.new_database()
+    store = JobStore(tmp_path / "jobs", database_url=url)
+    job = store.create("render", {}, ["render"])
+    for write in (lambda: store.add_event(job.id, "render", 0.5, "half"),     # in a transaction
+                  lambda: store.set_status(job.id, "running")):               # on its own
+        with psycopg.connect(url, autocommit=True) as admin:    # as a server restart does to every client
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        write()
+    assert [e.message for e in store.events(job.id)] == ["half"] and store.get_status(job.id) == "running"
+    away = r"^the job database postgresql://studio@127.0.0.1:1/nope cannot be reached \(.*refused\); start it"
+    with pytest.raises(ServiceUnavailableError, match=away):
+        JobStore(tmp_path / "other", database_url=url.rsplit(":", 1)[0] + ":1/nope")

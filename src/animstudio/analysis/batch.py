@@ -95,8 +95,8 @@ def analyze_batch(request: AnalysisBatchRequest, on_progress: ProgressCallback =
         count["done"] += 1
         on_progress(Progress("analyze", count["done"], len(videos), "videos", todo[index].name))
 
-    executor.map(analyze_one, [{"file": str(v), "detector": request.detector} for v in todo], Resources(cpus=1),
-                 on_result=keep)
+    tasks = [{"file": str(v.resolve()), "detector": request.detector} for v in todo]   # workers elsewhere: whole paths
+    executor.map(analyze_one, tasks, Resources(cpus=1), on_result=keep)
     items = []
     for video in videos:
         analysis = json.loads((out / f"{video.stem}.json").read_text(encoding="utf-8"))

@@ -205,7 +205,7 @@ def render(timeline: str | os.PathLike[str] | otio.schema.Timeline, output: str 
     grade = _grade(plan)
     spread = _spreading(executor)
     jobs = max(1, jobs or (spread.slots() if spread else usable_cores()))
-    work = Path(tempfile.mkdtemp(prefix=".render-", dir=out_path.parent))
+    work = Path(tempfile.mkdtemp(prefix=".render-", dir=out_path.parent)).resolve()   # workers elsewhere read it
     w = _Work(plan.duration_s, on_progress, cancel)
     pool = ThreadPoolExecutor(max_workers=jobs + 2, thread_name_prefix="render")
     try:
@@ -237,7 +237,7 @@ def render(timeline: str | os.PathLike[str] | otio.schema.Timeline, output: str 
         order = sorted(tasks, key=lambda t: -t["seconds"])
         if spread is not None:     # the cluster's workers: the progress of each as it comes back
             video_jobs = [pool.submit(spread.map, render_segment, order, Resources(cpus=1),
-                                      lambda i, _: w.progress(order[i]["key"], order[i]["seconds"]))]
+                                      lambda i, _: w.progress(order[i]["key"], order[i]["seconds"]), w.stop)]
         else:
             video_jobs = [pool.submit(segment, task) for task in order]
         wait([*video_jobs, audio_job], return_when=FIRST_EXCEPTION)

@@ -60,8 +60,13 @@ def open_database(folder: Path, url: str | None) -> Database:
 
 
 def _hidden(url: str) -> str:
-    """The URL without its password."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+    """The URL to show: its host, port and database, without the user's password or the query."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    user = f"{parts.username}@" if parts.username else ""
+    where = f"{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"
+    return f"{parts.scheme}://{user}{where}{parts.path}"
 
 
 class _Statements:
@@ -147,11 +152,19 @@ class PostgresDatabase:
             try:
                 conn = self._psycopg.connect(self.url, autocommit=True, connect_timeout=10)
             except self._psycopg.OperationalError as exc:
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise ServiceUnavailableError(f"the job database {self.where} cannot be reached ({first}); start "
-                                              "it, or unset jobs.database_url for the SQLite store") from None
+                raise self._unreachable(exc) from None
             self._local.conn = conn
         return conn
+
+    def _unreachable(self, exc: Exception) -> ServiceUnavailableError:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return ServiceUnavailableError(f"the job database {self.where} cannot be reached ({first}); start it, or "
+                                       "unset jobs.database_url for the SQLite store")
+
+    def _drop(self, conn: Any) -> None:
+        with contextlib.suppress(Exception):
+            conn.close()
+        self._local.conn = None
 
     @staticmethod
     def _convert(sql: str) -> str:
@@ -163,12 +176,10 @@ class PostgresDatabase:
             conn = self._connection()
             try:
                 return work(conn)
-            except self._psycopg.OperationalError:
-                with contextlib.suppress(Exception):
-                    conn.close()
-                self._local.conn = None
+            except self._psycopg.OperationalError as exc:
+                self._drop(conn)
                 if attempt == 2:
-                    raise
+                    raise self._unreachable(exc) from None
                 time.sleep(0.2)
         raise AssertionError("unreachable")
 
@@ -181,21 +192,24 @@ class PostgresDatabase:
 
     @contextlib.contextmanager
     def transaction(self, lock: str | None = None) -> Iterator[Transaction]:
-        conn = self._connection()
+        conn = self._retrying(_alive)      # a connection the server dropped is made again first
         try:
             with conn.transaction():
                 if lock is not None:
                     conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (lock,))
                 yield _Statements(conn.execute, self._convert)
-        except self._psycopg.OperationalError:
-            with contextlib.suppress(Exception):
-                conn.close()
-            self._local.conn = None
-            raise
+        except self._psycopg.OperationalError as exc:
+            self._drop(conn)
+            raise self._unreachable(exc) from None
 
     def migrate(self, migrations: Migrations) -> None:
         with self.transaction(lock="animstudio-migrations") as tx:   # two processes starting at once
             _apply(tx, migrations, "DOUBLE PRECISION")
+
+
+def _alive(conn: Any) -> Any:
+    conn.execute("SELECT 1")
+    return conn
 
 
 def _apply(tx: Transaction, migrations: Migrations, real: str, begin: Any = None) -> None:

@@ -12,12 +12,14 @@ ran again elsewhere never leaves a second copy of anything.
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from animstudio.errors import CancelledError
 from animstudio.hookspecs import hookimpl
 
 
@@ -50,9 +52,10 @@ class Executor(ABC):
 
     @abstractmethod
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], resources: Resources | None = None,
-            on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
+            on_result: Callable[[int, Any], None] | None = None, stop: threading.Event | None = None) -> list[Any]:
         """``[fn(item) for item in items]``, the tasks run where this executor runs them; ``on_result(index,
-        result)`` is called here as each finishes (in any order). A task's StudioError is raised here."""
+        result)`` is called here as each finishes (in any order). A task's StudioError is raised here; once
+        ``stop`` is set, no task is started and those running are stopped (CancelledError)."""
 
 
 class LocalExecutor(Executor):
@@ -60,9 +63,11 @@ class LocalExecutor(Executor):
     description = "in this process, one task after another"
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], resources: Resources | None = None,
-            on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
+            on_result: Callable[[int, Any], None] | None = None, stop: threading.Event | None = None) -> list[Any]:
         results = []
         for i, item in enumerate(items):
+            if stop is not None and stop.is_set():
+                raise CancelledError("the batch was cancelled")
             results.append(fn(item))
             if on_result is not None:
                 on_result(i, results[-1])

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import Field
 
-from animstudio.errors import MissingDependencyError, ServiceUnavailableError, StudioError
+from animstudio.errors import CancelledError, MissingDependencyError, ServiceUnavailableError, StudioError
 from animstudio.jobs.executor import Executor, Resources
 
 _lock = threading.Lock()
@@ -47,7 +47,7 @@ class RayExecutor(Executor):
         env = {k: v for k, v in os.environ.items() if k.startswith("ANIMSTUDIO_")} if settings.forward_settings \
             else {}
         with _lock:
-            if ray.is_initialized():
+            if ray.is_initialized() and _connected:     # a session this module started (else: the caller's)
                 if _connected.get("address") != address or _connected.get("env") != env:
                     ray.shutdown()      # another cluster, or other settings for the workers
             if not ray.is_initialized():
@@ -67,7 +67,7 @@ class RayExecutor(Executor):
         return max(1, int(ray.cluster_resources().get("CPU", 1)))
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], resources: Resources | None = None,
-            on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
+            on_result: Callable[[int, Any], None] | None = None, stop: threading.Event | None = None) -> list[Any]:
         if not items:
             return []
         ray, retries = self._connect()
@@ -80,7 +80,9 @@ class RayExecutor(Executor):
         pending = list(index)
         try:
             while pending:
-                done, pending = ray.wait(pending, num_returns=1)
+                done, pending = ray.wait(pending, num_returns=1, timeout=0.2)
+                if stop is not None and stop.is_set():
+                    raise CancelledError("the batch was cancelled")
                 for ref in done:
                     results[index[ref]] = _result(ray, ref, retries)
                     if on_result is not None:

@@ -75,11 +75,11 @@ def postgres_server() -> Iterator[PostgresServer]:
     try:
         subprocess.run([str(binaries / "initdb"), "-D", str(data), "-U", "studio", "--auth=trust", "-E", "UTF8",
                         "--no-sync"], check=True, capture_output=True, cwd=folder, **user)
-        log = open(folder / "server.log", "wb")   # noqa: SIM115 - closed when the server stops
-        proc = subprocess.Popen([str(binaries / "postgres"), "-D", str(data), "-p", str(port),
-                                 "-k", str(sockets), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-                                 "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
-                                stdout=log, stderr=subprocess.STDOUT, cwd=folder, **user)
+        with open(folder / "server.log", "wb") as log:     # the server keeps its own copy of the handle
+            proc = subprocess.Popen([str(binaries / "postgres"), "-D", str(data), "-p", str(port),
+                                     "-k", str(sockets), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+                                     "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
+                                    stdout=log, stderr=subprocess.STDOUT, cwd=folder, **user)
         server = PostgresServer(port)
         deadline = time.monotonic() + 30
         while True:

@@ -18,6 +18,7 @@ import json
 import math
 import os
 import re
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -262,13 +263,17 @@ def speak_script(script: str | os.PathLike[str], out_dir: str | os.PathLike[str]
     return ScriptResult(result, out / "mix.wav", out / "lines.json")
 
 
-_ENGINES: dict[Any, Any] = {}     # a worker's engines, kept loaded for the next line it speaks
+_ENGINES = threading.local()     # a worker's engines, kept loaded for the next line of the same characters
 
 
 def speak_line(task: tuple[Line, dict[str, Any], Path, float | None]) -> tuple[Speech, bool, CheckedSpeech | None]:
-    """One line spoken (the task an executor runs, wherever it runs)."""
+    """One line spoken (the task an executor runs, wherever it runs). The engines stay loaded for the
+    next line while the characters are the same ones; a character changed since gets its engine anew."""
     line, characters, cache, max_wer = task
-    return _speak(line, characters, _ENGINES, cache, max_wer)
+    same = repr(sorted((name, repr(who)) for name, who in characters.items()))
+    if getattr(_ENGINES, "characters", None) != same:
+        _ENGINES.characters, _ENGINES.engines = same, {}
+    return _speak(line, characters, _ENGINES.engines, cache, max_wer)
 
 
 def _speak_all(lines: list[Line], characters: dict[str, Any], tmp: Path, on_progress: ProgressCallback,
@@ -286,8 +291,11 @@ def _speak_all(lines: list[Line], characters: dict[str, Any], tmp: Path, on_prog
         on_progress(Progress("speak lines", said["lines"], len(lines), "lines", lines[index].text[:40]))
 
     on_progress(Progress("speak lines", 0, len(lines), "lines"))
-    results = get_executor(executor).map(speak_line, [(line, characters, cache, max_wer) for line in lines],
-                                         Resources(cpus=1), on_result=heard)
+    try:
+        results = get_executor(executor).map(speak_line, [(line, characters, cache, max_wer) for line in lines],
+                                             Resources(cpus=1), on_result=heard)
+    finally:
+        _ENGINES.__dict__.clear()    # spoken here (the local executor): the engines go with the batch, as before
     spoken: list[tuple[BatchLine, Speech]] = []
     t = 0.0
     for i, (line, (speech, cached, checked)) in enumerate(zip(lines, results, strict=True), 1):
