@@ -214,8 +214,9 @@ def run_batch(request: BatchRequest, on_progress: ProgressCallback = ignore) -> 
         done["count"] += 1
         on_progress(Progress("batch", done["count"], len(items), "images", item.file))
 
+    on_gpu = request.device == "cuda" or (request.device == "auto" and executor.gpus() > 0)   # a cluster's GPUs
     executor.map(make_picture, [{"request": request, "item": item} for item in todo],
-                 Resources(gpus=1.0 if request.device == "cuda" else 0.0), on_result=keep)
+                 Resources(gpus=1.0 if on_gpu else 0.0), on_result=keep)
     _write_manifest(manifest, items)
     return BatchResult(output=request.output, made=len(todo), skipped=len(items) - len(todo), items=items,
                        seconds=round(time.perf_counter() - started, 3))

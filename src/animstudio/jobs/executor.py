@@ -50,6 +50,10 @@ class Executor(ABC):
         """How many tasks of one CPU it runs at once (work split for it is split this many ways)."""
         return 1
 
+    def gpus(self) -> float:
+        """GPUs its workers have between them (0: a task runs where it is, on whatever this machine has)."""
+        return 0.0
+
     @abstractmethod
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], resources: Resources | None = None,
             on_result: Callable[[int, Any], None] | None = None, stop: threading.Event | None = None) -> list[Any]:

@@ -18,7 +18,13 @@ from typing import Any
 
 from pydantic import Field
 
-from animstudio.errors import CancelledError, MissingDependencyError, ServiceUnavailableError, StudioError
+from animstudio.errors import (
+    CancelledError,
+    InvalidInputError,
+    MissingDependencyError,
+    ServiceUnavailableError,
+    StudioError,
+)
 from animstudio.jobs.executor import Executor, Resources
 
 _lock = threading.Lock()
@@ -66,12 +72,19 @@ class RayExecutor(Executor):
         ray, _ = self._connect()
         return max(1, int(ray.cluster_resources().get("CPU", 1)))
 
+    def gpus(self) -> float:
+        ray, _ = self._connect()
+        return float(ray.cluster_resources().get("GPU", 0.0))
+
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], resources: Resources | None = None,
             on_result: Callable[[int, Any], None] | None = None, stop: threading.Event | None = None) -> list[Any]:
         if not items:
             return []
         ray, retries = self._connect()
         need = resources or Resources()
+        if need.gpus and self.gpus() < need.gpus:    # Ray would wait for one for ever
+            raise InvalidInputError(f"each task needs {need.gpus:g} GPU and the cluster has {self.gpus():g}; add "
+                                    "workers with GPUs (ray start --num-gpus N) or run on the CPU (--device cpu)")
         remote = ray.remote(fn).options(num_cpus=need.cpus, num_gpus=need.gpus, max_retries=retries,
                                         memory=need.memory_mb * 2**20 if need.memory_mb else None,
                                         retry_exceptions=False)
