@@ -135,6 +135,7 @@ def test_a_worker_killed_mid_batch_loses_no_video_and_writes_none_twice(cluster,
     assert sorted(p.name for p in spread.iterdir()) == sorted(p.name for p in local.iterdir())   # nothing twice
 
 
+@pytest.mark.slow
 def test_an_image_batch_on_ray_matches_the_local_one(cluster, studio_home, tmp_path):
     """Four pictures of a tiny SDXL checkpoint, one task each: the same seeds, and the same pixels but for
     rounding."""
@@ -162,6 +163,7 @@ def test_an_image_batch_on_ray_matches_the_local_one(cluster, studio_home, tmp_p
         assert off.max() <= 1 and (off > 0).mean() < 0.001, (name, off.max(), (off > 0).mean())
 
 
+@pytest.mark.slow
 def test_a_render_spread_over_the_cluster_matches_the_local_one(cluster, sample_clip, studio_home, tmp_path):
     """The sample clip cut three times: its segments render on the cluster's two workers, and the
     video is the same, frame for frame, as with two cores here."""
