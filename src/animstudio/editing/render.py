@@ -152,8 +152,15 @@ def _spreading(executor: str | None) -> Any:
 
 
 def render_segment(task: dict[str, Any]) -> str:
-    """One video segment through ffmpeg (the task an executor runs, wherever it runs)."""
-    run_ffmpeg(task["args"], duration_s=task["seconds"], task=task["task"])
+    """One video segment through ffmpeg (the task an executor runs, wherever it runs), written under a
+    name of its own and renamed: a try whose worker died may leave an ffmpeg writing, never into it."""
+    import uuid
+
+    final = Path(task["file"])
+    part = final.with_name(f"{final.stem}.{uuid.uuid4().hex[:8]}.part{final.suffix}")
+    run_ffmpeg([str(part) if a == task["file"] else a for a in task["args"]], duration_s=task["seconds"],
+               task=task["task"])
+    os.replace(part, final)
     return task["file"]
 
 
