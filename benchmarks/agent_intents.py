@@ -7,7 +7,9 @@ scoring, applied by animstudio.agent.scoring). The studio plans each request (``
 peers run their own loop over stub tools built from the same OpenAI function definitions, each stub
 recording its call and answering "done", and a peer's plan is the calls it made. A request counts
 as understood when every expected tool is called, no other tool outside the optional ones is, and
-the expected arguments are right; a decline counts when nothing is called.
+the expected arguments are right; a decline counts when nothing is called. A studio plan is valid on
+the first try when a run would carry it out as it came: it parses and every step passes its tool's
+own argument check (``check_plan``), with no second request to the model.
 
     python benchmarks/agent_intents.py                      # all three; ends with RESULT lines
     python benchmarks/agent_intents.py --only studio        # the studio's planner alone
@@ -25,6 +27,7 @@ from typing import Any
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "agent" / "requests_dev.jsonl"
 SYSTEMS = ("studio", "smolagents", "langgraph")
+INVALID: list[str] = []   # the requests whose first plan the studio would not run (unparseable or refused)
 
 
 def load(path: Path, limit: int | None) -> list[dict[str, Any]]:
@@ -37,14 +40,25 @@ def asked(row: dict[str, Any]) -> str:
 
 
 def studio(rows: list[dict[str, Any]], base_url: str, model: str) -> list[tuple[list[tuple[str, dict]], float]]:
-    from animstudio.agent.plan import make_plan
+    from animstudio.agent.plan import check_plan, make_plan
+    from animstudio.errors import InvalidInputError
     from animstudio.llm.client import Client, engine
 
     client = Client(engine("openai", base_url=base_url, model=model))
     out = []
     for row in rows:
         started = time.perf_counter()
-        plan = make_plan(row["request"], row.get("files"), client=client)
+        try:
+            plan = make_plan(row["request"], row.get("files"), client=client)
+        except InvalidInputError as exc:   # the answer was not a plan at all
+            print(f"  studio {row['id']}: {exc}", file=sys.stderr)
+            INVALID.append(row["id"])
+            out.append(([], time.perf_counter() - started))
+            continue
+        problems = check_plan(plan)   # what a run checks before its first step
+        if problems:
+            print(f"  studio {row['id']}: not a valid plan: {problems}", file=sys.stderr)
+            INVALID.append(row["id"])
         out.append(([(s.tool, s.args) for s in plan.steps], time.perf_counter() - started))
     return out
 
@@ -168,6 +182,10 @@ def main() -> None:
     for system, (understood, mean, declines, clean) in results.items():
         print(f"{system}: {understood}/{len(rows)} understood, {mean:.1f} s a request, "
               f"{clean}/{declines} declines call nothing")
+    if "studio" in results:
+        valid = len(rows) - len(INVALID)
+        print(f"studio: {valid}/{len(rows)} plans valid on the first try {INVALID or ''}")
+        print(f"RESULT studio_plans_valid_first_try {100 * valid / len(rows):.1f} % goal >=95")
     for system, (understood, mean, declines, clean) in results.items():
         print(f"RESULT {system}_understood {understood} of_{len(rows)} goal >={round(0.9 * len(rows))}")
         print(f"RESULT {system}_seconds_per_request {mean:.1f} s goal <10")
