@@ -32,6 +32,23 @@ WAITER = textwrap.dedent("""
         print(f"got it after {time.monotonic() - started:.2f} s", flush=True)
 """)
 
+TAKER = textwrap.dedent("""
+    import sys, time
+    import numpy as np
+    from animstudio.models.broker import broker
+    b = broker()
+    times = {}
+    def load():
+        times["loading"] = time.time()
+        return np.ones(200 << 20, np.uint8)
+    time.sleep(max(0.0, float(sys.argv[1]) - time.time()))     # every taker asks at the same moment
+    with b.use("model-" + sys.argv[2], load, estimate=200 << 20) as weights:
+        weights[::4096] = 2        # in use
+        time.sleep(0.3)
+    b.free()
+    print(times["loading"], time.time(), flush=True)
+""")
+
 
 @pytest.fixture
 def env(tmp_path):
@@ -86,3 +103,18 @@ def test_a_busy_holder_makes_the_other_wait_then_fail_naming_it(env):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_processes_asking_at_once_for_the_last_room_take_it_one_at_a_time(env):
+    # 300 MB of budget, three processes wanting 200 MB each at the same moment: checking the room and
+    # holding it are one step in the ledger, so no two of them ever hold their model at once
+    at = time.time() + 3
+    takers = [subprocess.Popen([sys.executable, "-c", TAKER, str(at), str(i)], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True) for i in range(3)]
+    spans = []
+    for taker in takers:
+        out, err = taker.communicate(timeout=60)
+        assert taker.returncode == 0, err
+        spans.append(tuple(map(float, out.split())))
+    spans.sort()
+    assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:], strict=False)), spans

@@ -138,6 +138,7 @@ class Broker:
         self.counters = Counters()
         self._lock = threading.RLock()
         self._loading: dict[str, threading.Lock] = {}
+        self._arriving: set[str] = set()     # models being loaded, whose room the ledger holds
         self._beating: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -190,10 +191,21 @@ class Broker:
             known = recorded or self._catalog_size(name, estimate)
             # a model of unknown size on the GPU is given the whole budget: it runs alone until measured
             size = known or (self.budgets["gpu"] if device == "gpu" else 0)
-            self.make_room(device, size, name)
-            gpu_taken = gpu_meter() if device == "gpu" and moves.measure is None else None
-            before, peak_before, started = rss(), peak_rss(), time.perf_counter()
-            model = load()
+            with self._lock:
+                self._arriving.add(name)    # the ledger's row holding its room stays while it loads
+            try:
+                self.make_room(device, size, name)
+                gpu_taken = gpu_meter() if device == "gpu" and moves.measure is None else None
+                before, peak_before, started = rss(), peak_rss(), time.perf_counter()
+                try:
+                    model = load()
+                except BaseException:
+                    self.ledger.release(name, device)   # the room held for it
+                    raise
+            except BaseException:
+                with self._lock:
+                    self._arriving.discard(name)
+                raise
             seconds = time.perf_counter() - started
             if moves.measure is not None:
                 measured = int(moves.measure(model, device))
@@ -216,6 +228,7 @@ class Broker:
                              moves=moves)
             with self._lock:
                 self.resident[name] = entry
+                self._arriving.discard(name)
                 self.counters.loads += 1
                 self.counters.load_seconds += seconds
             self.ledger.hold(name, device, size, pinned=True)
@@ -236,7 +249,11 @@ class Broker:
             self.make_room(entry.home, entry.size, entry.name)
             started = time.perf_counter()
             assert entry.moves.to_gpu is not None
-            entry.model = entry.moves.to_gpu(entry.model)
+            try:
+                entry.model = entry.moves.to_gpu(entry.model)
+            except BaseException:
+                self.ledger.release(entry.name, entry.home)   # the room held for it
+                raise
             seconds = time.perf_counter() - started
             with self._lock:
                 entry.device = entry.home
@@ -258,12 +275,17 @@ class Broker:
             entry.moving = True
         try:
             with self._gate(name):
-                if not self._room_now("ram", entry.ram_size or entry.size):
+                if not self._room_now("ram", entry.ram_size or entry.size, name):
                     return False
                 before, started = rss(), time.perf_counter()
-                moved = entry.moves.to_ram(entry.model)
+                try:
+                    moved = entry.moves.to_ram(entry.model)
+                except BaseException:
+                    self.ledger.release(name, "ram")
+                    raise
                 seconds = time.perf_counter() - started
                 if moved is None:
+                    self.ledger.release(name, "ram")
                     return False
                 measured = entry.moves.measure(moved, "ram") if entry.moves.measure else rss() - before
                 with self._lock:
@@ -279,10 +301,10 @@ class Broker:
             with self._lock:
                 entry.moving = False
 
-    def _room_now(self, device: Device, size: int) -> bool:
+    def _room_now(self, device: Device, size: int, name: str) -> bool:
         """Whether ``size`` bytes fit ``device`` now, after unloading this process's idle models there
-        (nobody is asked and nothing waits)."""
-        while self.ledger.used(device) + size > self.budgets[device]:
+        (nobody is asked and nothing waits); when they do, they are held for ``name``."""
+        while not self.ledger.reserve(name, device, size, self.budgets[device]):
             if not self._evict_one(device):
                 return False
         return True
@@ -305,7 +327,8 @@ class Broker:
             return int(estimate or 0)
 
     def make_room(self, device: Device, size: int, name: str) -> None:
-        """Release idle models (this process's first, then other processes') until ``size`` bytes fit."""
+        """Release idle models (this process's first, then other processes') until ``size`` bytes fit,
+        and hold them for ``name`` in the ledger (the caller releases them if the model does not come)."""
         budget = self.budgets[device]
         if size > budget:
             raise BudgetError(f"{name} needs {human(size)} of {device.upper()}, over the whole budget of "
@@ -314,9 +337,9 @@ class Broker:
         asked: set[int] = set()
         while True:
             self.ledger.reclaim()
-            used = self.ledger.used(device)
-            if used + size <= budget:
+            if self.ledger.reserve(name, device, size, budget):   # held for it now: no other process takes it
                 return
+            used = self.ledger.used(device)
             if self._evict_one(device):
                 continue
             others = [h for h in self.ledger.holdings() if h.pid != self.ledger.pid and h.device == device]
@@ -351,7 +374,6 @@ class Broker:
                 return False
             del self.resident[name]
             self.counters.unloads += 1
-        self.ledger.release(name)
         model, entry.model = entry.model, None
         try:
             if entry.moves.release is not None:
@@ -361,6 +383,7 @@ class Broker:
             gc.collect()
             if entry.home == "gpu":
                 empty_gpu_cache()
+            self.ledger.release(name)   # once the memory is free: another process may take it now
         return True
 
     def free(self, name: str | None = None) -> list[str]:
@@ -396,7 +419,8 @@ class Broker:
             self.ledger.hold(e.name, e.device, e.size if e.device == e.home else e.ram_size, pinned=e.pins > 0,
                              last_used=wall - (mono - e.last_used))
         with self._lock:
-            self.ledger.keep_only(set(self.resident))   # rows written for a model unloaded meanwhile go
+            # rows written for a model unloaded meanwhile go; one being loaded keeps the room held for it
+            self.ledger.keep_only(set(self.resident) | self._arriving)
         for ask in self.ledger.asks():
             freed = 0
             while freed < ask.bytes:

@@ -127,6 +127,25 @@ class Ledger:
                        (self.pid, model, device, int(size), time.time() if last_used is None else last_used,
                         int(pinned)))
 
+    def reserve(self, model: str, device: Device, size: int, budget: int) -> bool:
+        """Hold ``size`` bytes of ``device`` for ``model`` (pinned) if what every live process holds
+        there leaves room under ``budget``; False, holding nothing new, if not. Check and hold are one
+        transaction, so two processes that look at once cannot both take the last room."""
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                used = db.execute("SELECT COALESCE(SUM(bytes), 0) FROM held WHERE device = ? AND NOT "
+                                  "(pid = ? AND model = ?)", (device, self.pid, model)).fetchone()[0]
+                room = int(used) + int(size) <= budget
+                if room:
+                    db.execute("INSERT OR REPLACE INTO held VALUES (?, ?, ?, ?, ?, 1)",
+                               (self.pid, model, device, int(size), time.time()))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return room
+
     def release(self, model: str, device: Device | None = None) -> None:
         with self._db() as db:
             if device is None:
