@@ -173,7 +173,8 @@ class BrokerSettings(_Section):
                                                          "(0: kept until memory is needed)")
     wait_s: float = Field(30.0, ge=0, description="how long to wait for another process to release memory")
     heartbeat_s: float = Field(2.0, gt=0, le=60, description="how often a process says it is alive in the "
-                                                             "ledger; a holder silent for 3 beats is reclaimed")
+                                                             "ledger; a holder whose process ended is reclaimed at "
+                                                             "once, one silent for 3 beats and a minute too")
 
     @field_validator("ram_budget", "gpu_budget")
     @classmethod

@@ -1,5 +1,6 @@
 """Processes share one budget through the ledger: a process that needs memory another holds asks it to
-release its idle models and waits; a holder killed with -9 is reclaimed once its heartbeat stops."""
+release its idle models and waits; a holder killed with -9 is reclaimed once its process is gone, and a
+live one slow to beat keeps what it holds."""
 
 from __future__ import annotations
 
@@ -82,7 +83,7 @@ def test_a_second_process_gets_the_memory_an_idle_holder_releases(env):
         holder.wait()
 
 
-def test_a_killed_holder_is_reclaimed_after_its_heartbeat_stops(env):
+def test_a_killed_holder_is_reclaimed_once_its_process_is_gone(env):
     holder = start_holder("busy", env)   # its model is in use: it cannot be asked to let go
     os.kill(holder.pid, signal.SIGKILL)
     holder.wait()
@@ -118,3 +119,27 @@ def test_processes_asking_at_once_for_the_last_room_take_it_one_at_a_time(env):
         spans.append(tuple(map(float, out.split())))
     spans.sort()
     assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:], strict=False)), spans
+
+
+def test_a_holder_slow_to_beat_keeps_its_models_until_it_is_gone(tmp_path):
+    from animstudio.models.ledger import SILENT_S, Ledger, _alive
+
+    ledger = Ledger(tmp_path / "ledger.sqlite", heartbeat_s=0.1)
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        joined = time.time()
+        with ledger._db() as db:       # the other process holds a model and last beat 10 s ago
+            db.execute("INSERT INTO holders VALUES (?, 'busy', ?, ?)", (other.pid, joined, joined - 10))
+            db.execute("INSERT INTO held VALUES (?, 'big', 'gpu', 1000, ?, 0)", (other.pid, joined))
+        assert ledger.reclaim() == [] and ledger.used("gpu") == 1000     # busy, not gone: its memory is in use
+        with ledger._db() as db:
+            db.execute("UPDATE holders SET heartbeat = ? WHERE pid = ?", (joined - SILENT_S - 1, other.pid))
+        assert ledger.reclaim() == [other.pid] and ledger.used("gpu") == 0   # silent for a minute: gone
+        assert _alive(other.pid, joined) and not _alive(other.pid, joined - 3600)   # a later process, same pid
+        other.kill()
+        os.waitid(os.P_PID, other.pid, os.WEXITED | os.WNOWAIT)   # ended, and left as a zombie (not reaped)
+        assert not _alive(other.pid)
+    finally:
+        other.kill()
+        other.wait()
+    assert not _alive(other.pid)

@@ -55,13 +55,36 @@ class Ask:
     model: str
 
 
-def _alive(pid: int) -> bool:
+SILENT_S = 60.0   # a live process may be too busy to beat for a while (a long load, an offload)
+
+
+def _boot_time() -> float:
+    with open("/proc/stat", encoding="ascii") as f:
+        return float(next(line.split()[1] for line in f if line.startswith("btime ")))
+
+
+def _alive(pid: int, joined: float | None = None) -> bool:
+    """Whether ``pid`` runs and, given when its holder ``joined`` the ledger, is still that process: not a
+    zombie, not a later process given the same number."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            fields = f.read().rsplit(")", 1)[1].split()    # after the command's name, which may hold spaces
+    except FileNotFoundError:
         return False
-    except PermissionError:
+    except OSError:      # no /proc here: the signal check alone
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
         return True
+    if fields[0] in ("Z", "X"):
+        return False
+    if joined is not None:
+        started = _boot_time() + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+        if started > joined + 1.0:
+            return False
     return True
 
 
@@ -100,7 +123,9 @@ class Ledger:
 
     def beat(self) -> None:
         with self._db() as db:
-            db.execute("UPDATE holders SET heartbeat = ? WHERE pid = ?", (time.time(), self.pid))
+            beaten = db.execute("UPDATE holders SET heartbeat = ? WHERE pid = ?", (time.time(), self.pid)).rowcount
+        if not beaten:      # taken for gone after a long silence: back in (the next tick writes its models again)
+            self.join()
 
     def leave(self) -> None:
         with self._db() as db:
@@ -109,12 +134,14 @@ class Ledger:
             db.execute("DELETE FROM asks WHERE to_pid = ? OR from_pid = ?", (self.pid, self.pid))
 
     def reclaim(self) -> list[int]:
-        """Forget holders that stopped beating (3 heartbeats) or whose process is gone; their pids."""
+        """Forget holders whose process ended, and those silent for 3 heartbeats and at least
+        :data:`SILENT_S` (a process this host cannot see, or a hung one); their pids. A live process
+        that is only slow to beat keeps what it holds: its memory is still in use."""
         stale = []
-        limit = time.time() - 3 * self.heartbeat_s
+        limit = time.time() - max(3 * self.heartbeat_s, SILENT_S)
         with self._db() as db:
-            for pid, beat in db.execute("SELECT pid, heartbeat FROM holders").fetchall():
-                if pid != self.pid and (beat < limit or not _alive(pid)):
+            for pid, joined, beat in db.execute("SELECT pid, started, heartbeat FROM holders").fetchall():
+                if pid != self.pid and (beat < limit or not _alive(pid, joined)):
                     stale.append(pid)
             for pid in stale:
                 for table, key in (("held", "pid"), ("holders", "pid"), ("asks", "to_pid")):
