@@ -84,7 +84,11 @@ def test_pictures_under_the_threshold_are_made_again_with_new_seeds(checkpoint, 
     monkeypatch.setenv("ANIMSTUDIO_HOME", str(tmp_path / "home"))
     common = dict(prompts=["a fox"], seeds=[1, 2], checkpoint=str(checkpoint), device="cpu")
     (tmp_path / "shots.yaml").write_text("prompts: [a fox]\nwidth: 64\nheight: 64\nsteps: 2\nsampler: Euler\n")
-    first = run_batch(BatchRequest(file=tmp_path / "shots.yaml", output=tmp_path / "plain", **common))
+    events = []
+    first = run_batch(BatchRequest(file=tmp_path / "shots.yaml", output=tmp_path / "plain", **common),
+                      on_progress=events.append)
+    assert [e.done for e in events] == sorted(e.done for e in events) and events[-1].done == len(first.items)
+    assert any(0 < e.done < 1 and e.message == f"{first.items[0].file}: generate" for e in events)   # its steps
     reference = first.output / first.items[0].file   # the first picture is its own character
     scored = run_batch(BatchRequest(file=tmp_path / "shots.yaml", output=tmp_path / "scored", references=[reference],
                                     threshold=0.999, retries=2, **common))

@@ -4,6 +4,7 @@ killed mid-batch loses no video and writes none twice."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -16,7 +17,8 @@ import pytest
 
 from conftest import SHARED_DATA, run_cli
 
-ray = pytest.importorskip("ray")
+if importlib.util.find_spec("ray") is None:    # imported only once a cluster gave this process its token
+    pytest.skip("needs Ray: pip install 'animstudio[scale]'", allow_module_level=True)
 
 CLIPS = ["big_buck_bunny_0_30.webm", "moviepy_example2_bbb_2s.mp4", "moviepy_example3_sintel_2s.mp4",
          "big_buck_bunny_432_433.webm"]
@@ -34,6 +36,8 @@ def cluster():
 
     with ray_cluster(workers=1, cpus=1) as address:
         yield address
+        import ray
+
         ray.shutdown()
         ray_executor._connected.clear()
 
@@ -79,6 +83,21 @@ def test_an_analysis_batch_on_ray_matches_the_local_one(cluster, clips, local, s
     assert json.loads((tmp_path / "ray" / "batch.json").read_text())["executor"] == "ray"
     shots = {Path(i["file"]).name: i["shots"] for i in json.loads(spread.stdout)["items"]}
     assert shots["a-big_buck_bunny_0_30.webm"] == shots["b-big_buck_bunny_0_30.webm"] == 4
+
+
+def test_the_workers_progress_reaches_the_command(cluster, clips, studio_home, tmp_path, monkeypatch):
+    from animstudio.analysis.batch import AnalysisBatchRequest, analyze_batch
+
+    monkeypatch.setenv("ANIMSTUDIO_RAY__ADDRESS", cluster)
+    events = []
+    analyze_batch(AnalysisBatchRequest(files=[str(clips / f"a-{CLIPS[0]}"), str(clips / f"b-{CLIPS[0]}")],
+                                       output=str(tmp_path / "ray"), executor="ray"), on_progress=events.append)
+    heard = [e for e in events if ": " in e.message]     # what a worker said while analysing a video
+    assert {e.message.split(": ")[0] for e in heard} == {f"a-{CLIPS[0]}", f"b-{CLIPS[0]}"}
+    assert any(e.message.endswith(": decode") for e in heard) and any(e.message.endswith(": analysis") for e in heard)
+    fractions = [e.done for e in events]
+    assert fractions == sorted(fractions) and fractions[-1] == 2      # it only goes forward, to the end
+    assert any(0 < f < 1 for f in fractions)                          # and shows a video part done
 
 
 def test_a_voice_batch_on_ray_matches_the_local_one(cluster, studio_home, tmp_path, monkeypatch):

@@ -42,6 +42,9 @@ class VideoAnalysis(SceneResult):
                                                                       "with speech: --speech)")
 
 
+ANALYSIS_STEPS = 6   # decode, shots, camera, composition, coherence, audio
+
+
 def analyze(path: str | os.PathLike[str], detector: str = DEFAULT_DETECTOR, options: dict[str, Any] | None = None,
             on_progress: ProgressCallback = ignore) -> VideoAnalysis:
     """Everything about ``path``; an unknown detector or a bad detector option is refused before decoding."""
@@ -52,7 +55,7 @@ def analyze(path: str | os.PathLike[str], detector: str = DEFAULT_DETECTOR, opti
         t0 = time.perf_counter()
         out = fn(*args)
         timings[name] = round(time.perf_counter() - t0, 3)
-        on_progress(Progress("analysis", len(timings), 6, "steps", name))
+        on_progress(Progress("analysis", len(timings), ANALYSIS_STEPS, "steps", name))
         return out
 
     info = require_video(probe(path))

@@ -67,14 +67,17 @@ def video_files(paths: list[str]) -> list[Path]:
     return list(names.values())
 
 
-def analyze_one(task: dict[str, Any]) -> dict[str, Any]:
-    """One video's analysis, as JSON (the task an executor runs, wherever it runs)."""
+def analyze_one(task: dict[str, Any], report: ProgressCallback = ignore) -> dict[str, Any]:
+    """One video's analysis, as JSON (the task an executor runs, wherever it runs; its progress goes to
+    ``report``)."""
     from animstudio.analysis.commands import DetectRequest, analyze_video
 
-    return analyze_video(DetectRequest(file=task["file"], detector=task["detector"])).model_dump(mode="json")
+    request = DetectRequest(file=task["file"], detector=task["detector"])
+    return analyze_video(request, on_progress=report).model_dump(mode="json")
 
 
 def analyze_batch(request: AnalysisBatchRequest, on_progress: ProgressCallback = ignore) -> AnalysisBatchResult:
+    from animstudio.analysis.analyze import ANALYSIS_STEPS
     from animstudio.analysis.scenes import make_detector
     from animstudio.jobs.executor import Resources, get_executor
 
@@ -88,15 +91,26 @@ def analyze_batch(request: AnalysisBatchRequest, on_progress: ProgressCallback =
     started = time.perf_counter()
     todo = [v for v in videos if not (out / f"{v.stem}.json").is_file()]
     count = {"done": len(videos) - len(todo)}
+    running: dict[int, float] = {}     # the share of each running video done, as its worker reports it
     on_progress(Progress("analyze", count["done"], len(videos), "videos"))
 
     def keep(index: int, analysis: dict[str, Any]) -> None:      # here, as each comes back: whole or not at all
         write_text_atomic(out / f"{todo[index].stem}.json", json.dumps(analysis, indent=2))
         count["done"] += 1
-        on_progress(Progress("analyze", count["done"], len(videos), "videos", todo[index].name))
+        running.pop(index, None)
+        on_progress(Progress("analyze", count["done"] + sum(running.values()), len(videos), "videos",
+                             todo[index].name))
+
+    def heard(index: int, event: Progress) -> None:               # a worker's word on the video it analyses
+        share = event.fraction or 0.0
+        if event.task == "decode":       # frames decoded: within the first of the analysis's steps
+            share /= ANALYSIS_STEPS
+        running[index] = max(running.get(index, 0.0), min(0.99, share))
+        on_progress(Progress("analyze", count["done"] + sum(running.values()), len(videos), "videos",
+                             f"{todo[index].name}: {event.task}"))
 
     tasks = [{"file": str(v.resolve()), "detector": request.detector} for v in todo]   # workers elsewhere: whole paths
-    executor.map(analyze_one, tasks, Resources(cpus=1), on_result=keep)
+    executor.map(analyze_one, tasks, Resources(cpus=1), on_result=keep, on_progress=heard)
     items = []
     for video in videos:
         analysis = json.loads((out / f"{video.stem}.json").read_text(encoding="utf-8"))

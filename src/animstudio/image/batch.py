@@ -148,9 +148,10 @@ def expand(request: BatchRequest) -> list[Item]:
     return items
 
 
-def make_picture(task: dict[str, Any]) -> dict[str, Any]:
+def make_picture(task: dict[str, Any], report: ProgressCallback = ignore) -> dict[str, Any]:
     """One picture of a batch, made again with a new seed while it scores under the threshold (the task
-    an executor runs, wherever it runs: there the broker keeps the checkpoint loaded for the next one)."""
+    an executor runs, wherever it runs: there the broker keeps the checkpoint loaded for the next one);
+    its denoising steps go to ``report``."""
     from animstudio.image.commands import GenerateRequest, backend_for
 
     request: BatchRequest = task["request"]
@@ -160,7 +161,7 @@ def make_picture(task: dict[str, Any]) -> dict[str, Any]:
     refs = [str(p) for p in request.references]
     seed, score, tries = item.seed, None, 1
     for attempt in range(request.retries + 1):
-        image = backend.generate(item.request.model_copy(update={"seed": seed}))[0]
+        image = backend.generate(item.request.model_copy(update={"seed": seed}), on_progress=report)[0]
         tries = attempt + 1
         if not refs:
             break
@@ -200,6 +201,7 @@ def run_batch(request: BatchRequest, on_progress: ProgressCallback = ignore) -> 
         else:
             todo.append(item)
     done = {"count": len(items) - len(todo)}
+    running: dict[int, float] = {}     # the share of each picture being made, as its worker reports it
     on_progress(Progress("batch", done["count"], len(items), "images"))
 
     def keep(index: int, made: dict[str, Any]) -> None:
@@ -212,11 +214,17 @@ def run_batch(request: BatchRequest, on_progress: ProgressCallback = ignore) -> 
         if request.record:
             _record(request, item, path, found.path.stem, parameters)
         done["count"] += 1
-        on_progress(Progress("batch", done["count"], len(items), "images", item.file))
+        running.pop(index, None)
+        on_progress(Progress("batch", done["count"] + sum(running.values()), len(items), "images", item.file))
+
+    def heard(index: int, event: Progress) -> None:     # a worker's steps on the picture it makes
+        running[index] = max(running.get(index, 0.0), min(0.99, event.fraction or 0.0))
+        on_progress(Progress("batch", done["count"] + sum(running.values()), len(items), "images",
+                             f"{todo[index].file}: {event.task}"))
 
     on_gpu = request.device == "cuda" or (request.device == "auto" and executor.gpus() > 0)   # a cluster's GPUs
     executor.map(make_picture, [{"request": request, "item": item} for item in todo],
-                 Resources(gpus=1.0 if on_gpu else 0.0), on_result=keep)
+                 Resources(gpus=1.0 if on_gpu else 0.0), on_result=keep, on_progress=heard)
     _write_manifest(manifest, items)
     return BatchResult(output=request.output, made=len(todo), skipped=len(items) - len(todo), items=items,
                        seconds=round(time.perf_counter() - started, 3))

@@ -11,8 +11,10 @@ they share.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,7 +27,8 @@ from animstudio.errors import (
     ServiceUnavailableError,
     StudioError,
 )
-from animstudio.jobs.executor import Executor, Resources
+from animstudio.jobs.executor import Executor, Resources, TaskProgress
+from animstudio.progress import Progress
 
 _lock = threading.Lock()
 _connected: dict[str, Any] = {}     # what this process's Ray client was started with
@@ -76,8 +79,9 @@ class RayExecutor(Executor):
         ray, _ = self._connect()
         return float(ray.cluster_resources().get("GPU", 0.0))
 
-    def map(self, fn: Callable[[Any], Any], items: Sequence[Any], resources: Resources | None = None,
-            on_result: Callable[[int, Any], None] | None = None, stop: threading.Event | None = None) -> list[Any]:
+    def map(self, fn: Callable[..., Any], items: Sequence[Any], resources: Resources | None = None,
+            on_result: Callable[[int, Any], None] | None = None, stop: threading.Event | None = None,
+            on_progress: TaskProgress | None = None) -> list[Any]:
         if not items:
             return []
         ray, retries = self._connect()
@@ -85,10 +89,16 @@ class RayExecutor(Executor):
         if need.gpus and self.gpus() < need.gpus:    # Ray would wait for one for ever
             raise InvalidInputError(f"each task needs {need.gpus:g} GPU and the cluster has {self.gpus():g}; add "
                                     "workers with GPUs (ray start --num-gpus N) or run on the CPU (--device cpu)")
-        remote = ray.remote(fn).options(num_cpus=need.cpus, num_gpus=need.gpus, max_retries=retries,
-                                        memory=need.memory_mb * 2**20 if need.memory_mb else None,
-                                        retry_exceptions=False)
-        index = {remote.remote(item): i for i, item in enumerate(items)}
+        remote = ray.remote(fn if on_progress is None else _reporting).options(
+            name=getattr(fn, "__name__", "task"), num_cpus=need.cpus, num_gpus=need.gpus, max_retries=retries,
+            memory=need.memory_mb * 2**20 if need.memory_mb else None, retry_exceptions=False)
+        queue = None
+        if on_progress is not None:     # the workers' events come back through a queue (an actor of no CPU)
+            from ray.util.queue import Queue
+
+            queue = Queue(maxsize=10_000, actor_options={"num_cpus": 0})
+        index = {(remote.remote(item) if queue is None else remote.remote(fn, item, queue, i)): i
+                 for i, item in enumerate(items)}
         results: list[Any] = [None] * len(items)
         pending = list(index)
         try:
@@ -96,15 +106,51 @@ class RayExecutor(Executor):
                 done, pending = ray.wait(pending, num_returns=1, timeout=0.2)
                 if stop is not None and stop.is_set():
                     raise CancelledError("the batch was cancelled")
+                if queue is not None and on_progress is not None:
+                    _forward(queue, on_progress)
                 for ref in done:
                     results[index[ref]] = _result(ray, ref, retries)
                     if on_result is not None:
                         on_result(index[ref], results[index[ref]])
+            if queue is not None and on_progress is not None:
+                _forward(queue, on_progress)     # what the last tasks said before they ended
         except BaseException:
             for ref in pending:            # a failed batch or a Ctrl-C: nothing left running for it
                 ray.cancel(ref, force=True)
             raise
+        finally:
+            if queue is not None:
+                queue.shutdown()
         return results
+
+
+class _Reporter:
+    """A task's ``report``: its events go into the run's queue, at most one every half second (and
+    every last one of a stage), so a task that reports each frame does not flood the queue."""
+
+    def __init__(self, queue: Any, index: int) -> None:
+        self.queue, self.index, self.sent = queue, index, 0.0
+
+    def __call__(self, event: Progress) -> None:
+        now = time.monotonic()
+        if now - self.sent < 0.5 and not (event.total and event.done >= event.total):
+            return
+        self.sent = now
+        with contextlib.suppress(Exception):   # a full or gone queue costs the task nothing
+            self.queue.put_nowait((self.index, event))
+
+
+def _reporting(fn: Callable[[Any, Any], Any], item: Any, queue: Any, index: int) -> Any:
+    """A task that reports: ``fn(item, report)`` on the worker."""
+    return fn(item, _Reporter(queue, index))
+
+
+def _forward(queue: Any, on_progress: TaskProgress) -> None:
+    """Hand on what the tasks reported since the last look."""
+    count = queue.qsize()
+    if count:
+        for index, event in queue.get_nowait_batch(count):
+            on_progress(index, event)
 
 
 def _notices_to_stderr(ray: Any) -> None:
