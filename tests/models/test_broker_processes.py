@@ -135,7 +135,7 @@ def test_a_holder_slow_to_beat_keeps_its_models_until_it_is_gone(tmp_path):
         with ledger._db() as db:
             db.execute("UPDATE holders SET heartbeat = ? WHERE pid = ?", (joined - SILENT_S - 1, other.pid))
         assert ledger.reclaim() == [other.pid] and ledger.used("gpu") == 0   # silent for a minute: gone
-        assert _alive(other.pid, joined) and not _alive(other.pid, joined - 3600)   # a later process, same pid
+        assert _alive(other.pid)
         other.kill()
         os.waitid(os.P_PID, other.pid, os.WEXITED | os.WNOWAIT)   # ended, and left as a zombie (not reaped)
         assert not _alive(other.pid)

@@ -58,17 +58,13 @@ class Ask:
 SILENT_S = 60.0   # a live process may be too busy to beat for a while (a long load, an offload)
 
 
-def _boot_time() -> float:
-    with open("/proc/stat", encoding="ascii") as f:
-        return float(next(line.split()[1] for line in f if line.startswith("btime ")))
-
-
-def _alive(pid: int, joined: float | None = None) -> bool:
-    """Whether ``pid`` runs and, given when its holder ``joined`` the ledger, is still that process: not a
-    zombie, not a later process given the same number."""
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie has ended). A number given to a later process is not caught here
+    (the wall clock cannot date a process reliably: a virtual machine restored from a snapshot moves
+    it); such a holder never beats, and a minute's silence releases what it held."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            fields = f.read().rsplit(")", 1)[1].split()    # after the command's name, which may hold spaces
+            state = f.read().rsplit(")", 1)[1].split()[0]    # after the command's name, which may hold spaces
     except FileNotFoundError:
         return False
     except OSError:      # no /proc here: the signal check alone
@@ -79,13 +75,7 @@ def _alive(pid: int, joined: float | None = None) -> bool:
         except PermissionError:
             return True
         return True
-    if fields[0] in ("Z", "X"):
-        return False
-    if joined is not None:
-        started = _boot_time() + int(fields[19]) / os.sysconf("SC_CLK_TCK")
-        if started > joined + 1.0:
-            return False
-    return True
+    return state not in ("Z", "X")
 
 
 class Ledger:
@@ -140,8 +130,8 @@ class Ledger:
         stale = []
         limit = time.time() - max(3 * self.heartbeat_s, SILENT_S)
         with self._db() as db:
-            for pid, joined, beat in db.execute("SELECT pid, started, heartbeat FROM holders").fetchall():
-                if pid != self.pid and (beat < limit or not _alive(pid, joined)):
+            for pid, beat in db.execute("SELECT pid, heartbeat FROM holders").fetchall():
+                if pid != self.pid and (beat < limit or not _alive(pid)):
                     stale.append(pid)
             for pid in stale:
                 for table, key in (("held", "pid"), ("holders", "pid"), ("asks", "to_pid")):
