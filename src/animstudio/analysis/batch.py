@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from animstudio.analysis.scenes import DEFAULT_DETECTOR
 from animstudio.errors import InvalidInputError
 from animstudio.files import VIDEO_FILES, check_input_file, write_text_atomic
-from animstudio.progress import Progress, ProgressCallback, ignore
+from animstudio.progress import BatchProgress, Progress, ProgressCallback, ignore
 
 
 class AnalysisBatchRequest(BaseModel):
@@ -90,24 +90,17 @@ def analyze_batch(request: AnalysisBatchRequest, on_progress: ProgressCallback =
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     todo = [v for v in videos if not (out / f"{v.stem}.json").is_file()]
-    count = {"done": len(videos) - len(todo)}
-    running: dict[int, float] = {}     # the share of each running video done, as its worker reports it
-    on_progress(Progress("analyze", count["done"], len(videos), "videos"))
+    progress = BatchProgress("analyze", len(videos) - len(todo), len(videos), "videos", on_progress)
 
     def keep(index: int, analysis: dict[str, Any]) -> None:      # here, as each comes back: whole or not at all
         write_text_atomic(out / f"{todo[index].stem}.json", json.dumps(analysis, indent=2))
-        count["done"] += 1
-        running.pop(index, None)
-        on_progress(Progress("analyze", count["done"] + sum(running.values()), len(videos), "videos",
-                             todo[index].name))
+        progress.finished(index, todo[index].name)
 
     def heard(index: int, event: Progress) -> None:               # a worker's word on the video it analyses
         share = event.fraction or 0.0
         if event.task == "decode":       # frames decoded: within the first of the analysis's steps
             share /= ANALYSIS_STEPS
-        running[index] = max(running.get(index, 0.0), min(0.99, share))
-        on_progress(Progress("analyze", count["done"] + sum(running.values()), len(videos), "videos",
-                             f"{todo[index].name}: {event.task}"))
+        progress.part(index, share, f"{todo[index].name}: {event.task}")
 
     tasks = [{"file": str(v.resolve()), "detector": request.detector} for v in todo]   # workers elsewhere: whole paths
     executor.map(analyze_one, tasks, Resources(cpus=1), on_result=keep, on_progress=heard)

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from animstudio.errors import InvalidInputError, invalid_input
 from animstudio.image.base import ImageRequest
-from animstudio.progress import Progress, ProgressCallback, ignore
+from animstudio.progress import BatchProgress, Progress, ProgressCallback, ignore
 
 RETRY_SEED_STEP = 1_000_003   # a retry's seed: far from the batch's own seeds
 DEFAULTS = ("negative_prompt", "width", "height", "steps", "sampler")   # fields given once for every prompt
@@ -200,9 +200,7 @@ def run_batch(request: BatchRequest, on_progress: ProgressCallback = ignore) -> 
             item.score, item.tries = earlier.get(item.file, (None, 1))
         else:
             todo.append(item)
-    done = {"count": len(items) - len(todo)}
-    running: dict[int, float] = {}     # the share of each picture being made, as its worker reports it
-    on_progress(Progress("batch", done["count"], len(items), "images"))
+    progress = BatchProgress("batch", len(items) - len(todo), len(items), "images", on_progress)
 
     def keep(index: int, made: dict[str, Any]) -> None:
         item, seed = todo[index], made["seed"]
@@ -213,14 +211,10 @@ def run_batch(request: BatchRequest, on_progress: ProgressCallback = ignore) -> 
         _write_manifest(manifest, items)
         if request.record:
             _record(request, item, path, found.path.stem, parameters)
-        done["count"] += 1
-        running.pop(index, None)
-        on_progress(Progress("batch", done["count"] + sum(running.values()), len(items), "images", item.file))
+        progress.finished(index, item.file)
 
     def heard(index: int, event: Progress) -> None:     # a worker's steps on the picture it makes
-        running[index] = max(running.get(index, 0.0), min(0.99, event.fraction or 0.0))
-        on_progress(Progress("batch", done["count"] + sum(running.values()), len(items), "images",
-                             f"{todo[index].file}: {event.task}"))
+        progress.part(index, event.fraction or 0.0, f"{todo[index].file}: {event.task}")
 
     on_gpu = request.device == "cuda" or (request.device == "auto" and executor.gpus() > 0)   # a cluster's GPUs
     executor.map(make_picture, [{"request": request, "item": item} for item in todo],
